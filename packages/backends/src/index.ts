@@ -1,0 +1,1 @@
+export { prepareBackend, type BackendName, type PreparedBackend } from './prepare-backend';

@@ -1,0 +1,32 @@
+export { LipschitzError, type LipschitzErrorCode } from './errors';
+export {
+  assertFiniteNumber,
+  assertInRange,
+  assertNonNegativeInteger,
+  assertNotDisposed,
+  assertOneOf,
+  assertPositiveInteger,
+  assertPositiveNumber,
+  assertRank,
+  assertShape,
+} from './validate';
+export { stopGradient } from './stop-gradient';
+export { SeededRandom, type SeededRandomState } from './random';
+export {
+  MODEL_FORMAT,
+  decodeTensor,
+  encodeTensor,
+  type ExportedConv2d,
+  type ExportedDense,
+  type ExportedFlatten,
+  type ExportedGroupSort,
+  type ExportedInvertibleDownsample,
+  type ExportedLayer,
+  type ExportedMaxMin,
+  type ExportedModel,
+  type ExportedPadding,
+  type ExportedRelu,
+  type ExportedTensor,
+} from './model-format';
+export type { LipschitzModule } from './module';
+export { disposeAll, sizeOf, takeData, withDisposal } from './tensors';

@@ -1,0 +1,44 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ExportedLayer } from './model-format';
+
+/**
+ * The contract every Lipschitz layer and model (`@lipschitz/layers`) implements, and the only thing
+ * `@lipschitz/train`, `@lipschitz/certify` and `@lipschitz/wasserstein` rely on.
+ *
+ * Ownership: `apply` borrows its input and returns a tensor owned by the caller. A module owns its
+ * `tf.Variable`s and releases them in `dispose()` (idempotent).
+ */
+export interface LipschitzModule {
+  /** A short human-readable name, e.g. `bcopConv2d(16→32, k=4, s=2)`. */
+  readonly name: string;
+  /**
+   * Forward pass on an NHWC (or `[batch, features]`) tensor. Unfrozen: every derived kernel is rebuilt
+   * from the parameters, so the result is differentiable with respect to `trainableVariables`.
+   * Frozen: cached kernels are reused (inference costs the same as plain convolutions).
+   */
+  apply(x: tf.Tensor): tf.Tensor;
+  /** The variables an optimizer updates. */
+  readonly trainableVariables: tf.Variable[];
+  /** Computes and caches every derived kernel; idempotent. */
+  freeze(): void;
+  /** Drops cached kernels; the next `apply` rebuilds them from the parameters. */
+  unfreeze(): void;
+  /** True between `freeze()` and `unfreeze()`. */
+  readonly frozen: boolean;
+  /**
+   * Called by training loops after every optimizer step (`step` counts from 1), outside any gradient
+   * tape: e.g. SVCM's periodic projection or OSSN's power-iteration update.
+   */
+  afterStep?(step: number): void | Promise<void>;
+  /**
+   * A sound upper bound on the ℓ2 Lipschitz constant for inputs of shape `inputShape` (without the
+   * batch axis), computed on the host in float64 from the exact per-layer spectral norms.
+   */
+  lipschitzUpperBound(inputShape: readonly number[]): Promise<number>;
+  /** The module as plain `lipschitz-model/1` layers (explicit kernels), for inputs of `inputShape`. */
+  exportLayers(inputShape: readonly number[]): Promise<ExportedLayer[]>;
+  /** The output shape (without the batch axis) for an input of `inputShape`. */
+  outputShape(inputShape: readonly number[]): number[];
+  /** Releases every tensor this module owns; idempotent. */
+  dispose(): void;
+}
