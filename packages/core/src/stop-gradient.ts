@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-const identityWithZeroGradient = tf.customGrad(((x: tf.Tensor) => ({
-  value: tf.clone(x),
+const identityWithZeroGradient = tf.customGrad((...inputs) => ({
+  value: tf.clone(inputs[0] as tf.Tensor),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-})) as unknown as tf.CustomGradientFunc<tf.Tensor>);
+}));
 
 /**
  * Identity in the forward pass, zero gradient in the backward pass: `stopGradient(x) = x`,
