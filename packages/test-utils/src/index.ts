@@ -166,3 +166,6 @@ export async function finiteDifferenceGradient(
   }
   return result;
 }
+
+export { measure, writeBenchResult, type Timing } from './bench';
+export { quickstartFromReadme, runReadmeQuickstart } from './readme';
