@@ -1,0 +1,54 @@
+import { LipschitzError } from '@lipschitz/core';
+import { type NpyArray, parseNpy, serializeNpy } from './npy';
+import type { PointCloud } from './point-cloud';
+
+/**
+ * Reads a `.npy` file (Node only; `node:fs` is loaded on demand so the package stays browser-safe).
+ * @throws LipschitzError `NOT_FOUND` when the file does not exist; `CORRUPT_DATA` from {@link parseNpy}.
+ */
+export async function readNpy(path: string): Promise<NpyArray> {
+  const { readFile } = await import('node:fs/promises');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new LipschitzError(
+      code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR',
+      `readNpy: cannot read ${path} (${code ?? String(cause)}). Check the path.`,
+      { cause },
+    );
+  }
+  return parseNpy(bytes, path);
+}
+
+/**
+ * Writes a `.npy` file atomically (a temporary file in the same directory, then rename), so a reader never
+ * sees a half-written file.
+ */
+export async function writeNpy(path: string, values: Float32Array | Float64Array, shape: readonly number[]): Promise<void> {
+  const { writeFile, rename, rm } = await import('node:fs/promises');
+  const bytes = serializeNpy(values, shape);
+  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+  } catch (cause) {
+    await rm(temporary, { force: true });
+    throw new LipschitzError('IO_ERROR', `writeNpy: cannot write ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)}).`, { cause });
+  }
+}
+
+/**
+ * Views a 2-D `.npy` array (rows are points) as a {@link PointCloud}.
+ * @throws LipschitzError `SHAPE_MISMATCH` unless the array is 2-D with at least one row and column.
+ */
+export function npyToPointCloud(array: NpyArray, where = 'array'): PointCloud {
+  if (array.shape.length !== 2 || array.shape[0] < 1 || array.shape[1] < 1) {
+    throw new LipschitzError(
+      'SHAPE_MISMATCH',
+      `npyToPointCloud: ${where} must be a 2-D array of shape (points, dimensions), got shape (${array.shape.join(', ')}).`,
+    );
+  }
+  return { points: array.values, count: array.shape[0], dim: array.shape[1] };
+}
