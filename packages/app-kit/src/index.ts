@@ -1,0 +1,5 @@
+export { parseChoice, parseNonNegativeInt, parseNumberList, parsePositiveInt, parsePositiveNumber, runAction } from './cli';
+export { readJson, writeFileAtomic, writeJsonAtomic } from './files';
+export { escapeHtml, htmlTable, renderHtmlReport, type ReportSection } from './html';
+export { vegaLiteToSvg, type TopLevelSpec } from './plot';
+export { ProgressBar, formatDuration } from './progress';
