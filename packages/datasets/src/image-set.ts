@@ -1,0 +1,110 @@
+import { LipschitzError, assertNonNegativeInteger } from '@lipschitz/core';
+
+/**
+ * A labelled image data set held on the host.
+ *
+ * `images` is NHWC float32 in [0, 1] (`count × height × width × channels`, row-major: example `i`,
+ * row `y`, column `x`, channel `c` is at `((i·height + y)·width + x)·channels + c`); `labels[i]` is the
+ * class of example `i`, an integer in `[0, numClasses)`. This is what PyTorch's `ToTensor()` gives,
+ * moved to channels-last (the reference uses no mean/std normalization).
+ *
+ * Sets returned by the file loaders are cached per process and may share their arrays with other
+ * calls: treat `images` and `labels` as read-only (copy before editing in place).
+ */
+export interface ImageSet {
+  /** NHWC float32 pixels in [0, 1]; length `count·height·width·channels`. */
+  images: Float32Array;
+  /** Class index per example, in `[0, numClasses)`; length `count`. */
+  labels: Int32Array;
+  /** Number of examples. */
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+  /** Number of classes (labels are `0 .. numClasses − 1`). */
+  numClasses: number;
+  /** A human-readable name such as `mnist/train`. */
+  name: string;
+}
+
+/** Float32 values of `v / 255` for every byte `v` (what `ToTensor()` computes). @internal */
+export const BYTE_TO_UNIT: Float32Array = (() => {
+  const table = new Float32Array(256);
+  for (let v = 0; v < 256; v++) table[v] = v / 255;
+  return table;
+})();
+
+/** Throws `INVALID_ARGUMENT` unless `set` is a consistent {@link ImageSet}. @internal */
+export function assertImageSet(fn: string, set: unknown): asserts set is ImageSet {
+  const s = set as ImageSet;
+  const ok =
+    s != null &&
+    typeof s === 'object' &&
+    s.images instanceof Float32Array &&
+    s.labels instanceof Int32Array &&
+    [s.count, s.height, s.width, s.channels, s.numClasses].every((d) => Number.isInteger(d) && d >= 0) &&
+    s.labels.length === s.count &&
+    s.images.length === s.count * s.height * s.width * s.channels;
+  if (!ok) {
+    throw new LipschitzError(
+      'INVALID_ARGUMENT',
+      `${fn}: set must be an ImageSet ({ images: Float32Array of count·height·width·channels values, labels: Int32Array of count values, count, height, width, channels, numClasses, name }). Build one with a loader such as mnist() or syntheticImages().`,
+    );
+  }
+}
+
+/**
+ * The examples `start .. start + count − 1` of `set`, as a new {@link ImageSet} whose arrays are views
+ * (`subarray`) of the original — no copy. The name gets a `[start:end]` suffix.
+ *
+ * Throws `INVALID_ARGUMENT` when `start`/`count` are not non-negative integers or the range leaves the set.
+ *
+ * @example
+ * ```ts
+ * const { train } = await mnist();
+ * const validation = subset(train, 55000, 5000);
+ * ```
+ */
+export function subset(set: ImageSet, start: number, count: number): ImageSet {
+  assertImageSet('subset', set);
+  assertNonNegativeInteger('subset', 'start', start);
+  assertNonNegativeInteger('subset', 'count', count);
+  if (start + count > set.count) {
+    throw new LipschitzError(
+      'INVALID_ARGUMENT',
+      `subset: the range [${start}, ${start + count}) leaves the set ${set.name} of ${set.count} examples. Pass start + count <= ${set.count}.`,
+    );
+  }
+  if (start === 0 && count === set.count) return { ...set };
+  const pixels = set.height * set.width * set.channels;
+  return {
+    ...set,
+    images: set.images.subarray(start * pixels, (start + count) * pixels),
+    labels: set.labels.subarray(start, start + count),
+    count,
+    name: `${set.name}[${start}:${start + count}]`,
+  };
+}
+
+/**
+ * How many examples of each class `set` holds: `counts[k] = #{ i : labels[i] = k }`, length
+ * `numClasses`. Handy for checking a split (MNIST train: 5923, 6742, …).
+ *
+ * @example
+ * ```ts
+ * classCounts(test); // Int32Array [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+ * ```
+ */
+export function classCounts(set: ImageSet): Int32Array {
+  assertImageSet('classCounts', set);
+  const counts = new Int32Array(set.numClasses);
+  for (let i = 0; i < set.count; i++) counts[set.labels[i]]++;
+  return counts;
+}
+
+/** Applies `trainLimit`/`testLimit` style limits: the first `limit` examples (all when undefined). @internal */
+export function limitSet(fn: string, name: string, set: ImageSet, limit: number | undefined): ImageSet {
+  if (limit === undefined) return subset(set, 0, set.count);
+  assertNonNegativeInteger(fn, name, limit);
+  return subset(set, 0, Math.min(limit, set.count));
+}

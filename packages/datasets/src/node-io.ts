@@ -1,0 +1,79 @@
+import { LipschitzError } from '@lipschitz/core';
+
+/**
+ * Node-only file access, loaded lazily with dynamic `import()` so that the package's browser-safe parts
+ * (batching, synthetic sets, the byte parsers) never pull `node:fs` into a bundle.
+ * @internal
+ */
+
+type FsPromises = typeof import('node:fs/promises');
+type Zlib = typeof import('node:zlib');
+
+let fsModule: Promise<FsPromises> | undefined;
+let zlibModule: Promise<Zlib> | undefined;
+
+async function nodeModule<T>(fn: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (cause) {
+    throw new LipschitzError(
+      'UNSUPPORTED_CONFIGURATION',
+      `${fn}: reading files needs Node.js (node:fs, node:zlib). In a browser, fetch the file yourself and pass its bytes to the parse* functions of @lipschitz/datasets.`,
+      { cause },
+    );
+  }
+}
+
+/** Reads a whole file; a missing file is a `NOT_FOUND` error naming the file and how to get it. @internal */
+export async function readFileBytes(fn: string, path: string, howToGet: string): Promise<Uint8Array> {
+  fsModule ??= nodeModule(fn, () => import('node:fs/promises'));
+  const fs = await fsModule;
+  try {
+    const buffer = await fs.readFile(path);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new LipschitzError('NOT_FOUND', `${fn}: file ${path} does not exist. ${howToGet}`, { cause });
+    }
+    throw new LipschitzError('IO_ERROR', `${fn}: could not read ${path} (${code ?? String(cause)}). Check the file's permissions.`, { cause });
+  }
+}
+
+/** True when `path` exists (file or directory). @internal */
+export async function pathExists(fn: string, path: string): Promise<boolean> {
+  fsModule ??= nodeModule(fn, () => import('node:fs/promises'));
+  const fs = await fsModule;
+  try {
+    await fs.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `bytes` start with the gzip magic number 1f 8b. @internal */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** Decompresses gzip bytes with node:zlib; a damaged stream is `CORRUPT_DATA` naming `source`. @internal */
+export async function gunzip(fn: string, bytes: Uint8Array, source: string): Promise<Uint8Array> {
+  zlibModule ??= nodeModule(fn, () => import('node:zlib'));
+  const zlib = await zlibModule;
+  try {
+    const out = zlib.gunzipSync(bytes);
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (cause) {
+    throw new LipschitzError(
+      'CORRUPT_DATA',
+      `${fn}: ${source} starts like a gzip file but does not decompress (${(cause as Error).message}); it is truncated or damaged. Download it again.`,
+      { cause },
+    );
+  }
+}
+
+/** Joins a directory and a file name with '/' (enough for the loaders; avoids importing node:path). @internal */
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith('/') || dir.endsWith('\\') ? dir + name : `${dir}/${name}`;
+}
