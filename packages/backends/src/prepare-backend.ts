@@ -1,6 +1,7 @@
 import { LipschitzError } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 import './register-gradients';
+import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
 /** Backend names accepted by {@link prepareBackend}. */
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'node' | 'node-gpu' | 'webgpu' | 'webgl';
@@ -24,6 +25,7 @@ export async function prepareBackend(requested: BackendName = 'auto'): Promise<P
     await import('@tensorflow/tfjs-backend-cpu');
   } else if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmTrainingKernels();
   } else {
     throw new LipschitzError('BACKEND_UNSUPPORTED', `prepareBackend: backend ${name} is not supported yet.`);
   }

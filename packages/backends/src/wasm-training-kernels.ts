@@ -1,0 +1,445 @@
+import { LipschitzError } from '@lipschitz/core';
+import {
+  backend_util,
+  getKernel,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  registerKernel,
+  type TensorInfo,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
+
+/**
+ * The kernels {@link registerWasmTrainingKernels} adds to (or replaces in) the `wasm` backend.
+ *
+ * - `Conv2DBackpropFilter`: missing from tfjs-backend-wasm 4.22; without it no convolution filter
+ *   can be trained on wasm.
+ * - `Conv2DBackpropInput`: replaced by a much faster formulation (stock kernel kept as fallback).
+ * - `BatchMatMul`, `_FusedMatMul`: replaced so that `transposeA`/`transposeB` are applied by an
+ *   explicit transpose (the flagged stock path is 12–30× slower).
+ * - `UnsortedSegmentSum`: missing; needed by the gradient of `tf.gather`.
+ */
+export const WASM_TRAINING_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'BatchMatMul',
+  '_FusedMatMul',
+  'UnsortedSegmentSum',
+] as const;
+
+/** Name of one kernel in {@link WASM_TRAINING_KERNELS}. */
+export type WasmTrainingKernelName = (typeof WASM_TRAINING_KERNELS)[number];
+
+// The part of tfjs-backend-wasm's BackendWasm that the kernels below use.
+interface WasmBackendLike {
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+type KernelArgs = Parameters<KernelFunc>[0];
+
+// Marks kernel functions registered by this module, so registration stays idempotent even when two
+// copies of this package share one tfjs-core kernel registry (which is global).
+const OURS = Symbol.for('lipschitz.backends.wasmTrainingKernel');
+// Stock wasm kernels replaced by ours, shared between copies of this package for the same reason.
+const STOCK_KEY = Symbol.for('lipschitz.backends.wasmStockKernels');
+
+function stockKernels(): Map<string, KernelConfig> {
+  const g = globalThis as unknown as Record<symbol, Map<string, KernelConfig> | undefined>;
+  let map = g[STOCK_KEY];
+  if (map === undefined) {
+    map = new Map();
+    g[STOCK_KEY] = map;
+  }
+  return map;
+}
+
+function wasmKernel(name: string): KernelFunc {
+  const config = getKernel(name, 'wasm');
+  if (config === undefined) {
+    throw new LipschitzError(
+      'BACKEND_UNSUPPORTED',
+      `registerWasmTrainingKernels: the wasm kernel '${name}' is not registered. Import '@tensorflow/tfjs-backend-wasm' (or call prepareBackend('wasm')) first.`,
+    );
+  }
+  return config.kernelFunc;
+}
+
+function run(name: string, inputs: Record<string, TensorInfo>, backend: unknown, attrs: NamedAttrMap = {}): TensorInfo {
+  return wasmKernel(name)({ inputs, backend: backend as object, attrs }) as TensorInfo;
+}
+
+function runStock(name: string, args: KernelArgs): TensorInfo {
+  const stock = stockKernels().get(name);
+  if (stock === undefined) {
+    throw new LipschitzError('BACKEND_UNSUPPORTED', `registerWasmTrainingKernels: no stock wasm '${name}' kernel to fall back to.`);
+  }
+  return stock.kernelFunc(args) as TensorInfo;
+}
+
+function release(backend: unknown, ...infos: TensorInfo[]): void {
+  for (const info of infos) (backend as WasmBackendLike).disposeData(info.dataId);
+}
+
+function transpose(x: TensorInfo, perm: number[], backend: unknown): TensorInfo {
+  return run('Transpose', { x }, backend, { perm });
+}
+
+function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
+}
+
+type ConvAttrs = {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+};
+
+function explicitPad(top: number, bottom: number, left: number, right: number): backend_util.ExplicitPadding {
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+}
+
+function requireChannelsLast(dataFormat: string, kernel: string): void {
+  if (dataFormat !== 'NHWC') {
+    throw new LipschitzError(
+      'BACKEND_UNSUPPORTED',
+      `${kernel} (wasm, @lipschitz/backends): dataFormat '${dataFormat}' is not supported. Use NHWC (channelsLast).`,
+    );
+  }
+}
+
+/**
+ * dW[p, q, c, o] = Σ_{b,i,j} x_pad[b, i·sh + p, j·sw + q, c] · dy[b, i, j, o]: a stride-1 convolution,
+ * dilated by the forward strides, of the input with channels moved to the batch axis
+ * ([C, H, W, B]) and the output gradient used as the filter ([OH, OW, B, O]); the result [C, KH, KW, O]
+ * is transposed back to HWIO.
+ */
+function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+  requireChannelsLast(attrs.dataFormat, 'Conv2DBackpropFilter');
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  // Rows/columns of the padded input the forward convolution actually reads.
+  const bottom = (oh - 1) * sh + kh - top - info.inHeight;
+  const right = (ow - 1) * sw + kw - left - info.inWidth;
+  const xT = transpose(x, [3, 1, 2, 0], backend);
+  const dyT = transpose(dy, [1, 2, 0, 3], backend);
+  const conv = run('Conv2D', { x: xT, filter: dyT }, backend, {
+    strides: [1, 1],
+    dilations: [sh, sw],
+    pad: explicitPad(top, Math.max(0, bottom), left, Math.max(0, right)),
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  } as unknown as NamedAttrMap);
+  release(backend, xT, dyT);
+  let cropped = conv;
+  if (bottom < 0 || right < 0) {
+    // Input rows past the last window (valid padding with a stride that does not divide evenly)
+    // give extra output rows/columns here: keep the first kh × kw.
+    cropped = run('Slice', { x: conv }, backend, { begin: [0, 0, 0, 0], size: [conv.shape[0], kh, kw, conv.shape[3]] });
+    release(backend, conv);
+  }
+  const result = transpose(cropped, [1, 2, 0, 3], backend);
+  release(backend, cropped);
+  return result;
+}
+
+/**
+ * dx = conv_valid(pad(dy_up), reverse_hw(W)ᵀ): for stride 1, a 'valid' convolution of the padded
+ * output gradient with the spatially reversed, in/out-transposed kernel. For stride s > 1 the output
+ * gradient is first upsampled by inserting s − 1 zeros between entries (dy_up), which turns the
+ * strided transpose into a stride-1 one.
+ */
+function conv2DBackpropInput(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const dy = inputs.dy as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  const attrs = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+  if (attrs.dataFormat !== 'NHWC') return runStock('Conv2DBackpropInput', args);
+  const info = backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
+  const { inHeight: h, inWidth: w } = info;
+  const { top, left } = info.padInfo;
+  // Height/width of the (zero-upsampled) output gradient.
+  const upH = oh * sh;
+  const upW = ow * sw;
+  const padTop = kh - 1 - top;
+  const padLeft = kw - 1 - left;
+  const padBottom = h - upH + top;
+  const padRight = w - upW + left;
+  if (padTop < 0 || padLeft < 0) return runStock('Conv2DBackpropInput', args);
+  let dyUp = dy;
+  if (sh > 1 || sw > 1) {
+    const [b, , , o] = dy.shape;
+    const r = run('Reshape', { x: dy }, backend, { shape: [b, oh, 1, ow, 1, o] });
+    const p = run('PadV2', { x: r }, backend, {
+      paddings: [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    });
+    dyUp = run('Reshape', { x: p }, backend, { shape: [b, upH, upW, o] });
+    release(backend, r, p);
+  }
+  const reversed = run('Reverse', { x: filter }, backend, { dims: [0, 1] });
+  const flipped = transpose(reversed, [0, 1, 3, 2], backend);
+  release(backend, reversed);
+  let dx = run('Conv2D', { x: dyUp, filter: flipped }, backend, {
+    strides: [1, 1],
+    dilations: [1, 1],
+    pad: explicitPad(padTop, Math.max(0, padBottom), padLeft, Math.max(0, padRight)),
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  } as unknown as NamedAttrMap);
+  release(backend, flipped);
+  if (dyUp !== dy) release(backend, dyUp);
+  if (padBottom < 0 || padRight < 0) {
+    // Trailing output-gradient rows past the input (zeros from the upsampling, or windows that
+    // only covered padding) produce extra rows here: keep the first h × w.
+    const cropped = run('Slice', { x: dx }, backend, { begin: [0, 0, 0, 0], size: [dx.shape[0], h, w, dx.shape[3]] });
+    release(backend, dx);
+    dx = cropped;
+  }
+  return dx;
+}
+
+const ACTIVATION_KERNELS: Record<string, string | undefined> = {
+  linear: undefined,
+  relu: 'Relu',
+  relu6: 'Relu6',
+  elu: 'Elu',
+  sigmoid: 'Sigmoid',
+  leakyrelu: 'LeakyRelu',
+  prelu: 'Prelu',
+};
+
+/**
+ * The stock wasm `_FusedMatMul` adds the bias to the wrong rows when the batch size is > 1 (tfjs 4.22);
+ * compute those as matMul, then `Add` (broadcast), then the activation kernel.
+ */
+function fusedMatMulUnfused(args: KernelArgs): TensorInfo {
+  const { backend } = args;
+  const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+  const attrs = args.attrs as unknown as { activation: string; leakyreluAlpha?: number };
+  const product = runStock('BatchMatMul', { inputs: { a: a as TensorInfo, b: b as TensorInfo }, backend, attrs: { transposeA: false, transposeB: false } });
+  const biased = run('Add', { a: product, b: bias as TensorInfo }, backend);
+  release(backend, product);
+  const activation = attrs.activation ?? 'linear';
+  if (!(activation in ACTIVATION_KERNELS)) {
+    release(backend, biased);
+    throw new LipschitzError('BACKEND_UNSUPPORTED', `_FusedMatMul (wasm, @lipschitz/backends): activation '${activation}' is not supported.`);
+  }
+  const kernel = ACTIVATION_KERNELS[activation];
+  if (kernel === undefined) return biased;
+  const inputs: Record<string, TensorInfo> = kernel === 'Prelu' ? { x: biased, alpha: preluActivationWeights as TensorInfo } : { x: biased };
+  const activated = run(kernel, inputs, backend, kernel === 'LeakyRelu' ? { alpha: attrs.leakyreluAlpha ?? 0.2 } : {});
+  release(backend, biased);
+  return activated;
+}
+
+function needsUnfusing(name: string, args: KernelArgs): boolean {
+  if (name !== '_FusedMatMul') return false;
+  const bias = args.inputs.bias as TensorInfo | undefined;
+  if (bias == null) return false;
+  const a = args.inputs.a as TensorInfo;
+  const b = args.inputs.b as TensorInfo;
+  const batch = Math.max(a.shape.slice(0, -2).reduce((p, d) => p * d, 1), b.shape.slice(0, -2).reduce((p, d) => p * d, 1));
+  return batch > 1 || bias.shape.length !== 1;
+}
+
+function matMulWithoutFlags(name: 'BatchMatMul' | '_FusedMatMul') {
+  return (args: KernelArgs): TensorInfo => {
+    const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const unfuse = needsUnfusing(name, args);
+    if (!attrs.transposeA && !attrs.transposeB) return unfuse ? fusedMatMulUnfused(args) : runStock(name, args);
+    const { backend } = args;
+    const a = args.inputs.a as TensorInfo;
+    const b = args.inputs.b as TensorInfo;
+    const temps: TensorInfo[] = [];
+    let a2 = a;
+    let b2 = b;
+    if (attrs.transposeA) {
+      a2 = transpose(a, swapLastTwo(a.shape.length), backend);
+      temps.push(a2);
+    }
+    if (attrs.transposeB) {
+      b2 = transpose(b, swapLastTwo(b.shape.length), backend);
+      temps.push(b2);
+    }
+    try {
+      const unflagged = { inputs: { ...args.inputs, a: a2, b: b2 }, backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } };
+      return unfuse ? fusedMatMulUnfused(unflagged) : runStock(name, unflagged);
+    } finally {
+      release(backend, ...temps);
+    }
+  };
+}
+
+/**
+ * out[s, ...] = Σ_{n : ids[n] = s} x[n, ...] as oneHot(ids)ᵀ · x (ids outside [0, numSegments) are
+ * dropped, as in TensorFlow).
+ */
+function unsortedSegmentSum(args: KernelArgs): TensorInfo {
+  const { backend } = args;
+  const x = args.inputs.x as TensorInfo;
+  const ids = args.inputs.segmentIds as TensorInfo;
+  const { numSegments } = args.attrs as unknown as { numSegments: number };
+  if (x.dtype !== 'float32') {
+    throw new LipschitzError(
+      'BACKEND_UNSUPPORTED',
+      `UnsortedSegmentSum (wasm, @lipschitz/backends): dtype ${x.dtype} is not supported. Cast to float32 first.`,
+    );
+  }
+  const n = ids.shape.reduce((p, d) => p * d, 1);
+  const rest = x.shape.slice(ids.shape.length);
+  const restSize = rest.reduce((p, d) => p * d, 1);
+  const flatIds = run('Reshape', { x: ids }, backend, { shape: [n] });
+  const idsInt = ids.dtype === 'int32' ? flatIds : run('Cast', { x: flatIds }, backend, { dtype: 'int32' });
+  // wasm's OneHot writes int32 whatever dtype is asked for: make int32 and cast.
+  const oneHotInt = run('OneHot', { indices: idsInt }, backend, { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' });
+  const oneHot = run('Cast', { x: oneHotInt }, backend, { dtype: 'float32' });
+  release(backend, oneHotInt);
+  const oneHotT = transpose(oneHot, [1, 0], backend);
+  const x2 = run('Reshape', { x }, backend, { shape: [n, restSize] });
+  const product = runStock('BatchMatMul', {
+    inputs: { a: oneHotT, b: x2 },
+    backend,
+    attrs: { transposeA: false, transposeB: false },
+  });
+  const result = run('Reshape', { x: product }, backend, { shape: [numSegments, ...rest] });
+  release(backend, flatIds, oneHot, oneHotT, x2, product);
+  if (idsInt !== flatIds) release(backend, idsInt);
+  return result;
+}
+
+function mark(fn: (args: KernelArgs) => TensorInfo): KernelFunc {
+  (fn as unknown as Record<symbol, boolean>)[OURS] = true;
+  return fn as KernelFunc;
+}
+
+const implementations: Record<WasmTrainingKernelName, KernelFunc> = {
+  Conv2DBackpropFilter: mark(conv2DBackpropFilter),
+  Conv2DBackpropInput: mark(conv2DBackpropInput),
+  BatchMatMul: mark(matMulWithoutFlags('BatchMatMul')),
+  _FusedMatMul: mark(matMulWithoutFlags('_FusedMatMul')),
+  UnsortedSegmentSum: mark(unsortedSegmentSum),
+};
+
+function isOurs(config: KernelConfig | undefined): boolean {
+  return config !== undefined && (config.kernelFunc as unknown as Record<symbol, boolean>)[OURS] === true;
+}
+
+/**
+ * Registers, for the tfjs `wasm` backend, the kernels it needs to train the networks of this project
+ * quickly ({@link WASM_TRAINING_KERNELS}), each built from wasm's own fast kernels (XNNPACK
+ * convolution, transpose, pad, one-hot, matMul):
+ *
+ * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22):
+ *   `dW = conv_{stride 1, dilation s}(transpose(x_pad, [C,H,W,B]), transpose(dy, [OH,OW,B,O]))`,
+ *   transposed back to HWIO. Any padding ('same', 'valid', number, explicit), any stride, NHWC.
+ * - `Conv2DBackpropInput`: `dx = conv_valid(pad(upsample_s(dy)), reverse_hw(W) with in/out swapped)`;
+ *   exact for any stride (stride s upsamples dy with zeros first); falls back to the stock kernel for
+ *   NCHW or paddings larger than the kernel.
+ * - `BatchMatMul`, `_FusedMatMul`: flagged operands are transposed explicitly, then multiplied
+ *   without flags (identical values, 12–30× faster on wasm).
+ * - `UnsortedSegmentSum` (missing): `oneHot(ids)ᵀ · x`, so `tf.gather` has a gradient.
+ *
+ * Idempotent. Call it after importing `@tensorflow/tfjs-backend-wasm` and before (or after)
+ * `tf.setBackend('wasm')`; {@link prepareBackend} does both. Kernels return backend-owned outputs and
+ * dispose every intermediate; they add no tensors to the engine.
+ *
+ * Reference: runtime.md (this project), and the transposed-convolution identities of
+ * Dumoulin & Visin, "A guide to convolution arithmetic for deep learning" (2016).
+ *
+ * @returns the names of the kernels registered by this call (empty when already registered).
+ * @throws LipschitzError `BACKEND_UNSUPPORTED` when tfjs-backend-wasm's kernels are not registered
+ *   (the package was not imported).
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * registerWasmTrainingKernels();
+ * await tf.setBackend('wasm');
+ * ```
+ */
+export function registerWasmTrainingKernels(): WasmTrainingKernelName[] {
+  // Fails early with a clear message when the wasm backend's kernels are absent.
+  for (const name of ['Conv2D', 'Transpose', 'BatchMatMul', '_FusedMatMul', 'PadV2', 'Reverse', 'Slice', 'OneHot']) {
+    wasmKernel(name);
+  }
+  const stock = stockKernels();
+  const registered: WasmTrainingKernelName[] = [];
+  for (const name of WASM_TRAINING_KERNELS) {
+    const existing = getKernel(name, 'wasm');
+    if (isOurs(existing)) continue;
+    if (existing !== undefined) {
+      stock.set(name, existing);
+      unregisterKernel(name, 'wasm');
+    }
+    registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: implementations[name],
+      // The stock kernel's setup (which binds its wasm function) must still run for the fallback.
+      setupFunc: existing?.setupFunc,
+    });
+    registered.push(name);
+  }
+  return registered;
+}
+
+/**
+ * Restores the stock tfjs-backend-wasm kernels replaced by {@link registerWasmTrainingKernels}, and
+ * removes the ones it added. For measuring the stock kernels (benchmarks) and for tests.
+ *
+ * @example
+ * ```ts
+ * unregisterWasmTrainingKernels(); // time the stock matMul ...
+ * registerWasmTrainingKernels();
+ * ```
+ */
+export function unregisterWasmTrainingKernels(): void {
+  const stock = stockKernels();
+  for (const name of WASM_TRAINING_KERNELS) {
+    const existing = getKernel(name, 'wasm');
+    if (!isOurs(existing)) continue;
+    unregisterKernel(name, 'wasm');
+    const original = stock.get(name);
+    if (original !== undefined) registerKernel(original);
+  }
+}
