@@ -1,0 +1,29 @@
+export { multiMarginLoss, type MultiMarginLossOptions } from './multi-margin-loss';
+export { crossEntropyLoss } from './cross-entropy-loss';
+export { KR_COUNT_EPSILON, krLoss } from './kr-loss';
+export { hkrLoss, type HkrLossOptions } from './hkr-loss';
+export { certify, type CertifyOptions, type CertifyResult } from './certify';
+export {
+  FLOAT32_SLACK_PER_LINEAR_LAYER,
+  HOST_FLOAT64_SLACK,
+  networkLipschitzUpperBound,
+  type BoundableModel,
+  type LayerNormMethod,
+  type LayerNormReport,
+  type NetworkBound,
+} from './network-bound';
+export {
+  certifyExportedModel,
+  certifyModel,
+  type CertifyExportedModelOptions,
+  type CertifyModelOptions,
+  type CertifyReport,
+} from './certify-model';
+export { ATTACK_NORM_TOLERANCE, CW_CONFIDENCE, GRADIENT_NORM_FLOOR, type AttackResult, type Predict } from './attack-core';
+export { pgdAttack, type PgdAttackOptions } from './pgd-attack';
+export { fgsmAttack, type FgsmAttackOptions } from './fgsm-attack';
+export {
+  empiricalLipschitzLowerBound,
+  type EmpiricalLipschitzOptions,
+  type EmpiricalLipschitzResult,
+} from './empirical-lipschitz';

@@ -1,0 +1,50 @@
+import { LipschitzError, assertRank } from '@lipschitz/core';
+import type * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Checks that `logits` is `[N, C]` and `labels` is an int32 `[N]` tensor; returns `{ n, c }`.
+ * @internal
+ */
+export function checkLogitsAndLabels(fn: string, logits: tf.Tensor, labels: tf.Tensor): { n: number; c: number } {
+  assertRank(fn, 'logits', logits.shape, 2);
+  assertRank(fn, 'labels', labels.shape, 1);
+  if (labels.dtype !== 'int32') {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: labels must be an int32 tensor of class indices, got dtype ${labels.dtype}. Pass tf.tensor1d(indices, 'int32').`);
+  }
+  const [n, c] = logits.shape;
+  if (labels.shape[0] !== n) {
+    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: labels has ${labels.shape[0]} entries but logits has ${n} rows. Pass one label per row of logits.`);
+  }
+  if (c < 2) {
+    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: logits must have at least 2 classes (columns), got ${c}.`);
+  }
+  return { n, c };
+}
+
+/**
+ * Checks that `images` is a batch `[N, ...]` with N equal to the number of labels (int32 `[N]`).
+ * @internal
+ */
+export function checkImagesAndLabels(fn: string, images: tf.Tensor, labels: tf.Tensor): number {
+  if (images.rank < 2) {
+    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: images must be a batch [N, ...] of rank >= 2, got shape [${images.shape.join(', ')}].`);
+  }
+  assertRank(fn, 'labels', labels.shape, 1);
+  if (labels.dtype !== 'int32') {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: labels must be an int32 tensor of class indices, got dtype ${labels.dtype}. Pass tf.tensor1d(indices, 'int32').`);
+  }
+  if (labels.shape[0] !== images.shape[0]) {
+    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: labels has ${labels.shape[0]} entries but images has ${images.shape[0]}. Pass one label per image.`);
+  }
+  return images.shape[0];
+}
+
+/** Throws unless every label is an integer in [0, c). @internal */
+export function checkLabelValues(fn: string, labels: ArrayLike<number>, c: number): void {
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    if (!(y >= 0 && y < c)) {
+      throw new LipschitzError('INVALID_ARGUMENT', `${fn}: label ${i} is ${y}, outside [0, ${c}). Pass class indices in [0, ${c}).`);
+    }
+  }
+}
