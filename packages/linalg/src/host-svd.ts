@@ -1,0 +1,285 @@
+import { LipschitzError } from '@lipschitz/core';
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { checkFinite, checkHostMatrix } from './host-validate';
+
+function descending(values: ArrayLike<number>): Float64Array {
+  const out = Float64Array.from(values, (v) => Math.max(v, 0));
+  out.sort();
+  out.reverse();
+  return out;
+}
+
+function svdValues(m: Matrix): number[] {
+  const svd = new SingularValueDecomposition(m, {
+    computeLeftSingularVectors: false,
+    computeRightSingularVectors: false,
+    autoTranspose: true,
+  });
+  return svd.diagonal;
+}
+
+/**
+ * All `min(rows, cols)` singular values, in descending order, of a real `rows × cols` matrix given
+ * row-major, computed on the host in float64 (Golub–Kahan SVD from `ml-matrix`).
+ *
+ * This is an exact oracle up to float64 rounding (about 1e-15 relative to σ_max), used for dense-layer
+ * certificates and orthogonality checks.
+ *
+ * Ownership: `values` is read, never kept. Returns a new array.
+ *
+ * @throws LipschitzError `INVALID_ARGUMENT` (non-positive `rows`/`cols`), `SHAPE_MISMATCH` (`values.length
+ *   !== rows * cols`), `NUMERICAL_ERROR` (a NaN or infinite entry).
+ * @example
+ * ```ts
+ * singularValues([3, 0, 0, 4], 2, 2); // Float64Array [4, 3]
+ * ```
+ * @see G. H. Golub, C. F. Van Loan, *Matrix Computations*, 4th ed., §8.6.
+ */
+export function singularValues(values: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  checkHostMatrix('singularValues', 'values', values, rows, cols);
+  checkFinite('singularValues', 'values', values);
+  const m = new Matrix(rows, cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, values[i * cols + j]);
+  return descending(svdValues(m));
+}
+
+/**
+ * The exact spectral norm σ_max = ‖A‖₂ of a real `rows × cols` matrix (row-major), in float64 on the
+ * host: the largest of {@link singularValues}. Unlike a power-iteration estimate this is not a lower
+ * bound but the value itself (up to float64 rounding, ~1e-15 relative), so certificates may use it.
+ *
+ * @throws LipschitzError as {@link singularValues}.
+ * @example
+ * ```ts
+ * spectralNorm([1, 1, 0, 1], 2, 2); // 1.618… (the golden ratio)
+ * ```
+ * @see G. H. Golub, C. F. Van Loan, *Matrix Computations*, 4th ed., §2.3.
+ */
+export function spectralNorm(values: ArrayLike<number>, rows: number, cols: number): number {
+  checkHostMatrix('spectralNorm', 'values', values, rows, cols);
+  checkFinite('spectralNorm', 'values', values);
+  return singularValues(values, rows, cols)[0];
+}
+
+/**
+ * All `min(rows, cols)` singular values (descending) of the complex `rows × cols` matrix
+ * `M = re + i·im` (both row-major), in float64 on the host.
+ *
+ * Computed from the Hermitian Gram matrix of the smaller side (`MᴴM` or `MMᴴ`) by Householder
+ * tridiagonalisation and implicit QL (eigenvalues only), σ = √λ. Relative accuracy is float64 for
+ * σ near σ_max; a tiny σ has an absolute error of about 1e-8·σ_max (it is computed from σ²).
+ *
+ * @throws LipschitzError `INVALID_ARGUMENT`, `SHAPE_MISMATCH` (either part has the wrong length),
+ *   `NUMERICAL_ERROR` (a NaN or infinite entry).
+ * @example
+ * ```ts
+ * complexSingularValues([0, 0, 0, 0], [2, 0, 0, 1], 2, 2); // Float64Array [2, 1]  (M = diag(2i, i))
+ * ```
+ * @see G. H. Golub, C. F. Van Loan, *Matrix Computations*, 4th ed., §8.3 (tridiagonalisation, QL).
+ */
+export function complexSingularValues(
+  re: ArrayLike<number>,
+  im: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): Float64Array {
+  checkHostMatrix('complexSingularValues', 're', re, rows, cols);
+  checkHostMatrix('complexSingularValues', 'im', im, rows, cols);
+  checkFinite('complexSingularValues', 're', re);
+  checkFinite('complexSingularValues', 'im', im);
+  return complexSingularValuesUnchecked(re, im, rows, cols);
+}
+
+/** @internal {@link complexSingularValues} without validation (hot loop of the conv spectrum). */
+export function complexSingularValuesUnchecked(
+  re: ArrayLike<number>,
+  im: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): Float64Array {
+  const { gramRe, gramIm, n } = hermitianGram(re, im, rows, cols);
+  const eig = hermitianEigenvalues(gramRe, gramIm, n);
+  for (let i = 0; i < n; i++) eig[i] = Math.sqrt(Math.max(eig[i], 0));
+  return descending(eig);
+}
+
+/**
+ * @internal Gram matrix of the smaller side: `MᴴM` (cols × cols) when cols ≤ rows, else `MMᴴ`.
+ * Returned as full n×n row-major real and imaginary parts (Hermitian).
+ */
+export function hermitianGram(
+  re: ArrayLike<number>,
+  im: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): { gramRe: Float64Array; gramIm: Float64Array; n: number } {
+  // G[i][j] = Σ_k conj(x_i[k]) x_j[k] over the vectors x_i gathered below.
+  const tall = cols <= rows;
+  const n = tall ? cols : rows;
+  const len = tall ? rows : cols;
+  const gramRe = new Float64Array(n * n);
+  const gramIm = new Float64Array(n * n);
+  // Gather vectors x_i (length len): for tall, column i of M; otherwise conj(row i of M) so that
+  // G = MMᴴ has G[i][j] = Σ_k M[i][k] conj(M[j][k]) = Σ_k conj(x_i[k]) x_j[k] with x_i = conj(row i).
+  const vr = new Float64Array(n * len);
+  const vi = new Float64Array(n * len);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < len; k++) {
+      const idx = tall ? k * cols + i : i * cols + k;
+      vr[i * len + k] = re[idx];
+      vi[i * len + k] = tall ? im[idx] : -im[idx];
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const oi = i * len;
+    for (let j = i; j < n; j++) {
+      const oj = j * len;
+      let sr = 0;
+      let si = 0;
+      for (let k = 0; k < len; k++) {
+        const ar = vr[oi + k];
+        const ai = vi[oi + k];
+        const br = vr[oj + k];
+        const bi = vi[oj + k];
+        // conj(a) * b
+        sr += ar * br + ai * bi;
+        si += ar * bi - ai * br;
+      }
+      gramRe[i * n + j] = sr;
+      gramIm[i * n + j] = si;
+      gramRe[j * n + i] = sr;
+      gramIm[j * n + i] = -si;
+    }
+  }
+  return { gramRe, gramIm, n };
+}
+
+/**
+ * @internal Eigenvalues (unordered) of a Hermitian n×n matrix `A = re + i·im` (row-major, full storage).
+ * Householder reduction to a real symmetric tridiagonal matrix (the sub-diagonal's phases are dropped:
+ * a diagonal unitary similarity), then implicit QL with Wilkinson shifts. O(n³), no eigenvectors.
+ */
+export function hermitianEigenvalues(reIn: ArrayLike<number>, imIn: ArrayLike<number>, n: number): Float64Array {
+  const ar = Float64Array.from(reIn);
+  const ai = Float64Array.from(imIn);
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  const vr = new Float64Array(n);
+  const vi = new Float64Array(n);
+  const pr = new Float64Array(n);
+  const pi = new Float64Array(n);
+  for (let k = 0; k < n - 1; k++) {
+    d[k] = ar[k * n + k];
+    const s = k + 1; // the trailing block is rows/cols s..n-1
+    let norm2 = 0;
+    for (let j = s; j < n; j++) norm2 += ar[j * n + k] ** 2 + ai[j * n + k] ** 2;
+    const alpha = Math.sqrt(norm2);
+    e[k] = alpha;
+    if (alpha === 0 || s === n - 1) continue; // nothing to annihilate
+    const x0r = ar[s * n + k];
+    const x0i = ai[s * n + k];
+    const x0 = Math.hypot(x0r, x0i);
+    const phr = x0 === 0 ? 1 : x0r / x0;
+    const phi = x0 === 0 ? 0 : x0i / x0;
+    // v = x + phase·alpha·e_1 ; H = I − τ v vᴴ with τ = 2 / vᴴv = 1 / (alpha (alpha + |x0|)).
+    for (let j = s; j < n; j++) {
+      vr[j] = ar[j * n + k];
+      vi[j] = ai[j * n + k];
+    }
+    vr[s] += phr * alpha;
+    vi[s] += phi * alpha;
+    const tau = 1 / (alpha * (alpha + x0));
+    // p = τ A v over the trailing block; vᴴ p is real.
+    let vhp = 0;
+    for (let j = s; j < n; j++) {
+      let sr = 0;
+      let si = 0;
+      const row = j * n;
+      for (let c = s; c < n; c++) {
+        const a = ar[row + c];
+        const b = ai[row + c];
+        sr += a * vr[c] - b * vi[c];
+        si += a * vi[c] + b * vr[c];
+      }
+      pr[j] = tau * sr;
+      pi[j] = tau * si;
+      vhp += vr[j] * pr[j] + vi[j] * pi[j];
+    }
+    const half = 0.5 * tau * vhp;
+    for (let j = s; j < n; j++) {
+      pr[j] -= half * vr[j];
+      pi[j] -= half * vi[j];
+    }
+    // A ← A − q vᴴ − v qᴴ on the trailing block (q stored in p).
+    for (let j = s; j < n; j++) {
+      const row = j * n;
+      const qjr = pr[j];
+      const qji = pi[j];
+      const vjr = vr[j];
+      const vji = vi[j];
+      for (let c = s; c < n; c++) {
+        // q_j conj(v_c) + v_j conj(q_c)
+        ar[row + c] -= qjr * vr[c] + qji * vi[c] + vjr * pr[c] + vji * pi[c];
+        ai[row + c] -= qji * vr[c] - qjr * vi[c] + vji * pr[c] - vjr * pi[c];
+      }
+    }
+  }
+  d[n - 1] = ar[(n - 1) * n + (n - 1)];
+  e[n - 1] = 0;
+  return tridiagonalEigenvalues(d, e);
+}
+
+/**
+ * @internal Eigenvalues of the real symmetric tridiagonal matrix with diagonal `d` and off-diagonal `e`
+ * (`e[i]` couples `i` and `i + 1`; `e[n − 1]` unused) by implicit QL with Wilkinson shifts
+ * (Numerical Recipes `tqli`, eigenvalues only). Overwrites and returns `d`.
+ */
+export function tridiagonalEigenvalues(d: Float64Array, e: Float64Array): Float64Array {
+  const n = d.length;
+  for (let l = 0; l < n; l++) {
+    let iterations = 0;
+    for (;;) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
+        if (Math.abs(e[m]) <= Number.EPSILON * dd) break;
+      }
+      if (m === l) break;
+      if (iterations++ === 100) {
+        throw new LipschitzError('NUMERICAL_ERROR', 'hermitianEigenvalues: the QL iteration did not converge. Check the input for extreme values.');
+      }
+      let g = (d[l + 1] - d[l]) / (2 * e[l]);
+      let r = Math.hypot(g, 1);
+      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? Math.abs(r) : -Math.abs(r)));
+      let s = 1;
+      let c = 1;
+      let p = 0;
+      let i = m - 1;
+      let underflow = false;
+      for (; i >= l; i--) {
+        const f = s * e[i];
+        const b = c * e[i];
+        r = Math.hypot(f, g);
+        e[i + 1] = r;
+        if (r === 0) {
+          d[i + 1] -= p;
+          e[m] = 0;
+          underflow = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - p;
+        r = (d[i] - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+      }
+      if (underflow) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+  return d;
+}

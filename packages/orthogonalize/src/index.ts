@@ -1,0 +1,1 @@
+export { BJORCK_DEFAULTS, bjorck, type BjorckOptions, type BjorckScaling } from './bjorck';
