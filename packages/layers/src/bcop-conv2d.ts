@@ -1,0 +1,85 @@
+import { LipschitzError, SeededRandom, assertPositiveInteger } from '@lipschitz/core';
+import { bcopInitialParams, bcopKernelFromOrthogonal } from '@lipschitz/blockconv';
+import { type OrthogonalizerSpec, REFERENCE_ORTHOGONALIZER, orthogonalizeWeight } from './orthogonalizer';
+import * as tf from '@tensorflow/tfjs-core';
+import { CircularConvLayer, type ConvLayerOptions, type LayerModule, uniformTensor, withStride } from './layer-base';
+
+/** Options of {@link bcopConv2d}. */
+export interface BcopConv2dOptions extends ConvLayerOptions {
+  /** Björck iterations for the parameter matrices (default 20, the reference). */
+  iterations?: number;
+  /**
+   * How the parameter matrices are orthogonalized; overrides `iterations` (default: Björck, β = 0.5,
+   * order 1, power-iteration scaling, `iterations` steps — reference §2).
+   */
+  orthogonalizer?: OrthogonalizerSpec;
+}
+
+/** Stride-1 BCOP convolution (see {@link bcopConv2d}). */
+export class BcopConv2d extends CircularConvLayer {
+  /** `[2(k − 1) + 1, cmax, cmax]`: H, then P1, Q1, P2, Q2, … (reference §1.1). */
+  readonly params: tf.Variable;
+  readonly bias: tf.Variable | null;
+  readonly orthogonalizer: OrthogonalizerSpec;
+
+  constructor(options: BcopConv2dOptions) {
+    super('bcopConv2d', options);
+    const seed = options.seed ?? 0;
+    this.orthogonalizer = options.orthogonalizer ?? { ...REFERENCE_ORTHOGONALIZER, iterations: options.iterations ?? 20 };
+    this.params = this.addVariable(
+      bcopInitialParams({ inChannels: options.inChannels, outChannels: options.outChannels, kernelSize: options.kernelSize, seed }),
+    );
+    // The bias uses its own stream (seed + 1) so the parameter matrices match bcopInitialParams(seed).
+    this.bias = this.useBias ? this.addVariable(uniformTensor([options.outChannels], 1 / Math.sqrt(options.outChannels), new SeededRandom(seed + 1))) : null;
+  }
+
+  protected override computeKernels(): tf.Tensor[] {
+    const ortho = orthogonalizeWeight(this.params, this.orthogonalizer) as tf.Tensor3D;
+    const kernel = bcopKernelFromOrthogonal(ortho, {
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: this.kernelSize,
+    });
+    return this.bias ? [kernel, this.bias] : [kernel];
+  }
+}
+
+/**
+ * BCOP convolution (Li et al. 2019, "Preventing Gradient Attenuation in Lipschitz Constrained
+ * Convolutional Networks"): a `k × k` kernel built from `2(k − 1) + 1` Björck-orthonormalized
+ * `cmax × cmax` matrices (H and the symmetric projectors P_i, Q_i of rank ⌊cmax/2⌋) by block
+ * convolution of `[P; I − P] □ [Q, I − Q]` blocks, applied with circular padding. A stride s is done as
+ * the reference's `LipschitzConv2d`: `kernelSize % s == 0`, invertible downsampling by s, then a BCOP of
+ * kernel k/s on s²·cin channels. Trainable parameters: `(2(k' − 1) + 1)·cmax² (+ cout)`, k' = k/s,
+ * cmax = max(s²·cin, cout).
+ *
+ * Init (reference §1.2): every matrix random orthogonal × 1/√cmax (so the initial kernel is exactly
+ * orthogonal), bias U(±1/√cout); seeded.
+ *
+ * Guarantee: orthogonal (all singular values 1: an isometry when cin ≤ cout, a co-isometry — gradient
+ * norm preserving — when cin > cout) up to Björck's convergence; `lipschitzUpperBound` is the exact
+ * σ_max of the kernel actually used (float64 FFT at the input size), hence sound.
+ *
+ * Kernel caching: `freeze()` builds the kernel once and `apply` is then a single convolution;
+ * `unfreeze()` before training (gradients do not reach a frozen layer's parameters).
+ *
+ * Ownership: owns its variables (`dispose()`); `apply` borrows `x` (NHWC `[b, h, w, cin]`) and returns
+ * a new tensor `[b, h/s, w/s, cout]`. Throws `INVALID_ARGUMENT` on bad options (kernelSize not a
+ * multiple of stride, …), `SHAPE_MISMATCH` on a wrong input.
+ *
+ * @example
+ * ```ts
+ * const conv = bcopConv2d({ inChannels: 1, outChannels: 16, kernelSize: 4, stride: 2, seed: 0 });
+ * const y = conv.apply(tf.zeros([8, 28, 28, 1])); // [8, 14, 14, 16]
+ * const bound = await conv.lipschitzUpperBound([28, 28, 1]); // ≤ 1 + 1e-5
+ * ```
+ * @see Q. Li, S. Haque, C. Anil, J. Lucas, R. Grosse, J.-H. Jacobsen, NeurIPS 2019 (arXiv 1911.00937);
+ *   reference-bcop.md §1.
+ */
+export function bcopConv2d(options: BcopConv2dOptions): LayerModule {
+  if (options?.iterations !== undefined) assertPositiveInteger('bcopConv2d', 'iterations', options.iterations);
+  if (options?.orthogonalizer !== undefined && (options.orthogonalizer === null || typeof options.orthogonalizer !== 'object')) {
+    throw new LipschitzError('INVALID_ARGUMENT', 'bcopConv2d: orthogonalizer must be an OrthogonalizerSpec object from @lipschitz/orthogonalize.');
+  }
+  return withStride('bcopConv2d', options, (inner) => new BcopConv2d(inner));
+}

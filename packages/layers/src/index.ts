@@ -1,0 +1,42 @@
+export {
+  type ConvLayerOptions,
+  type LayerConfig,
+  type LayerModule,
+  CircularConvLayer,
+  HOST_BOUND_SLACK,
+  LayerBase,
+  StatelessLayer,
+  StridedConv,
+  circularConvNorm,
+  orthogonalMatrix,
+  uniformTensor,
+  validateConvOptions,
+  withStride,
+} from './layer-base';
+export { BjorckDense, type BjorckDenseOptions, bjorckDense } from './bjorck-dense';
+export { type OrthogonalizerSpec, REFERENCE_ORTHOGONALIZER } from './orthogonalizer';
+export { PlainDense, type PlainDenseOptions, plainDense } from './plain-dense';
+export { BcopConv2d, type BcopConv2dOptions, bcopConv2d } from './bcop-conv2d';
+export { RkoConv2d, type RkoConv2dOptions, rkoConv2d } from './rko-conv2d';
+export { PlainConv2d, type PlainConv2dOptions, plainConv2d } from './plain-conv2d';
+export { MaxMin, maxMin } from './max-min';
+export { GroupSort, type GroupSortOptions, groupSort } from './group-sort';
+export { Relu, relu } from './relu';
+export { Flatten, flatten } from './flatten';
+export { InvertibleDownsample, type InvertibleDownsampleOptions, invertibleDownsample } from './invertible-downsample';
+export { UpsampleNearest, type UpsampleNearestOptions, upsampleNearest } from './upsample-nearest';
+export { Sequential, sequential } from './sequential';
+export { type ActivationType, type ConvType, type ModelOptions, dcganCritic, fc3, largeConvNet, smallConvNet } from './models';
+export { layerFromConfig } from './layer-from-config';
+export {
+  type DeserializeModelOptions,
+  type LoadedModel,
+  type NamedTensor,
+  SAVED_MODEL_FORMAT,
+  type SavableOptimizer,
+  type SerializeModelOptions,
+  deserializeModel,
+  serializeModel,
+} from './serialize-model';
+export { loadModel, saveModel } from './save-model';
+export { type ExportModelOptions, type LoadedExportedModel, exportModel, loadExportedModel } from './export-model';

@@ -1,0 +1,237 @@
+import { LipschitzError, assertOneOf, assertPositiveInteger } from '@lipschitz/core';
+import { bcopConv2d } from './bcop-conv2d';
+import { bjorckDense } from './bjorck-dense';
+import { flatten } from './flatten';
+import type { ConvLayerOptions, LayerModule } from './layer-base';
+import { maxMin } from './max-min';
+import { plainConv2d } from './plain-conv2d';
+import { plainDense } from './plain-dense';
+import { relu } from './relu';
+import { rkoConv2d } from './rko-conv2d';
+import { type Sequential, sequential } from './sequential';
+import { upsampleNearest } from './upsample-nearest';
+
+/** Convolution types of the model builders; `'plain'` = unconstrained layers (baselines). */
+export type ConvType = 'bcop' | 'rko' | 'ossn' | 'svcm' | 'cayley' | 'plain';
+/** Activations of the model builders. */
+export type ActivationType = 'maxmin' | 'relu';
+
+/** Options of the model builders ({@link smallConvNet}, {@link largeConvNet}, {@link fc3}, {@link dcganCritic}). */
+export interface ModelOptions {
+  /** Convolution type (`'plain'` also makes the dense layers plain). */
+  conv: ConvType;
+  /** Activation after every layer but the last (default `'maxmin'`). */
+  activation?: ActivationType;
+  /** Input shape `[h, w, c]` without the batch axis, e.g. `[28, 28, 1]` (MNIST) or `[32, 32, 3]` (CIFAR). */
+  inputShape: [number, number, number];
+  /** Number of classes (default 10; the critic has one output). */
+  numClasses?: number;
+  /** Seed of the initial values (default 0); layer i uses `seed + 1000·i`. */
+  seed?: number;
+}
+
+const CONV_TYPES: readonly ConvType[] = ['bcop', 'rko', 'ossn', 'svcm', 'cayley', 'plain'];
+const ACTIVATIONS: readonly ActivationType[] = ['maxmin', 'relu'];
+
+type ConvFactory = (options: ConvLayerOptions) => LayerModule;
+
+function convFactory(fn: string, conv: ConvType): ConvFactory {
+  switch (conv) {
+    case 'bcop':
+      return bcopConv2d;
+    case 'rko':
+      return rkoConv2d;
+    case 'plain':
+      return plainConv2d;
+    default:
+      throw new LipschitzError(
+        'UNSUPPORTED_CONFIGURATION',
+        `${fn}: conv '${conv}' is not available in this build of @lipschitz/layers yet. Use conv 'bcop', 'rko' or 'plain'.`,
+      );
+  }
+}
+
+interface Builder {
+  conv(cin: number, cout: number, kernelSize: number, stride: number, inputSize: [number, number]): LayerModule;
+  dense(inputs: number, outputs: number): LayerModule;
+  activation(): LayerModule;
+}
+
+function builder(fn: string, options: ModelOptions): Builder {
+  if (options == null || typeof options !== 'object') {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: pass options { conv, activation, inputShape }.`);
+  }
+  assertOneOf(fn, 'conv', options.conv, CONV_TYPES);
+  assertOneOf(fn, 'activation', options.activation ?? 'maxmin', ACTIVATIONS);
+  const shape = options.inputShape;
+  if (!Array.isArray(shape) || shape.length !== 3) {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: inputShape must be [height, width, channels], got ${String(shape)}.`);
+  }
+  shape.forEach((d, i) => assertPositiveInteger(fn, `inputShape[${i}]`, d));
+  if (options.numClasses !== undefined) assertPositiveInteger(fn, 'numClasses', options.numClasses);
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new LipschitzError('INVALID_ARGUMENT', `${fn}: seed must be an integer, got ${String(seed)}.`);
+  const makeConv = convFactory(fn, options.conv);
+  const plain = options.conv === 'plain';
+  let index = 0;
+  const nextSeed = () => seed + 1000 * index++;
+  return {
+    conv: (inChannels, outChannels, kernelSize, stride, inputSize) =>
+      makeConv({ inChannels, outChannels, kernelSize, stride, seed: nextSeed(), inputSize }),
+    dense: (inputs, outputs) => (plain ? plainDense : bjorckDense)({ inputs, outputs, seed: nextSeed() }),
+    activation: () => ((options.activation ?? 'maxmin') === 'relu' ? relu() : maxMin()),
+  };
+}
+
+function requireMultiple(fn: string, shape: readonly number[], m: number): void {
+  if (shape[0] % m !== 0 || shape[1] % m !== 0) {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: the input height and width must be multiples of ${m}, got ${shape[0]}×${shape[1]}.`);
+  }
+}
+
+/** Builds the layers, disposing the ones already built when a later one throws. */
+function assemble(name: string, make: (add: (m: LayerModule) => void) => void): Sequential {
+  const layers: LayerModule[] = [];
+  try {
+    make((m) => layers.push(m));
+  } catch (error) {
+    for (const l of layers) l.dispose();
+    throw error;
+  }
+  return sequential(layers, { name });
+}
+
+/**
+ * The paper's "Small" network (Wong et al.; reference §6): conv 4×4 s2 → 16, conv 4×4 s2 → 32,
+ * flatten, dense → 100, dense → numClasses, with the activation after every layer but the last.
+ * With BCOP on MNIST (`inputShape: [28, 28, 1]`) it has exactly 171,014 trainable parameters.
+ *
+ * Guarantee: as its layers (BCOP/RKO + Björck dense + MaxMin: 1-Lipschitz; the bound is
+ * `model.lipschitzUpperBound(inputShape)`).
+ *
+ * Ownership: the caller owns the returned model (`dispose()`). Throws `INVALID_ARGUMENT` on bad
+ * options (height and width must be multiples of 4), `UNSUPPORTED_CONFIGURATION` for an unavailable
+ * conv type.
+ *
+ * @example
+ * ```ts
+ * const model = smallConvNet({ conv: 'bcop', activation: 'maxmin', inputShape: [28, 28, 1] });
+ * ```
+ * @see Li et al., NeurIPS 2019, §5; Wong, Schmidt, Metzen, Kolter 2018 (the architecture).
+ */
+export function smallConvNet(options: ModelOptions): Sequential {
+  const fn = 'smallConvNet';
+  const b = builder(fn, options);
+  const [h, w, c] = options.inputShape;
+  requireMultiple(fn, options.inputShape, 4);
+  return assemble(fn, (add) => {
+    add(b.conv(c, 16, 4, 2, [h, w]));
+    add(b.activation());
+    add(b.conv(16, 32, 4, 2, [h / 2, w / 2]));
+    add(b.activation());
+    add(flatten());
+    add(b.dense((h / 4) * (w / 4) * 32, 100));
+    add(b.activation());
+    add(b.dense(100, options.numClasses ?? 10));
+  });
+}
+
+/**
+ * The paper's "Large" network (reference §6): conv 3×3 → 32, conv 4×4 s2 → 32, conv 3×3 → 64,
+ * conv 4×4 s2 → 64, flatten, dense → 512, dense → 512, dense → numClasses. With BCOP it has exactly
+ * 2,145,482 (MNIST `[28, 28, 1]`) or 2,637,002 (CIFAR `[32, 32, 3]`) trainable parameters.
+ *
+ * Ownership, guarantee and throws as {@link smallConvNet}.
+ *
+ * @example
+ * ```ts
+ * const model = largeConvNet({ conv: 'bcop', inputShape: [32, 32, 3] });
+ * ```
+ * @see Li et al., NeurIPS 2019, §5; Wong et al. 2018.
+ */
+export function largeConvNet(options: ModelOptions): Sequential {
+  const fn = 'largeConvNet';
+  const b = builder(fn, options);
+  const [h, w, c] = options.inputShape;
+  requireMultiple(fn, options.inputShape, 4);
+  return assemble(fn, (add) => {
+    add(b.conv(c, 32, 3, 1, [h, w]));
+    add(b.activation());
+    add(b.conv(32, 32, 4, 2, [h, w]));
+    add(b.activation());
+    add(b.conv(32, 64, 3, 1, [h / 2, w / 2]));
+    add(b.activation());
+    add(b.conv(64, 64, 4, 2, [h / 2, w / 2]));
+    add(b.activation());
+    add(flatten());
+    add(b.dense((h / 4) * (w / 4) * 64, 512));
+    add(b.activation());
+    add(b.dense(512, 512));
+    add(b.activation());
+    add(b.dense(512, options.numClasses ?? 10));
+  });
+}
+
+/**
+ * The FC-3 baseline (Anil et al. 2019; reference §6): flatten, dense → 1024 → 1024 → 1024 →
+ * numClasses (Björck dense, or plain with `conv: 'plain'`; the conv type is otherwise unused).
+ *
+ * Ownership, guarantee and throws as {@link smallConvNet}.
+ *
+ * @example
+ * ```ts
+ * const model = fc3({ conv: 'bcop', inputShape: [28, 28, 1] });
+ * ```
+ * @see C. Anil, J. Lucas, R. Grosse, ICML 2019.
+ */
+export function fc3(options: ModelOptions): Sequential {
+  const fn = 'fc3';
+  const b = builder(fn, { ...options, conv: options?.conv === 'plain' ? 'plain' : 'bcop' });
+  assertOneOf(fn, 'conv', options.conv, CONV_TYPES);
+  const [h, w, c] = options.inputShape;
+  return assemble(fn, (add) => {
+    add(flatten());
+    add(b.dense(h * w * c, 1024));
+    add(b.activation());
+    add(b.dense(1024, 1024));
+    add(b.activation());
+    add(b.dense(1024, 1024));
+    add(b.activation());
+    add(b.dense(1024, options.numClasses ?? 10));
+  });
+}
+
+/**
+ * The DCGAN critic of the Wasserstein experiments (reference §6): nearest upsampling to 64×64 (when
+ * the input is smaller; an integer factor f, which multiplies the Lipschitz bound by f), conv 4×4 s2
+ * → 64 → 128 → 256 → 512 (activation after each), flatten (8192), dense → 1. `numClasses` is ignored.
+ *
+ * Guarantee: 1-Lipschitz for 64×64 inputs with BCOP/RKO; f-Lipschitz with upsampling (the bound says
+ * so). Ownership and throws as {@link smallConvNet} (the input must divide 64).
+ *
+ * @example
+ * ```ts
+ * const critic = dcganCritic({ conv: 'bcop', activation: 'maxmin', inputShape: [64, 64, 3] });
+ * ```
+ * @see Li et al., NeurIPS 2019, §5.3; Radford et al. 2016 (DCGAN).
+ */
+export function dcganCritic(options: ModelOptions): Sequential {
+  const fn = 'dcganCritic';
+  const b = builder(fn, options);
+  const [h, w, c] = options.inputShape;
+  if (h !== w || 64 % h !== 0) {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: the input must be square with a size that divides 64 (e.g. 32 or 64), got ${h}×${w}.`);
+  }
+  return assemble(fn, (add) => {
+    if (h !== 64) add(upsampleNearest({ factor: 64 / h }));
+    const channels = [c, 64, 128, 256, 512];
+    let size = 64;
+    for (let i = 0; i < 4; i++) {
+      add(b.conv(channels[i], channels[i + 1], 4, 2, [size, size]));
+      add(b.activation());
+      size /= 2;
+    }
+    add(flatten());
+    add(b.dense(4 * 4 * 512, 1));
+  });
+}

@@ -1,0 +1,63 @@
+import { LipschitzError, SeededRandom } from '@lipschitz/core';
+import { type OrthogonalizerSpec, REFERENCE_ORTHOGONALIZER, orthogonalizeWeight } from './orthogonalizer';
+import * as tf from '@tensorflow/tfjs-core';
+import { CircularConvLayer, type ConvLayerOptions, type LayerModule, orthogonalMatrix, uniformTensor, withStride } from './layer-base';
+
+/** Options of {@link rkoConv2d}. */
+export interface RkoConv2dOptions extends ConvLayerOptions {
+  /** How the reshaped matrix is orthogonalized (default: the reference's 20-step Björck). */
+  orthogonalizer?: OrthogonalizerSpec;
+}
+
+/** Stride-1 RKO convolution (see {@link rkoConv2d}). */
+export class RkoConv2d extends CircularConvLayer {
+  /** `[k·k·cin, cout]`: the reshaped kernel matrix (row `(u·k + v)·cin + c`). */
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+  readonly orthogonalizer: OrthogonalizerSpec;
+
+  constructor(options: RkoConv2dOptions) {
+    super('rkoConv2d', options);
+    this.orthogonalizer = options.orthogonalizer ?? REFERENCE_ORTHOGONALIZER;
+    const k = options.kernelSize;
+    const rows = k * k * options.inChannels;
+    const rng = new SeededRandom(options.seed ?? 0);
+    const gain = 1 / Math.sqrt(rows);
+    this.weight = this.addVariable(tf.tensor(orthogonalMatrix(rows, options.outChannels, gain, rng), [rows, options.outChannels]));
+    this.bias = this.useBias ? this.addVariable(uniformTensor([options.outChannels], gain, rng)) : null;
+  }
+
+  protected override computeKernels(): tf.Tensor[] {
+    const k = this.kernelSize;
+    const w = orthogonalizeWeight(this.weight, this.orthogonalizer);
+    const kernel = tf.reshape(tf.div(w, k), [k, k, this.inChannels, this.outChannels]);
+    return this.bias ? [kernel, this.bias] : [kernel];
+  }
+}
+
+/**
+ * RKO convolution, "reshaped kernel orthogonalization" (reference §4, a baseline of Li et al. 2019):
+ * the kernel, viewed as a `(k²·cin) × cout` matrix, is Björck-orthonormalized and divided by k, then
+ * applied with circular padding. A stride s is done as in {@link bcopConv2d} (invertible downsampling,
+ * then kernel k/s).
+ *
+ * Init: orthogonal with gain 1/√(k²·cin), bias U(±1/√(k²·cin)) (reference `BjorckLinear`); seeded.
+ *
+ * Guarantee: 1-Lipschitz but not tight (‖conv‖ ≤ k·‖W‖ = 1: every pixel is read k² times, so σ_max
+ * is usually below 1 and gradients attenuate); `lipschitzUpperBound` is the exact σ_max of the kernel
+ * actually used (float64 FFT at the input size).
+ *
+ * Kernel caching and ownership as {@link bcopConv2d}.
+ *
+ * @example
+ * ```ts
+ * const conv = rkoConv2d({ inChannels: 16, outChannels: 16, kernelSize: 3 });
+ * ```
+ * @see Li et al., NeurIPS 2019, §4.1 and reference-bcop.md §4; Cisse et al. 2017 (Parseval networks).
+ */
+export function rkoConv2d(options: RkoConv2dOptions): LayerModule {
+  if (options?.orthogonalizer !== undefined && (options.orthogonalizer === null || typeof options.orthogonalizer !== 'object')) {
+    throw new LipschitzError('INVALID_ARGUMENT', 'rkoConv2d: orthogonalizer must be an OrthogonalizerSpec object from @lipschitz/orthogonalize.');
+  }
+  return withStride('rkoConv2d', options, (inner) => new RkoConv2d(inner));
+}
