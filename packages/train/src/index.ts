@@ -1,0 +1,19 @@
+export { type Batch, type BatchOptions, type Batcher, type LabeledImages, shuffledBatches } from './batches';
+export {
+  CHECKPOINT_FORMAT,
+  type Checkpoint,
+  type CheckpointManifest,
+  type CheckpointTensorEntry,
+  type CheckpointTensorRole,
+  type WithStateVariables,
+  captureCheckpoint,
+  restoreCheckpoint,
+} from './checkpoint';
+export { type EvaluateOptions, type EvaluationResult, evaluate } from './evaluate';
+export { type AdamSpec, OPTIMIZER_KINDS, type OptimizerSpec, type RmspropSpec, createOptimizer } from './optimizer';
+export type { EpochMetrics, TrainProgressEvent, TrainProgressType } from './progress';
+export { type OpenRunDirectoryOptions, type RunDirectoryIO, openRunDirectory } from './run-directory';
+export { type CheckpointSlot, type MemoryRunStore, type RunStore, memoryRunStore } from './run-store';
+export { type ExponentialScheduleOptions, type LearningRateSchedule, REFERENCE_LR_GAMMA, constantSchedule, exponentialSchedule } from './schedule';
+export { type TrainOptions, type TrainResult, train } from './train';
+export { type LossFunction, type TrainStepOptions, trainStep } from './train-step';

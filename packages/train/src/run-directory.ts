@@ -1,0 +1,247 @@
+import { LipschitzError } from '@lipschitz/core';
+import { CHECKPOINT_FORMAT, type Checkpoint, type CheckpointManifest } from './checkpoint';
+import type { CheckpointSlot, RunStore } from './run-store';
+
+/**
+ * The file operations {@link openRunDirectory} uses. Each may be replaced (e.g. to test a full disk, or to
+ * write somewhere else); the defaults are `node:fs/promises`.
+ */
+export interface RunDirectoryIO {
+  /** Creates or truncates `path`, writes `data`, fsyncs it and closes it. */
+  writeFileDurable(path: string, data: Uint8Array): Promise<void>;
+  /** Appends `data` to `path` (creating it) and fsyncs it. */
+  appendFileDurable(path: string, data: Uint8Array): Promise<void>;
+  /** `rename(2)`: atomically replaces `to`. */
+  rename(from: string, to: string): Promise<void>;
+  /** fsyncs a directory so a rename in it is durable (a no-op where directories cannot be opened). */
+  syncDirectory(path: string): Promise<void>;
+  /** The file's bytes, or `null` when it does not exist. */
+  readFile(path: string): Promise<Uint8Array | null>;
+  /** Removes a file; no error when it does not exist. */
+  remove(path: string): Promise<void>;
+  /** `mkdir -p`. */
+  makeDirectory(path: string): Promise<void>;
+  /** The names in a directory (`[]` when it does not exist). */
+  list(path: string): Promise<string[]>;
+}
+
+/** Options of {@link openRunDirectory}. */
+export interface OpenRunDirectoryOptions {
+  /** Replace some file operations (fault injection in tests, other storage). */
+  io?: Partial<RunDirectoryIO>;
+}
+
+interface StoredManifest extends CheckpointManifest {
+  weightsFile: string;
+  sha256: string;
+}
+
+async function nodeIO(): Promise<RunDirectoryIO> {
+  const fs = await import('node:fs/promises');
+  const missing = (error: unknown) => (error as { code?: string })?.code === 'ENOENT';
+  return {
+    async writeFileDurable(path, data) {
+      const handle = await fs.open(path, 'w');
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
+    async appendFileDurable(path, data) {
+      const handle = await fs.open(path, 'a');
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
+    rename: (from, to) => fs.rename(from, to),
+    async syncDirectory(path) {
+      let handle: Awaited<ReturnType<typeof fs.open>> | undefined;
+      try {
+        handle = await fs.open(path, 'r');
+        await handle.sync();
+      } catch (error) {
+        const code = (error as { code?: string })?.code;
+        if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw error;
+      } finally {
+        await handle?.close();
+      }
+    },
+    async readFile(path) {
+      try {
+        return new Uint8Array(await fs.readFile(path));
+      } catch (error) {
+        if (missing(error)) return null;
+        throw error;
+      }
+    },
+    async remove(path) {
+      await fs.rm(path, { force: true });
+    },
+    async makeDirectory(path) {
+      await fs.mkdir(path, { recursive: true });
+    },
+    async list(path) {
+      try {
+        return await fs.readdir(path);
+      } catch (error) {
+        if (missing(error)) return [];
+        throw error;
+      }
+    },
+  };
+}
+
+function ioError(action: string, path: string, cause: unknown): LipschitzError {
+  if (LipschitzError.isInstance(cause)) return cause;
+  const code = (cause as { code?: string })?.code;
+  const detail = code ? `${code}: ${(cause as Error).message}` : String((cause as Error)?.message ?? cause);
+  const hint =
+    code === 'ENOSPC'
+      ? 'Free disk space, then resume the run; the previous checkpoint is intact.'
+      : 'Check the path and its permissions, then resume the run; the previous checkpoint is intact.';
+  return new LipschitzError('IO_ERROR', `openRunDirectory: could not ${action} ${path} (${detail}). ${hint}`, { cause });
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Opens (creating it) a training run directory in Node and returns a {@link RunStore} over it:
+ *
+ * ```
+ * DIR/config.json            the run's settings
+ * DIR/checkpoints/latest.json + latest-<id>.bin   most recent checkpoint (manifest + tensor bytes)
+ * DIR/checkpoints/best.json   + best-<id>.bin     checkpoint with the best test accuracy
+ * DIR/metrics.jsonl          one JSON line per epoch
+ * DIR/summary.json           written when the run finishes
+ * ```
+ *
+ * Every JSON file is written atomically (temporary file in the same directory, fsync, rename, fsync of the
+ * directory). A checkpoint writes its binary under a new name first, then commits by renaming its manifest
+ * (which names the binary and its SHA-256) over the old one, and only then deletes the old binary: a
+ * `kill -9` or a full disk at any point leaves the previous checkpoint loadable.
+ *
+ * Node only (dynamic `node:fs` import), so the training loop itself still bundles for browsers.
+ * Throws `IO_ERROR` (naming the path and the system error, e.g. `ENOSPC`) when a file operation fails,
+ * and `CORRUPT_DATA` from `loadCheckpoint` when a checkpoint's binary does not match its manifest.
+ *
+ * @example
+ * ```ts
+ * const store = await openRunDirectory('runs/mnist-small');
+ * await train({ ..., store }); // or simply train({ ..., runDir: 'runs/mnist-small' })
+ * ```
+ */
+export async function openRunDirectory(dir: string, { io: overrides }: OpenRunDirectoryOptions = {}): Promise<RunStore> {
+  if (typeof dir !== 'string' || dir.length === 0) {
+    throw new LipschitzError('INVALID_ARGUMENT', `openRunDirectory: dir must be a non-empty path, got ${String(dir)}.`);
+  }
+  const io: RunDirectoryIO = { ...(await nodeIO()), ...overrides };
+  const { join } = await import('node:path');
+  const { createHash, randomBytes } = await import('node:crypto');
+  const checkpointsDir = join(dir, 'checkpoints');
+  const file = {
+    config: join(dir, 'config.json'),
+    metrics: join(dir, 'metrics.jsonl'),
+    summary: join(dir, 'summary.json'),
+  };
+  const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+  async function guarded<T>(action: string, path: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw ioError(action, path, error);
+    }
+  }
+
+  async function writeAtomic(path: string, directory: string, data: Uint8Array): Promise<void> {
+    const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+    try {
+      await io.writeFileDurable(tmp, data);
+      await io.rename(tmp, path);
+      await io.syncDirectory(directory);
+    } catch (error) {
+      await io.remove(tmp).catch(() => undefined);
+      throw ioError('write', path, error);
+    }
+  }
+
+  async function readJson(path: string): Promise<Record<string, unknown> | null> {
+    const bytes = await guarded('read', path, () => io.readFile(path));
+    if (bytes == null) return null;
+    try {
+      return JSON.parse(decoder.decode(bytes)) as Record<string, unknown>;
+    } catch (cause) {
+      throw new LipschitzError('CORRUPT_DATA', `openRunDirectory: ${path} is not valid JSON. Delete it or start a new run.`, { cause });
+    }
+  }
+
+  const json = (value: unknown) => encoder.encode(`${JSON.stringify(value, null, 2)}\n`);
+
+  await guarded('create', checkpointsDir, () => io.makeDirectory(checkpointsDir));
+
+  return {
+    location: dir,
+    readConfig: () => readJson(file.config),
+    writeConfig: (config) => writeAtomic(file.config, dir, json(config)),
+    readSummary: () => readJson(file.summary),
+    writeSummary: (summary) => writeAtomic(file.summary, dir, json(summary)),
+    appendMetrics: (record) =>
+      guarded('append to', file.metrics, () => io.appendFileDurable(file.metrics, encoder.encode(`${JSON.stringify(record)}\n`))),
+    writeMetrics: (records) =>
+      writeAtomic(file.metrics, dir, encoder.encode(records.map((r) => `${JSON.stringify(r)}\n`).join(''))),
+
+    async loadCheckpoint(slot: CheckpointSlot): Promise<Checkpoint | null> {
+      const manifestPath = join(checkpointsDir, `${slot}.json`);
+      const stored = (await readJson(manifestPath)) as StoredManifest | null;
+      if (stored == null) return null;
+      if (stored.format !== CHECKPOINT_FORMAT || typeof stored.weightsFile !== 'string' || stored.weightsFile.includes('/')) {
+        throw new LipschitzError('CORRUPT_DATA', `openRunDirectory: ${manifestPath} is not a ${CHECKPOINT_FORMAT} manifest.`);
+      }
+      const weightsPath = join(checkpointsDir, stored.weightsFile);
+      const bytes = await guarded('read', weightsPath, () => io.readFile(weightsPath));
+      if (bytes == null || bytes.byteLength !== stored.byteLength || sha256(bytes) !== stored.sha256) {
+        throw new LipschitzError(
+          'CORRUPT_DATA',
+          `openRunDirectory: ${weightsPath} is missing or does not match ${manifestPath} (length or SHA-256). Restore the file or start a new run.`,
+        );
+      }
+      const { weightsFile: _file, sha256: _hash, ...manifest } = stored;
+      const weights = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      return { manifest, weights };
+    },
+
+    async saveCheckpoint(slot: CheckpointSlot, checkpoint: Checkpoint): Promise<void> {
+      const bytes = new Uint8Array(checkpoint.weights);
+      const weightsFile = `${slot}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}.bin`;
+      const weightsPath = join(checkpointsDir, weightsFile);
+      const manifestPath = join(checkpointsDir, `${slot}.json`);
+      const stored: StoredManifest = { ...checkpoint.manifest, weightsFile, sha256: sha256(bytes) };
+      try {
+        await writeAtomic(weightsPath, checkpointsDir, bytes);
+        await writeAtomic(manifestPath, checkpointsDir, json(stored));
+      } catch (error) {
+        await io.remove(weightsPath).catch(() => undefined);
+        throw error;
+      }
+      // Committed: the old binaries of this slot (and any orphan of an earlier failed save) can go.
+      const names = await guarded('list', checkpointsDir, () => io.list(checkpointsDir));
+      for (const name of names) {
+        if (name.startsWith(`${slot}-`) && name !== weightsFile) {
+          await guarded('remove', join(checkpointsDir, name), () => io.remove(join(checkpointsDir, name)));
+        }
+      }
+    },
+
+    async clear(): Promise<void> {
+      for (const path of [file.config, file.metrics, file.summary]) await guarded('remove', path, () => io.remove(path));
+      const names = await guarded('list', checkpointsDir, () => io.list(checkpointsDir));
+      for (const name of names) await guarded('remove', join(checkpointsDir, name), () => io.remove(join(checkpointsDir, name)));
+    },
+  };
+}
