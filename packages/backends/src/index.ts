@@ -1,4 +1,13 @@
-export { prepareBackend, type BackendName, type PreparedBackend } from './prepare-backend';
+export {
+  AUTO_ORDER,
+  BACKEND_NAMES,
+  type BackendName,
+  type PrepareBackendOptions,
+  type PreparedBackend,
+  prepareBackend,
+  type RuntimeEnvironment,
+  type WasmBinaryName,
+} from './prepare-backend';
 export {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
