@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 export function idxFile(magic: number, dims: number[], data: ArrayLike<number>): Uint8Array {
   const header = new DataView(new ArrayBuffer(4 + 4 * dims.length));
   header.setUint32(0, magic, false);
-  dims.forEach((d, i) => header.setUint32(4 + 4 * i, d, false));
+  for (const [i, d] of dims.entries()) header.setUint32(4 + 4 * i, d, false);
   const out = new Uint8Array(header.byteLength + data.length);
   out.set(new Uint8Array(header.buffer), 0);
   out.set(Uint8Array.from(data), header.byteLength);
