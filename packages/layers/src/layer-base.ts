@@ -215,7 +215,8 @@ export abstract class LayerBase implements LayerModule {
    */
   protected async kernelValues(): Promise<Float32Array[]> {
     const cached = this.cache;
-    const kernels = cached ?? tf.tidy(() => this.computeKernels());
+    // Cloned: computeKernels may return a variable itself (a bias), which must not be disposed here.
+    const kernels = cached ?? tf.tidy(() => this.computeKernels().map((k) => tf.clone(k)));
     try {
       return (await Promise.all(kernels.map((k) => k.data()))) as Float32Array[];
     } finally {
