@@ -1,6 +1,5 @@
 import { LipschitzError } from '@lipschitz/core';
 import { describeBackends, singularValuesOracle } from '@lipschitz/test-utils';
-import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { bcopInitialParams, bcopParamsShape } from './bcop-initial-params';
 
