@@ -1,6 +1,6 @@
 import { LipschitzError, SeededRandom, assertFiniteNumber, assertPositiveInteger, assertPositiveNumber } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkImagesAndLabels, checkLabelValues } from './inputs';
+import { checkImagesAndLabels, checkLabelValues, oneHotMask } from './inputs';
 
 /** A classifier: NHWC (or `[N, F]`) images in, logits `[N, C]` out. Borrowed input, owned output. */
 export type Predict = (x: tf.Tensor) => tf.Tensor;
@@ -149,7 +149,7 @@ export async function runAttack(fn: string, predict: Predict, images: tf.Tensor,
         probe.dispose();
         checkLabelValues(fn, y, classes);
       }
-      const mask = tf.tidy(() => tf.oneHot(tf.slice(labels, offset, size) as tf.Tensor1D, classes, 1, 0, 'float32'));
+      const mask = tf.tidy(() => oneHotMask(tf.slice(labels, offset, size), classes));
       try {
         for (const hit of await misclassifiedWithin(predict, x, x, y, offset, s.epsilon)) {
           broken[hit.index] = 1;

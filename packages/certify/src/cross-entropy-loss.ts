@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkLogitsAndLabels } from './inputs';
+import { checkLogitsAndLabels, oneHotMask } from './inputs';
 
 /**
  * Softmax cross-entropy with integer labels, averaged over the batch:
@@ -17,7 +17,7 @@ import { checkLogitsAndLabels } from './inputs';
 export function crossEntropyLoss(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   const { c } = checkLogitsAndLabels('crossEntropyLoss', logits, labels);
   return tf.tidy(() => {
-    const mask = tf.oneHot(labels as tf.Tensor1D, c, 1, 0, 'float32');
+    const mask = oneHotMask(labels, c);
     const logProbabilities = tf.logSoftmax(tf.cast(logits, 'float32'));
     return tf.neg(tf.mean(tf.sum(tf.mul(logProbabilities, mask), 1))) as tf.Scalar;
   });

@@ -1,6 +1,6 @@
 import { assertFiniteNumber, assertPositiveNumber, LipschitzError } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkLogitsAndLabels } from './inputs';
+import { checkLogitsAndLabels, oneHotMask } from './inputs';
 import { krTerm } from './kr-loss';
 
 /** Options of {@link hkrLoss}. */
@@ -44,7 +44,7 @@ export function hkrLoss(logits: tf.Tensor, labels: tf.Tensor, options: HkrLossOp
   assertPositiveNumber(fn, 'minMargin', minMargin);
   return tf.tidy(() => {
     const z = tf.cast(logits, 'float32');
-    const mask = tf.oneHot(labels as tf.Tensor1D, c, 1, 0, 'float32');
+    const mask = oneHotMask(labels, c);
     const half = minMargin / 2;
     const zy = tf.sum(tf.mul(z, mask), 1, true);
     const perPair = tf.add(tf.relu(tf.sub(half, zy)), tf.relu(tf.add(half, z)));

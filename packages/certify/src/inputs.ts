@@ -1,5 +1,5 @@
 import { LipschitzError, assertRank } from '@lipschitz/core';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Checks that `logits` is `[N, C]` and `labels` is an int32 `[N]` tensor; returns `{ n, c }`.
@@ -47,4 +47,14 @@ export function checkLabelValues(fn: string, labels: ArrayLike<number>, c: numbe
       throw new LipschitzError('INVALID_ARGUMENT', `${fn}: label ${i} is ${y}, outside [0, ${c}). Pass class indices in [0, ${c}).`);
     }
   }
+}
+
+/**
+ * A float32 one-hot mask `[N, C]` of int32 labels. Built as int32 then cast: tfjs-backend-wasm 4.22's
+ * `OneHot` kernel writes integer bit patterns into a float32 output (`tf.oneHot(y, c, 1, 0, 'float32')`
+ * gives 1.4e-45 instead of 1 on wasm).
+ * @internal
+ */
+export function oneHotMask(labels: tf.Tensor, c: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(labels as tf.Tensor1D, c), 'float32'));
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkLogitsAndLabels } from './inputs';
+import { checkLogitsAndLabels, oneHotMask } from './inputs';
 
 /** Added to the class counts in the denominators of {@link krLoss}, as deel-lip does (`1e-7`). */
 export const KR_COUNT_EPSILON = 1e-7;
@@ -35,7 +35,7 @@ export function krLoss(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
 
 /** `KR` of {@link krLoss} (positive: the quantity to maximise). @internal */
 export function krTerm(z: tf.Tensor, labels: tf.Tensor, n: number, c: number): tf.Scalar {
-  const mask = tf.oneHot(labels as tf.Tensor1D, c, 1, 0, 'float32');
+  const mask = oneHotMask(labels, c);
   const perClass = tf.sum(mask, 0, true);
   const positive = tf.div(mask, tf.add(perClass, KR_COUNT_EPSILON));
   const negative = tf.div(tf.sub(1, mask), tf.add(tf.sub(n, perClass), KR_COUNT_EPSILON));

@@ -1,6 +1,6 @@
 import { LipschitzError, assertFiniteNumber, assertPositiveInteger, assertPositiveNumber } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkLogitsAndLabels } from './inputs';
+import { checkLogitsAndLabels, oneHotMask } from './inputs';
 
 /** Options of {@link multiMarginLoss}. */
 export interface MultiMarginLossOptions {
@@ -50,7 +50,7 @@ export function multiMarginLoss(logits: tf.Tensor, labels: tf.Tensor, options: M
   }
   const margin = Math.SQRT2 * epsilon * lipschitz;
   return tf.tidy(() => {
-    const mask = tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, c, 1, 0, 'float32');
+    const mask = oneHotMask(labels, c);
     const z = tf.cast(logits, 'float32');
     const zy = tf.sum(tf.mul(z, mask), 1, true);
     const terms = tf.mul(tf.relu(tf.add(tf.sub(tf.scalar(margin), zy), z)), tf.sub(1, mask));

@@ -1,0 +1,54 @@
+import { type ExportedLayer, type ExportedModel, MODEL_FORMAT, SeededRandom, encodeTensor } from '@lipschitz/core';
+import { convSpectralNorm, spectralNorm } from '@lipschitz/linalg';
+
+/** Row-major N(0, std²) float64 values from a seed (host side, independent of any backend). */
+export function normalValues(size: number, seed: number, std = 1): Float64Array {
+  const rng = new SeededRandom(seed);
+  return Float64Array.from({ length: size }, () => rng.normal() * std);
+}
+
+export function conv(
+  kernelShape: [number, number, number, number],
+  seed: number,
+  padding: 'circular' | 'zero-same' | 'valid' = 'circular',
+  { scale = 1, bias = true }: { scale?: number; bias?: boolean } = {},
+): ExportedLayer {
+  const size = kernelShape.reduce((a, b) => a * b, 1);
+  const kernel = encodeTensor(kernelShape, normalValues(size, seed, scale));
+  if (!bias) return { type: 'conv2d', padding, kernel };
+  return { type: 'conv2d', padding, kernel, bias: encodeTensor([kernelShape[3]], normalValues(kernelShape[3], seed + 1, 0.1)) };
+}
+
+export function dense(inputs: number, outputs: number, seed: number, { scale = 1, bias = true }: { scale?: number; bias?: boolean } = {}): ExportedLayer {
+  const weight = encodeTensor([inputs, outputs], normalValues(inputs * outputs, seed, scale));
+  if (!bias) return { type: 'dense', weight };
+  return { type: 'dense', weight, bias: encodeTensor([outputs], normalValues(outputs, seed + 1, 0.1)) };
+}
+
+export function model(inputShape: number[], layers: ExportedLayer[], range: [number, number] = [0, 1]): ExportedModel {
+  return { format: MODEL_FORMAT, input: { shape: inputShape, range }, layers, lipschitzUpperBound: Number.NaN };
+}
+
+/**
+ * A small random conv net whose conv/dense layers are each divided by their exact circular spectral
+ * norm at their input size (so the network is 1-Lipschitz up to the float32 slack):
+ * [6,6,2] → conv3 circ 2→4 → maxMin → downsample2 → [3,3,16] → conv2 circ 16→8 → maxMin → flatten 72 → dense 72→10.
+ */
+export function unitConvNet(seed: number): ExportedModel {
+  const normalized = (shape: [number, number, number, number], s: number, inputSize: [number, number]): ExportedLayer => {
+    const values = normalValues(shape.reduce((a, b) => a * b, 1), s);
+    const norm = convSpectralNorm(Float32Array.from(values), shape, inputSize);
+    return { type: 'conv2d', padding: 'circular', kernel: encodeTensor(shape, values.map((v) => v / norm)), bias: encodeTensor([shape[3]], normalValues(shape[3], s + 1, 0.05)) };
+  };
+  const w = normalValues(72 * 10, seed + 20);
+  const wNorm = spectralNorm(Float32Array.from(w), 72, 10);
+  return model([6, 6, 2], [
+    normalized([3, 3, 2, 4], seed, [6, 6]),
+    { type: 'maxMin' },
+    { type: 'invertibleDownsample', factor: 2 },
+    normalized([2, 2, 16, 8], seed + 10, [3, 3]),
+    { type: 'maxMin' },
+    { type: 'flatten' },
+    { type: 'dense', weight: encodeTensor([72, 10], w.map((v) => v / wNorm)), bias: encodeTensor([10], normalValues(10, seed + 21, 0.05)) },
+  ]);
+}
