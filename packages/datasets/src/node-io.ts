@@ -8,6 +8,17 @@ import { LipschitzError } from '@lipschitz/core';
 
 type FsPromises = typeof import('node:fs/promises');
 type Zlib = typeof import('node:zlib');
+type NodeModule = typeof import('node:module');
+
+// The specifiers live in variables so that browser bundlers (esbuild, Vite, webpack) leave these
+// imports alone instead of failing to resolve Node built-ins; they only run when a loader is called.
+const FS_SPECIFIER = 'node:fs/promises';
+const ZLIB_SPECIFIER = 'node:zlib';
+const MODULE_SPECIFIER = 'node:module';
+
+function importNode<T>(specifier: string): Promise<T> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+}
 
 let fsModule: Promise<FsPromises> | undefined;
 let zlibModule: Promise<Zlib> | undefined;
@@ -26,7 +37,7 @@ async function nodeModule<T>(fn: string, load: () => Promise<T>): Promise<T> {
 
 /** Reads a whole file; a missing file is a `NOT_FOUND` error naming the file and how to get it. @internal */
 export async function readFileBytes(fn: string, path: string, howToGet: string): Promise<Uint8Array> {
-  fsModule ??= nodeModule(fn, () => import('node:fs/promises'));
+  fsModule ??= nodeModule(fn, () => importNode<FsPromises>(FS_SPECIFIER));
   const fs = await fsModule;
   try {
     const buffer = await fs.readFile(path);
@@ -42,7 +53,7 @@ export async function readFileBytes(fn: string, path: string, howToGet: string):
 
 /** True when `path` exists (file or directory). @internal */
 export async function pathExists(fn: string, path: string): Promise<boolean> {
-  fsModule ??= nodeModule(fn, () => import('node:fs/promises'));
+  fsModule ??= nodeModule(fn, () => importNode<FsPromises>(FS_SPECIFIER));
   const fs = await fsModule;
   try {
     await fs.stat(path);
@@ -59,7 +70,7 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /** Decompresses gzip bytes with node:zlib; a damaged stream is `CORRUPT_DATA` naming `source`. @internal */
 export async function gunzip(fn: string, bytes: Uint8Array, source: string): Promise<Uint8Array> {
-  zlibModule ??= nodeModule(fn, () => import('node:zlib'));
+  zlibModule ??= nodeModule(fn, () => importNode<Zlib>(ZLIB_SPECIFIER));
   const zlib = await zlibModule;
   try {
     const out = zlib.gunzipSync(bytes);
@@ -76,4 +87,18 @@ export async function gunzip(fn: string, bytes: Uint8Array, source: string): Pro
 /** Joins a directory and a file name with '/' (enough for the loaders; avoids importing node:path). @internal */
 export function joinPath(dir: string, name: string): string {
   return dir.endsWith('/') || dir.endsWith('\\') ? dir + name : `${dir}/${name}`;
+}
+
+/**
+ * The directory of an installed npm package (resolved from this package, like `require.resolve`), or
+ * `undefined` when it is not installed. @internal
+ */
+export async function packageDir(fn: string, name: string): Promise<string | undefined> {
+  const { createRequire } = await nodeModule(fn, () => importNode<NodeModule>(MODULE_SPECIFIER));
+  try {
+    const packageJson = createRequire(import.meta.url).resolve(`${name}/package.json`);
+    return packageJson.slice(0, packageJson.length - 'package.json'.length - 1);
+  } catch {
+    return undefined;
+  }
 }
