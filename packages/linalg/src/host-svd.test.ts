@@ -54,6 +54,23 @@ describe('singularValues / spectralNorm', () => {
     }
   });
 
+  it('spectralNorm equals the oracle σ_max on larger and degenerate matrices', () => {
+    const rand = lcg(5);
+    for (const [m, n] of [
+      [60, 25],
+      [25, 60],
+      [40, 40],
+    ]) {
+      const values = Array.from({ length: m * n }, rand);
+      expect(Math.abs(spectralNorm(values, m, n) - singularValuesOracle(values, m, n)[0])).toBeLessThan(1e-12);
+    }
+    expect(spectralNorm([0, 0, 0, 0, 0, 0], 2, 3)).toBe(0);
+    // rank one, repeated eigenvalue structure: ones(4×3) has σ_max = √12
+    expect(spectralNorm(new Array(12).fill(1), 4, 3)).toBeCloseTo(Math.sqrt(12), 13);
+    // diagonal with a negative entry and an exact tie
+    expect(spectralNorm([-5, 0, 0, 0, 5, 0, 0, 0, 1], 3, 3)).toBeCloseTo(5, 14);
+  });
+
   it('validates its arguments', () => {
     expect(() => singularValues([1, 2, 3], 2, 2)).toThrow(/^singularValues: values has 3 values but rows\*cols = 2\*2 = 4/);
     expect(() => singularValues([1], 0, 1)).toThrow(/^singularValues: rows must be a positive integer, got 0/);
