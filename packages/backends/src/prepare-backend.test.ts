@@ -35,14 +35,14 @@ describe('prepareBackend', () => {
     const prepared = await prepareBackend('auto');
     expect(prepared.backend).toBe('wasm');
     expect(prepared.requested).toBe('auto');
-    expect(prepared.reason).toMatch(/^auto in Node \(order node-gpu > node > wasm\): node-gpu unavailable \(.*tfjs-node-gpu.*\); node unavailable \(.*tfjs-node.*\); chose wasm: /);
+    expect(prepared.reason).toMatch(/^auto in Node \(order node-gpu > node > wasm\): node-gpu unavailable \(@tensorflow\/tfjs-node-gpu is not installed\); node unavailable \(@tensorflow\/tfjs-node is not installed\); chose wasm: wasm with the training kernels/);
     expect(prepared.reason).not.toContain('\n');
   });
 
   it('auto with the browser order (simulated): no navigator.gpu, no WebGL outside a browser, so wasm', async () => {
     const prepared = await prepareBackend('auto', { environment: 'browser' });
     expect(prepared.backend).toBe('wasm');
-    expect(prepared.reason).toMatch(/^auto in a browser \(order webgpu > webgl > wasm\): webgpu unavailable \(this browser has no WebGPU.*\); webgl unavailable \(.*\); chose wasm: /);
+    expect(prepared.reason).toMatch(/^auto in a browser \(order webgpu > webgl > wasm\): webgpu unavailable \(this browser has no WebGPU \(navigator\.gpu is missing\)\); webgl unavailable \(the webgl backend failed to initialise.*\); chose wasm: /);
   });
 
   it("'node-gpu' without @tensorflow/tfjs-node-gpu installed: BACKEND_UNSUPPORTED with one line saying how to install it", async () => {

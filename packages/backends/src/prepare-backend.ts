@@ -204,9 +204,14 @@ async function activate(name: Exclude<BackendName, 'auto'>, environment: Runtime
   }
 }
 
-function firstLine(error: unknown): string {
-  const message = String((error as Error)?.message ?? error).replace(/^prepareBackend: /, '');
-  return message.split('\n')[0];
+/** A short why-not for the `auto` reason: "@tensorflow/tfjs-node is not installed", or the message's first clause. */
+function shortReason(error: unknown): string {
+  const message = String((error as Error)?.message ?? error)
+    .replace(/^prepareBackend: /, '')
+    .split('\n')[0];
+  const missing = /needs (\S+), which is not installed/.exec(message);
+  if (missing) return `${missing[1]} is not installed`;
+  return message.split(/; |\. /)[0].replace(/\.$/, '');
 }
 
 /**
@@ -257,7 +262,7 @@ export async function prepareBackend(requested: BackendName = 'auto', options: P
       return { backend: tf.getBackend(), requested, reason: `auto in ${environment === 'node' ? 'Node' : 'a browser'} (order ${order.join(' > ')}): ${tried}chose ${name}: ${what}.` };
     } catch (error) {
       if (!(LipschitzError.isInstance(error) && error.code === 'BACKEND_UNSUPPORTED') || name === order[order.length - 1]) throw error;
-      skipped.push(`${name} unavailable (${firstLine(error)})`);
+      skipped.push(`${name} unavailable (${shortReason(error)})`);
     }
   }
   // Unreachable: the last candidate either returns or throws.
