@@ -1,3 +1,13 @@
 export { complexSingularValues, singularValues, spectralNorm } from './host-svd';
 export { fft2d } from './fft';
 export { convSingularValues, convSpectralNorm } from './conv-spectrum';
+export {
+  checkedInverse,
+  checkedSolve,
+  conditionNumber,
+  inverse,
+  solve,
+  type ConditionCheckOptions,
+} from './solve';
+export { powerIteration, type PowerIterationOptions, type PowerIterationResult } from './power-iteration';
+export { inverseSquareRoot, type InverseSquareRootOptions } from './inverse-square-root';
