@@ -25,7 +25,7 @@ export class BcopConv2d extends CircularConvLayer {
   constructor(options: BcopConv2dOptions) {
     super('bcopConv2d', options);
     const seed = options.seed ?? 0;
-    this.orthogonalizer = options.orthogonalizer ?? { ...REFERENCE_ORTHOGONALIZER, iterations: options.iterations ?? 20 };
+    this.orthogonalizer = options.orthogonalizer ?? { ...REFERENCE_ORTHOGONALIZER, iterations: options.iterations ?? 20, seed };
     this.params = this.addVariable(
       bcopInitialParams({ inChannels: options.inChannels, outChannels: options.outChannels, kernelSize: options.kernelSize, seed }),
     );

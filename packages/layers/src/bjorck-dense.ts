@@ -102,7 +102,7 @@ export class BjorckDense extends DenseLayerBase {
 
   constructor(options: BjorckDenseOptions) {
     super('bjorckDense', options, `bjorckDense(${options.inputs}→${options.outputs})`);
-    this.orthogonalizer = options.orthogonalizer ?? REFERENCE_ORTHOGONALIZER;
+    this.orthogonalizer = options.orthogonalizer ?? { ...REFERENCE_ORTHOGONALIZER, seed: options.seed ?? 0 };
     const rng = new SeededRandom(options.seed ?? 0);
     const { inputs, outputs } = options;
     const gain = 1 / Math.sqrt(inputs);

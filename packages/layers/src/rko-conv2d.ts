@@ -18,7 +18,7 @@ export class RkoConv2d extends CircularConvLayer {
 
   constructor(options: RkoConv2dOptions) {
     super('rkoConv2d', options);
-    this.orthogonalizer = options.orthogonalizer ?? REFERENCE_ORTHOGONALIZER;
+    this.orthogonalizer = options.orthogonalizer ?? { ...REFERENCE_ORTHOGONALIZER, seed: options.seed ?? 0 };
     const k = options.kernelSize;
     const rows = k * k * options.inChannels;
     const rng = new SeededRandom(options.seed ?? 0);

@@ -27,8 +27,9 @@ export class UpsampleNearest extends StatelessLayer {
   protected forward(x: tf.Tensor): tf.Tensor {
     const f = this.factor;
     const [n, h, w, c] = x.shape;
-    const expanded = tf.reshape(x, [n, h, 1, w, 1, c]);
-    return tf.reshape(tf.tile(expanded, [1, 1, f, 1, f, 1]), [n, h * f, w * f, c]);
+    // Two rank-4 tiles (tfjs's Tile gradient supports rank ≤ 4): along the width, then the height.
+    const wide = tf.reshape(tf.tile(tf.reshape(x, [n * h, w, 1, c]), [1, 1, f, 1]), [n, h, 1, w * f * c]);
+    return tf.reshape(tf.tile(wide, [1, 1, f, 1]), [n, h * f, w * f, c]);
   }
   outputShape(inputShape: readonly number[]): number[] {
     this.checkInputShape('upsampleNearest.outputShape', inputShape);
