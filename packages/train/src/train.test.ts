@@ -1,0 +1,235 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeBackends } from '@lipschitz/test-utils';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, expect, it } from 'vitest';
+import { blobs, hingeLoss, reproducible, snapshot, tinyModel } from '../test/fixtures';
+import { openRunDirectory } from './run-directory';
+import { memoryRunStore } from './run-store';
+import { constantSchedule } from './schedule';
+import { type TrainOptions, train } from './train';
+import type { TrainProgressEvent } from './progress';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lipschitz-train-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const trainSet = blobs(150, { seed: 1 });
+const testSet = blobs(60, { seed: 2 });
+
+function options(overrides: Partial<TrainOptions> = {}): TrainOptions {
+  return {
+    model: tinyModel({ seed: 3 }),
+    trainSet,
+    testSet,
+    loss: hingeLoss(),
+    optimizer: { kind: 'adam', learningRate: 0.02 },
+    epochs: 4,
+    batchSize: 32,
+    seed: 5,
+    epsilons: [0.05],
+    lossEvery: 3,
+    ...overrides,
+  };
+}
+
+describeBackends('train', () => {
+  it('lowers the loss over a short run, with the reference schedule, and keeps live tensors flat', async () => {
+    const events: TrainProgressEvent[] = [];
+    const tensorsAtEpochEnd: number[] = [];
+    const model = tinyModel({ seed: 3 });
+    const store = memoryRunStore();
+    const result = await train(
+      options({
+        model,
+        store,
+        epochs: 5,
+        onProgress: (event) => {
+          events.push(event);
+          if (event.type === 'epoch') tensorsAtEpochEnd.push(tf.memory().numTensors);
+        },
+      }),
+    );
+    expect(result.status).toBe('finished');
+    expect(result.steps).toBe(5 * 5);
+    expect(result.history.map((m) => m.epoch)).toEqual([0, 1, 2, 3, 4, 5]);
+    const losses = result.history.slice(1).map((m) => m.trainLoss as number);
+    expect(losses[4]).toBeLessThan(losses[0] * 0.7);
+    expect(result.history.every((m) => m.testAccuracy !== undefined && m.certified?.['0.05'] !== undefined)).toBe(true);
+    expect(result.history[1].lr).toBeCloseTo(0.02 * 0.96235062639, 15);
+    expect(result.history[5].lr).toBeCloseTo(0.02 * 0.96235062639 ** 5, 15);
+    // Flat after epoch 1 (Adam creates its moments on the first step).
+    expect(new Set(tensorsAtEpochEnd.slice(1)).size).toBe(1);
+    // Best checkpoint = highest test accuracy, and the model ends with those weights.
+    const bestAccuracy = Math.max(...result.history.map((m) => m.testAccuracy as number));
+    expect(result.best?.testAccuracy).toBe(bestAccuracy);
+    expect(result.best?.epoch).toBe(result.history.find((m) => m.testAccuracy === bestAccuracy)?.epoch);
+    const best = await store.loadCheckpoint('best');
+    expect(best?.manifest.meta.epoch).toBe(result.best?.epoch);
+    expect(store.metrics).toHaveLength(6);
+    // Events: a step event per step, losses every 3 steps, an evaluation before epoch 1.
+    const stepEvents = events.filter((e) => e.type === 'step');
+    expect(stepEvents).toHaveLength(25);
+    expect(stepEvents.filter((e) => e.loss !== undefined).map((e) => e.step)).toEqual([3, 6, 9, 12, 15, 18, 21, 24]);
+    expect(events[0]).toMatchObject({ type: 'evaluation', epoch: 0, step: 0, stepsPerEpoch: 5, totalSteps: 25 });
+    expect(events.at(-1)?.type).toBe('done');
+    expect(stepEvents.at(-1)?.etaMs).toBe(0);
+    expect(model.afterSteps).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    model.dispose();
+  });
+
+  it('resume: 2 epochs, then fresh objects resume to 4 = 4 epochs straight (bit-for-bit weights and metrics)', async () => {
+    const straight = tinyModel({ seed: 3 });
+    const full = await train(options({ model: straight, restoreBest: false }));
+
+    const store = memoryRunStore();
+    const first = tinyModel({ seed: 3 });
+    const partial = await train(options({ model: first, store, epochs: 2, restoreBest: false }));
+    expect(partial.epochs).toBe(2);
+    first.dispose();
+    const second = tinyModel({ seed: 77 }); // other init: everything must come from the checkpoint
+    const resumed = await train(options({ model: second, store, epochs: 4, resume: true, restoreBest: false }));
+    expect(await snapshot(second)).toEqual(await snapshot(straight));
+    expect(reproducible(resumed.history)).toEqual(reproducible(full.history));
+    expect(reproducible(store.metrics)).toEqual(reproducible(full.history));
+    expect(resumed.best).toMatchObject({ epoch: full.best?.epoch, testAccuracy: full.best?.testAccuracy });
+    straight.dispose();
+    second.dispose();
+  });
+
+  it('resume from a mid-epoch checkpoint (aborted run, run directory) is exact too', async () => {
+    const straight = tinyModel({ seed: 3 });
+    const full = await train(options({ model: straight, epochs: 3, restoreBest: false }));
+    const dir = tempDir();
+    const controller = new AbortController();
+    const first = tinyModel({ seed: 3 });
+    const aborted = await train(
+      options({
+        model: first,
+        runDir: dir,
+        epochs: 3,
+        checkpointEvery: 4,
+        restoreBest: false,
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.type === 'step' && e.step === 7) controller.abort();
+        },
+      }),
+    );
+    expect(aborted).toMatchObject({ status: 'aborted', epochs: 1, steps: 7 });
+    first.dispose();
+    const latest = await (await openRunDirectory(dir)).loadCheckpoint('latest');
+    expect(latest?.manifest.meta).toMatchObject({ epoch: 1, batchInEpoch: 2, step: 7 });
+    const second = tinyModel({ seed: 8 });
+    const resumed = await train(options({ model: second, runDir: dir, epochs: 3, checkpointEvery: 4, resume: true, restoreBest: false }));
+    expect(resumed.status).toBe('finished');
+    expect(await snapshot(second)).toEqual(await snapshot(straight));
+    expect(reproducible(resumed.history)).toEqual(reproducible(full.history));
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(reproducible(lines)).toEqual(reproducible(full.history));
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ status: 'finished', epochs: 3, steps: 15 });
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ batchSize: 32, seed: 5, optimizer: { kind: 'adam', learningRate: 0.02, epsilon: 1e-8 } });
+    // A finished run is not overwritten.
+    await expect(train(options({ model: second, runDir: dir, epochs: 3 }))).rejects.toThrow(/^train: .* holds a finished run\. Pass overwrite: true/);
+    await expect(train(options({ model: second, runDir: dir, epochs: 3, resume: true }))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    const again = await train(options({ model: second, runDir: dir, epochs: 1, overwrite: true }));
+    expect(again.epochs).toBe(1);
+    straight.dispose();
+    second.dispose();
+  });
+
+  it('refuses to resume with different settings or to clobber a run in progress', async () => {
+    const store = memoryRunStore();
+    const model = tinyModel({ seed: 3 });
+    await train(options({ model, store, epochs: 1, testSet: undefined }));
+    await expect(train(options({ model, store, epochs: 2, batchSize: 16, resume: true }))).rejects.toThrow(
+      /^train: cannot resume memory with batchSize = 16; the run used 32\. Pass the same settings or overwrite: true\./,
+    );
+    const other = memoryRunStore();
+    const controller = new AbortController();
+    controller.abort();
+    await train(options({ model, store: other, epochs: 2, signal: controller.signal }));
+    await expect(train(options({ model, store: other }))).rejects.toThrow(/^train: memory holds a run in progress\. Pass resume: true/);
+    model.dispose();
+  });
+
+  it('stops with NUMERICAL_ERROR when the loss becomes NaN, keeping the last finite checkpoint', async () => {
+    const store = memoryRunStore();
+    const model = tinyModel({ seed: 3 });
+    let calls = 0;
+    const base = hingeLoss();
+    const poisoned = (logits: tf.Tensor, labels: tf.Tensor) =>
+      tf.tidy(() => (++calls > 7 ? (tf.mul(base(logits, labels), Number.NaN) as tf.Scalar) : base(logits, labels)));
+    const error = await train(options({ model, store, loss: poisoned, testSet: undefined, lossEvery: 100 })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NUMERICAL_ERROR' });
+    expect((error as Error).message).toMatch(/^train: the training loss became NaN in epoch 2 \(by step 10\)\. Lower the learning rate/);
+    const latest = await store.loadCheckpoint('latest');
+    expect(latest?.manifest.meta).toMatchObject({ epoch: 1, step: 5 });
+    model.dispose();
+  });
+
+  it('a full disk during a checkpoint raises IO_ERROR; the previous checkpoint stays and the run resumes', async () => {
+    const dir = tempDir();
+    let binaryWrites = 0;
+    const failing = await openRunDirectory(dir, {
+      io: {
+        async writeFileDurable(path, data) {
+          const { writeFile } = await import('node:fs/promises');
+          if (path.includes('latest-') && ++binaryWrites === 3) {
+            await writeFile(path, data.subarray(0, 10));
+            throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+          }
+          await writeFile(path, data);
+        },
+      },
+    });
+    const model = tinyModel({ seed: 3 });
+    const error = await train(options({ model, store: failing, epochs: 3 })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'IO_ERROR' });
+    expect((error as Error).message).toMatch(/ENOSPC/);
+    const latest = await (await openRunDirectory(dir)).loadCheckpoint('latest');
+    expect(latest?.manifest.meta).toMatchObject({ epoch: 1, step: 5 });
+    const resumed = await train(options({ model: tinyModel({ seed: 3 }), runDir: dir, epochs: 3, resume: true }));
+    expect(resumed).toMatchObject({ status: 'finished', epochs: 3, steps: 15 });
+    model.dispose();
+  });
+
+  it('evaluates every N epochs and always the last; constant schedules; no test set', async () => {
+    const model = tinyModel({ seed: 3 });
+    const result = await train(
+      options({ model, epochs: 5, evaluateEvery: 2, initialEvaluation: false, schedule: constantSchedule(0.01), trainLimit: 40, testLimit: 10 }),
+    );
+    expect(result.history.map((m) => m.testAccuracy !== undefined)).toEqual([false, false, true, false, true, true]);
+    expect(result.history.slice(1).every((m) => m.lr === 0.01)).toBe(true);
+    expect(result.steps).toBe(5 * 2);
+    const noTest = await train(options({ model, epochs: 1, testSet: undefined }));
+    expect(noTest.best).toBeNull();
+    model.dispose();
+  });
+
+  it('rejects bad options', async () => {
+    const model = tinyModel();
+    await expect(train(options({ model, epochs: 0 }))).rejects.toThrow(/^train: epochs must be a positive integer, got 0/);
+    await expect(train(options({ model, batchSize: 1.5 }))).rejects.toThrow(/^train: batchSize must be a positive integer, got 1.5/);
+    await expect(train(options({ model, trainLimit: 0 }))).rejects.toThrow(/^train: trainLimit must be a positive integer, got 0/);
+    await expect(train(options({ model, seed: 0.5 }))).rejects.toThrow(/^train: seed must be an integer, got 0.5/);
+    await expect(train(options({ model, loss: 3 as never }))).rejects.toThrow(/^train: loss must be a function/);
+    await expect(train(options({ model: {} as never }))).rejects.toThrow(/^train: model must be a LipschitzModule/);
+    await expect(train(options({ model, trainSet: {} as never }))).rejects.toThrow(/^train: trainSet must be an image set/);
+    await expect(train(options({ model, epsilons: [0] }))).rejects.toThrow(/^train: epsilons\[i\] must be a finite number > 0, got 0/);
+    await expect(train(options({ model, resume: true, overwrite: true }))).rejects.toThrow(/^train: resume and overwrite exclude each other/);
+    await expect(train(options({ model, runDir: 'x', store: memoryRunStore() }))).rejects.toThrow(/^train: pass either runDir or store/);
+    await expect(train(options({ model, optimizer: { kind: 'sgd' } as never }))).rejects.toThrow(/^createOptimizer: kind must be one of/);
+    await expect(train(options({ model, schedule: () => -1 }))).rejects.toThrow(/^train: schedule\(1\) must be a finite number > 0, got -1/);
+    model.dispose();
+  });
+});

@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeBackends } from '@lipschitz/test-utils';
+import { build } from 'esbuild';
+import { afterAll, expect, it } from 'vitest';
+import { openRunDirectory, train } from '../src';
+import { blobs, hingeLoss, reproducible, snapshot, tinyModel } from './fixtures';
+
+const work = mkdtempSync(join(tmpdir(), 'lipschitz-train-kill-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/**
+ * Bundles child-train.ts for plain Node. `ignoreAnnotations` keeps `@lipschitz/backends`' gradient
+ * registration, which a bundler would otherwise drop because that package declares `sideEffects: false`.
+ */
+async function bundleChild(): Promise<string> {
+  const outfile = join(work, 'child-train.mjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, 'child-train.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    conditions: ['@lipschitz/source'],
+    ignoreAnnotations: true,
+    logLevel: 'error',
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  });
+  return outfile;
+}
+
+/** Starts the child, kills it with SIGKILL right after its first checkpoint past step 0. */
+function runAndKill(script: string, dir: string): Promise<{ signal: NodeJS.Signals | null; stdout: string; killedAfter: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let killedAfter = -1;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /checkpoint ([1-9]\d*)\n/.exec(stdout);
+      if (match && killedAfter < 0) {
+        killedAfter = Number(match[1]);
+        child.kill('SIGKILL');
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (signal == null) reject(new Error(`child exited with code ${code} before it was killed:\n${stdout}\n${stderr}`));
+      else resolve({ signal, stdout, killedAfter });
+    });
+  });
+}
+
+const settings = {
+  trainSet: blobs(150, { seed: 1 }),
+  testSet: blobs(60, { seed: 2 }),
+  loss: hingeLoss(),
+  optimizer: { kind: 'adam', learningRate: 0.02 } as const,
+  epochs: 4,
+  batchSize: 32,
+  seed: 5,
+  epsilons: [0.05],
+  checkpointEvery: 3,
+  restoreBest: false,
+};
+
+describeBackends(
+  'train: kill -9 and resume',
+  () => {
+    it('a run killed with SIGKILL after a checkpoint resumes to the uninterrupted result, bit for bit', async () => {
+      const script = await bundleChild();
+      const dir = join(work, 'run');
+      const { signal, stdout, killedAfter } = await runAndKill(script, dir);
+      expect(signal).toBe('SIGKILL');
+      expect(stdout).not.toMatch(/done/);
+      const latest = await (await openRunDirectory(dir)).loadCheckpoint('latest');
+      const killedAt = latest?.manifest.meta as { step: number; epoch: number };
+      expect(killedAt.step).toBeGreaterThanOrEqual(killedAfter);
+      expect(killedAt.step).toBeLessThan(4 * 5);
+
+      const straight = tinyModel({ seed: 3 });
+      const full = await train({ ...settings, model: straight });
+      const resumedModel = tinyModel({ seed: 42 });
+      const resumed = await train({ ...settings, model: resumedModel, runDir: dir, resume: true });
+      expect(resumed.status).toBe('finished');
+      expect(await snapshot(resumedModel)).toEqual(await snapshot(straight));
+      expect(reproducible(resumed.history)).toEqual(reproducible(full.history));
+      const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(reproducible(lines)).toEqual(reproducible(full.history));
+      straight.dispose();
+      resumedModel.dispose();
+    });
+  },
+  ['cpu'],
+);
