@@ -1,0 +1,334 @@
+import { LipschitzError, assertPositiveInteger, assertPositiveNumber } from '@lipschitz/core';
+
+/**
+ * Host float64 Fourier helpers of the OSSN / SVCM / Cayley layers: the half-spectrum frequency grid of a
+ * real 2-D signal, the Hermitian eigen-decomposition used to clip singular values, and Sedghi et al.'s
+ * singular-value clipping of a convolution kernel.
+ */
+
+/** Number of columns of the half spectrum of a real signal of width `w` (`rfft2`): ⌊w/2⌋ + 1. */
+export function halfWidth(w: number): number {
+  return Math.floor(w / 2) + 1;
+}
+
+/**
+ * Weight of half-spectrum column `q` when summing over the full spectrum of a real signal of width `w`:
+ * 1 for the self-conjugate columns (q = 0, and q = w/2 for even w), 2 for the others.
+ */
+export function halfSpectrumWeight(q: number, w: number): number {
+  return q === 0 || 2 * q === w ? 1 : 2;
+}
+
+/**
+ * Eigen-decomposition of a real symmetric `n × n` matrix (row-major, read) by the cyclic Jacobi method,
+ * in float64. Returns the eigenvalues and the eigenvectors as the columns of `vectors` (row-major n × n).
+ * Accurate to a few float64 ulps of ‖A‖ (Golub & Van Loan, *Matrix Computations*, 4th ed., §8.5).
+ * @internal
+ */
+export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
+  const m = Float64Array.from(a);
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  let total = 0;
+  for (let i = 0; i < n * n; i++) total += m[i] * m[i];
+  const tiny = 1e-30 * Math.max(total, 1e-300);
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q] * m[p * n + q];
+    if (off <= 1e-32 * total || off <= tiny) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = m[p * n + q];
+        if (apq === 0) continue;
+        const app = m[p * n + p];
+        const aqq = m[q * n + q];
+        const theta = (aqq - app) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        // A ← Jᵀ A J with J the rotation in the (p, q) plane.
+        for (let k = 0; k < n; k++) {
+          const akp = m[k * n + p];
+          const akq = m[k * n + q];
+          m[k * n + p] = c * akp - s * akq;
+          m[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = m[p * n + k];
+          const aqk = m[q * n + k];
+          m[p * n + k] = c * apk - s * aqk;
+          m[q * n + k] = s * apk + c * aqk;
+        }
+        m[p * n + q] = 0;
+        m[q * n + p] = 0;
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p];
+          const vkq = v[k * n + q];
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = m[i * n + i];
+  return { values, vectors: v };
+}
+
+/**
+ * `g(G)` for a Hermitian `n × n` matrix `G = gr + i·gi` (row-major) and a scalar function `g` applied
+ * to its eigenvalues, through the real symmetric embedding `[[gr, −gi], [gi, gr]]` (whose spectral
+ * functions are the embeddings of those of G). Returns the real and imaginary parts.
+ */
+function hermitianFunction(gr: Float64Array, gi: Float64Array, n: number, g: (lambda: number) => number): { re: Float64Array; im: Float64Array } | null {
+  const m = 2 * n;
+  const s = new Float64Array(m * m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const r = gr[i * n + j];
+      const im = gi[i * n + j];
+      s[i * m + j] = r;
+      s[(i + n) * m + (j + n)] = r;
+      s[i * m + (j + n)] = -im;
+      s[(i + n) * m + j] = im;
+    }
+  }
+  const { values, vectors } = symmetricEigen(s, m);
+  const gv = new Float64Array(m);
+  let identity = true;
+  for (let k = 0; k < m; k++) {
+    gv[k] = g(values[k]);
+    if (gv[k] !== 1) identity = false;
+  }
+  if (identity) return null;
+  const re = new Float64Array(n * n);
+  const im = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let sr = 0;
+      let si = 0;
+      for (let k = 0; k < m; k++) {
+        const w = gv[k] * vectors[j * m + k];
+        sr += vectors[i * m + k] * w;
+        si += vectors[(i + n) * m + k] * w;
+      }
+      re[i * n + j] = sr;
+      im[i * n + j] = si;
+    }
+  }
+  return { re, im };
+}
+
+/**
+ * Clips the singular values of the complex `rows × cols` matrix `M = mr + i·mi` (row-major, updated in
+ * place) to at most `clipTo`: `M ← M · g(MᴴM)` (or `g(MMᴴ) · M` when rows < cols) with
+ * `g(λ) = min(1, clipTo / √λ)`, which equals `U · min(Σ, clipTo) · Vᴴ` for the SVD `M = UΣVᴴ`.
+ * Returns false when nothing had to be clipped.
+ */
+function clipComplexMatrix(mr: Float64Array, mi: Float64Array, rows: number, cols: number, clipTo: number): boolean {
+  const right = rows >= cols; // Gram of the smaller side
+  const n = right ? cols : rows;
+  const gr = new Float64Array(n * n);
+  const gi = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let sr = 0;
+      let si = 0;
+      if (right) {
+        // (MᴴM)[i][j] = Σ_r conj(M[r][i]) M[r][j]
+        for (let r = 0; r < rows; r++) {
+          const ar = mr[r * cols + i];
+          const ai = mi[r * cols + i];
+          const br = mr[r * cols + j];
+          const bi = mi[r * cols + j];
+          sr += ar * br + ai * bi;
+          si += ar * bi - ai * br;
+        }
+      } else {
+        // (MMᴴ)[i][j] = Σ_c M[i][c] conj(M[j][c])
+        for (let c = 0; c < cols; c++) {
+          const ar = mr[i * cols + c];
+          const ai = mi[i * cols + c];
+          const br = mr[j * cols + c];
+          const bi = mi[j * cols + c];
+          sr += ar * br + ai * bi;
+          si += ai * br - ar * bi;
+        }
+      }
+      gr[i * n + j] = sr;
+      gi[i * n + j] = si;
+      gr[j * n + i] = sr;
+      gi[j * n + i] = -si;
+    }
+  }
+  const limit = clipTo * clipTo;
+  const g = hermitianFunction(gr, gi, n, (lambda) => (lambda > limit ? clipTo / Math.sqrt(lambda) : 1));
+  if (g === null) return false;
+  const outR = new Float64Array(rows * cols);
+  const outI = new Float64Array(rows * cols);
+  if (right) {
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < cols; j++) {
+        let sr = 0;
+        let si = 0;
+        for (let k = 0; k < cols; k++) {
+          const ar = mr[r * cols + k];
+          const ai = mi[r * cols + k];
+          const br = g.re[k * n + j];
+          const bi = g.im[k * n + j];
+          sr += ar * br - ai * bi;
+          si += ar * bi + ai * br;
+        }
+        outR[r * cols + j] = sr;
+        outI[r * cols + j] = si;
+      }
+    }
+  } else {
+    for (let i = 0; i < rows; i++) {
+      for (let c = 0; c < cols; c++) {
+        let sr = 0;
+        let si = 0;
+        for (let k = 0; k < rows; k++) {
+          const ar = g.re[i * n + k];
+          const ai = g.im[i * n + k];
+          const br = mr[k * cols + c];
+          const bi = mi[k * cols + c];
+          sr += ar * br - ai * bi;
+          si += ar * bi + ai * br;
+        }
+        outR[i * cols + c] = sr;
+        outI[i * cols + c] = si;
+      }
+    }
+  }
+  mr.set(outR);
+  mi.set(outI);
+  return true;
+}
+
+/** Options of {@link clipConvSingularValues}. */
+export interface ClipConvOptions {
+  /** Largest singular value allowed (default 1). */
+  clipTo?: number;
+  /** Rounds of clip-then-truncate (default 1; the reference's SVCM uses 50). */
+  rounds?: number;
+}
+
+/**
+ * Sedghi et al.'s projection of a convolution kernel towards the set of convolutions with spectral
+ * norm ≤ `clipTo`, in float64 on the host. One round: the 2-D DFT of the HWIO kernel zero-embedded at
+ * the input size `[h, w]` gives one `cin × cout` complex matrix per frequency; each has its singular
+ * values clipped to ≤ `clipTo` (`U·min(Σ, clipTo)·Vᴴ`); the inverse DFT (real part) is truncated
+ * back to the `kh × kw` support. The truncation makes one round inexact, hence `rounds` repetitions
+ * (the result may still exceed `clipTo` slightly: check it with `convSpectralNorm`).
+ *
+ * Conjugate-symmetric frequencies are processed once (half spectrum), and only the `kh·kw` kept taps
+ * of the inverse DFT are computed. Cost per round: O(h·w·(kh·kw·cin·cout + min(cin,cout)³)).
+ *
+ * Ownership: `kernel` is read, never kept; returns a new float64 HWIO kernel.
+ *
+ * @param kernel HWIO values `[kh, kw, cin, cout]`, row-major.
+ * @throws LipschitzError `INVALID_ARGUMENT` (sizes, options), `SHAPE_MISMATCH` (length), 
+ *   `UNSUPPORTED_CONFIGURATION` (kernel larger than the input), `NUMERICAL_ERROR` (NaN/Infinity).
+ * @example
+ * ```ts
+ * const clipped = clipConvSingularValues(await w.data(), [3, 3, 16, 16], [14, 14], { rounds: 50 });
+ * ```
+ * @see H. Sedghi, V. Gupta, P. M. Long, "The Singular Values of Convolutional Layers", ICLR 2019
+ *   (Algorithm 2, `Clip_OperatorNorm`); LConvNet `svcm.py` (reference-bcop.md §4, SVCM).
+ */
+export function clipConvSingularValues(
+  kernel: ArrayLike<number>,
+  kernelShape: readonly [number, number, number, number],
+  inputSize: readonly [number, number],
+  options: ClipConvOptions = {},
+): Float64Array {
+  const fn = 'clipConvSingularValues';
+  const [kh, kw, cin, cout] = kernelShape;
+  for (const [i, d] of kernelShape.entries()) assertPositiveInteger(fn, `kernelShape[${i}]`, d);
+  assertPositiveInteger(fn, 'inputSize[0]', inputSize[0]);
+  assertPositiveInteger(fn, 'inputSize[1]', inputSize[1]);
+  const clipTo = options.clipTo ?? 1;
+  const rounds = options.rounds ?? 1;
+  assertPositiveNumber(fn, 'clipTo', clipTo);
+  assertPositiveInteger(fn, 'rounds', rounds);
+  const size = kh * kw * cin * cout;
+  if (kernel.length !== size) {
+    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: kernel has ${kernel.length} values but shape [${kernelShape.join(', ')}] needs ${size}.`);
+  }
+  const [h, w] = inputSize;
+  if (kh > h || kw > w) {
+    throw new LipschitzError('UNSUPPORTED_CONFIGURATION', `${fn}: the kernel (${kh}×${kw}) must not be larger than the input (${h}×${w}).`);
+  }
+  const k = Float64Array.from(kernel);
+  for (let i = 0; i < size; i++) {
+    if (!Number.isFinite(k[i])) throw new LipschitzError('NUMERICAL_ERROR', `${fn}: kernel has a NaN or infinite value at index ${i}.`);
+  }
+  const wh = halfWidth(w);
+  const cc = cin * cout;
+  // Phases θ(p, q; a, b) = 2π(pa/h + qb/w) for the kept taps.
+  const cosA = new Float64Array(h * kh);
+  const sinA = new Float64Array(h * kh);
+  for (let p = 0; p < h; p++) {
+    for (let a = 0; a < kh; a++) {
+      cosA[p * kh + a] = Math.cos((2 * Math.PI * ((p * a) % h)) / h);
+      sinA[p * kh + a] = Math.sin((2 * Math.PI * ((p * a) % h)) / h);
+    }
+  }
+  const cosB = new Float64Array(wh * kw);
+  const sinB = new Float64Array(wh * kw);
+  for (let q = 0; q < wh; q++) {
+    for (let b = 0; b < kw; b++) {
+      cosB[q * kw + b] = Math.cos((2 * Math.PI * ((q * b) % w)) / w);
+      sinB[q * kw + b] = Math.sin((2 * Math.PI * ((q * b) % w)) / w);
+    }
+  }
+  const mr = new Float64Array(cc);
+  const mi = new Float64Array(cc);
+  const next = new Float64Array(size);
+  for (let round = 0; round < rounds; round++) {
+    next.fill(0);
+    let changed = false;
+    for (let p = 0; p < h; p++) {
+      for (let q = 0; q < wh; q++) {
+        // M(p, q) = Σ_{a,b} K[a, b] e^{iθ}
+        mr.fill(0);
+        mi.fill(0);
+        for (let a = 0; a < kh; a++) {
+          for (let b = 0; b < kw; b++) {
+            const ca = cosA[p * kh + a];
+            const sa = sinA[p * kh + a];
+            const cb = cosB[q * kw + b];
+            const sb = sinB[q * kw + b];
+            const c = ca * cb - sa * sb;
+            const s = sa * cb + ca * sb;
+            const base = (a * kw + b) * cc;
+            for (let j = 0; j < cc; j++) {
+              const v = k[base + j];
+              mr[j] += v * c;
+              mi[j] += v * s;
+            }
+          }
+        }
+        if (clipComplexMatrix(mr, mi, cin, cout, clipTo)) changed = true;
+        // K'[a, b] += weight/(h·w) · Re(M e^{−iθ}) = weight/(h·w) · (Mr cos θ + Mi sin θ)
+        const scale = halfSpectrumWeight(q, w) / (h * w);
+        for (let a = 0; a < kh; a++) {
+          for (let b = 0; b < kw; b++) {
+            const ca = cosA[p * kh + a];
+            const sa = sinA[p * kh + a];
+            const cb = cosB[q * kw + b];
+            const sb = sinB[q * kw + b];
+            const c = (ca * cb - sa * sb) * scale;
+            const s = (sa * cb + ca * sb) * scale;
+            const base = (a * kw + b) * cc;
+            for (let j = 0; j < cc; j++) next[base + j] += mr[j] * c + mi[j] * s;
+          }
+        }
+      }
+    }
+    if (!changed) break;
+    k.set(next);
+  }
+  return k;
+}
