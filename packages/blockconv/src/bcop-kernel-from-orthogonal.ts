@@ -54,10 +54,10 @@ export function bcopKernelFromOrthogonal(ortho: tf.Tensor3D, shape: BcopShape): 
     const flipped = cin > cout;
     // Per pair, PQ (taps of B_iᵗ) or QP (per-tap transposes of B_iᵗ).
     const products = flipped ? tf.matMul(qs, ps) : tf.matMul(ps, qs);
-    const pList = tf.unstack(ps);
-    const qList = tf.unstack(qs);
-    const productList = tf.unstack(products);
-    const taps = (i: number) => blockOrthTaps(pList[i], qList[i], productList[i], true);
+    // Matrix i of a [k − 1, n, n] stack (slice, not unstack: tfjs's Unpack gradient fails when the
+    // unstacked axis has size 1).
+    const at = (t: tf.Tensor, i: number) => tf.reshape(tf.slice(t, [i, 0, 0], [1, n, n]), [n, n]);
+    const taps = (i: number) => blockOrthTaps(at(ps, i), at(qs, i), at(products, i), true);
     const sideBySide = (i: number) => tf.concat(taps(i), 1); // [n, 4n]
     if (!flipped) {
       // kernel = H □ B₁ᵗ □ B₂ᵗ □ … □ B_{k−1}ᵗ, H as a 1×1 block kernel [1, 1, cin, n].

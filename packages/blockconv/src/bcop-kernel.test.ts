@@ -93,6 +93,8 @@ describeBackends('bcopKernel', () => {
     for (const [cin, cout, k] of [
       [2, 3, 3],
       [3, 2, 3],
+      [2, 2, 2],
+      [4, 2, 2],
     ]) {
       const shape = { inChannels: cin, outChannels: cout, kernelSize: k };
       const pShape = bcopParamsShape(shape);
@@ -118,6 +120,9 @@ describeBackends('bcopKernel', () => {
     await expectNoLeaks(() => bcopKernel(params, shape));
     await expectNoLeaks(() => bcopKernel(params, { ...shape, inChannels: 3, outChannels: 2 }));
     await expectNoLeaks(() => tf.grad((p: tf.Tensor) => tf.sum(bcopKernel(p as tf.Tensor3D, shape)))(params));
+    const k2 = { inChannels: 3, outChannels: 2, kernelSize: 2 };
+    const params2 = bcopInitialParams({ ...k2, seed: 2 });
+    await expectNoLeaks(() => tf.grad((p: tf.Tensor) => tf.sum(bcopKernel(p as tf.Tensor3D, k2)))(params2));
     const single = bcopInitialParams({ inChannels: 2, outChannels: 3, kernelSize: 1, seed: 1 });
     await expectNoLeaks(() => bcopKernel(single, { ...shape, kernelSize: 1 }));
   });
