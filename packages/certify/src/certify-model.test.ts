@@ -1,0 +1,112 @@
+/**
+ * What is tested: certifyExportedModel and certifyModel produce the certify.json shape, agree with
+ * certify() on the same logits, do not depend on the batch size, recompute (not trust) the file's
+ * bound, take the larger of the two bounds for a live module and restore its frozen state; leaks; errors.
+ * What is not tested here: attack soundness (test/soundness.test.ts).
+ */
+import type { ExportedModel, LipschitzModule } from '@lipschitz/core';
+import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { unitConvNet } from '../test/fixtures';
+import { certify } from './certify';
+import { certifyExportedModel, certifyModel } from './certify-model';
+import { type ExportedForward, exportedForward } from './exported-forward';
+import { networkLipschitzUpperBound } from './network-bound';
+
+function fakeModule(net: ExportedModel, forward: ExportedForward, ownBound: number) {
+  const state = { frozen: false, appliedUnfrozen: 0, freezes: 0 };
+  const module: LipschitzModule = {
+    name: 'fake',
+    apply: (x) => {
+      if (!state.frozen) state.appliedUnfrozen++;
+      return forward.predict(x);
+    },
+    trainableVariables: [],
+    freeze: () => {
+      state.frozen = true;
+      state.freezes++;
+    },
+    unfreeze: () => {
+      state.frozen = false;
+    },
+    get frozen() {
+      return state.frozen;
+    },
+    lipschitzUpperBound: async () => ownBound,
+    exportLayers: async () => net.layers,
+    outputShape: () => [10],
+    dispose: () => {},
+  };
+  return { module, state };
+}
+
+describeBackends('certifyExportedModel / certifyModel', () => {
+  const net = unitConvNet(2);
+  let forward: ExportedForward;
+  let images: tf.Tensor;
+  let labels: tf.Tensor1D;
+  beforeAll(() => {
+    forward = exportedForward(net);
+    images = tf.randomUniform([13, 6, 6, 2], 0, 1, 'float32', 9);
+    labels = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2], 'int32');
+  });
+  afterAll(() => {
+    forward.dispose();
+    images.dispose();
+    labels.dispose();
+  });
+
+  it('returns the certify.json shape, equal to certify() on the same logits, for any batch size', async () => {
+    const epsilons = [0.01, 0.02];
+    const a = await certifyExportedModel(net, images, labels, { epsilons, batchSize: 4 });
+    const b = await certifyExportedModel(net, images, labels, { epsilons });
+    const bound = networkLipschitzUpperBound(net);
+    const direct = await certify(forward.predict(images), labels, { lipschitz: bound.lipschitzUpperBound, epsilons });
+    expect(a.lipschitzUpperBound).toBe(bound.lipschitzUpperBound);
+    expect(Number.isNaN(net.lipschitzUpperBound)).toBe(true); // the file's own value is not used
+    expect(a.clean).toBe(direct.clean);
+    expect(a.certified).toEqual(direct.certifiedAccuracy);
+    expect(b.certified).toEqual(a.certified);
+    expect(Array.from(a.examples.predictions)).toEqual(Array.from(direct.predictions));
+    for (let i = 0; i < 13; i++) expect(a.examples.radii[i]).toBeCloseTo(direct.radii[i], 6);
+    expect(a.layers.map((l) => l.type)).toEqual(['conv2d', 'maxMin', 'invertibleDownsample', 'conv2d', 'maxMin', 'flatten', 'dense']);
+    const json = JSON.parse(JSON.stringify({ clean: a.clean, certified: a.certified, lipschitzUpperBound: a.lipschitzUpperBound, layers: a.layers }));
+    expect(Object.keys(json.certified)).toEqual(['0.01', '0.02']);
+    expect(json.layers[0]).toMatchObject({ index: 0, type: 'conv2d', inputShape: [6, 6, 2] });
+    expect(a.count).toBe(13);
+  });
+
+  it('certifyModel freezes the module for the forward pass, restores it, and uses the larger bound', async () => {
+    const ours = networkLipschitzUpperBound(net).lipschitzUpperBound;
+    const larger = fakeModule(net, forward, 2);
+    const r1 = await certifyModel(larger.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2], batchSize: 5 });
+    expect(r1.lipschitzUpperBound).toBe(2);
+    expect(larger.state.appliedUnfrozen).toBe(0);
+    expect(larger.state.freezes).toBe(1);
+    expect(larger.module.frozen).toBe(false);
+    const smaller = fakeModule(net, forward, 0.5);
+    smaller.module.freeze();
+    const r2 = await certifyModel(smaller.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2] });
+    expect(r2.lipschitzUpperBound).toBe(ours);
+    expect(smaller.module.frozen).toBe(true);
+    const viaFile = await certifyExportedModel(net, images, labels, { epsilons: [0.01] });
+    expect(r2.certified).toEqual(viaFile.certified);
+    expect(r2.clean).toBe(viaFile.clean);
+  });
+
+  it('does not leak', async () => {
+    await expectNoLeaks(() => certifyExportedModel(net, images, labels, { epsilons: [0.01], batchSize: 5 }), 2);
+  });
+
+  it('rejects bad inputs', async () => {
+    const opts = { epsilons: [0.1] };
+    await expect(certifyExportedModel({ ...net, format: 'other' } as never, images, labels, opts)).rejects.toThrow(/^certifyExportedModel: exported.format must be "lipschitz-model\/1"/);
+    await expect(certifyExportedModel(net, tf.zeros([13, 5, 5, 2]), labels, opts)).rejects.toThrow(/^certifyExportedModel: images have shape \[N, 5, 5, 2\] but the model takes \[N, 6, 6, 2\]/);
+    await expect(certifyExportedModel(net, images, labels, { epsilons: [0.1], batchSize: 0 })).rejects.toThrow(/^certifyExportedModel: batchSize must be a positive integer/);
+    await expect(certifyExportedModel(net, images, tf.tensor1d([1], 'int32'), opts)).rejects.toThrow(/^certifyExportedModel: labels has 1 entries but images has 13/);
+    await expect(certifyExportedModel(net, images, tf.fill([13], 10, 'int32') as tf.Tensor1D, opts)).rejects.toThrow(/^certifyExportedModel: label 0 is 10, outside \[0, 10\)/);
+    const { module } = fakeModule(net, forward, 1);
+    await expect(certifyModel(module, images, labels, { epsilons: [0.1] } as never)).rejects.toThrow(/^certifyModel: inputShape must be the input shape/);
+  });
+});
