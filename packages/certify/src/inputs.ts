@@ -56,5 +56,5 @@ export function checkLabelValues(fn: string, labels: ArrayLike<number>, c: numbe
  * @internal
  */
 export function oneHotMask(labels: tf.Tensor, c: number): tf.Tensor2D {
-  return tf.tidy(() => tf.cast(tf.oneHot(labels as tf.Tensor1D, c), 'float32'));
+  return tf.tidy(() => tf.cast(tf.oneHot(labels as tf.Tensor1D, c), 'float32')) as tf.Tensor2D;
 }
