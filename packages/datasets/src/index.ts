@@ -1,4 +1,5 @@
 export { type ImageSet, classCounts, subset } from './image-set';
+export { type ResizeOptions, resizeImages } from './resize';
 export { type Batch, type BatchOptions, batches, numBatches } from './batches';
 export { type AugmentFn, type RandomCropFlipOptions, cifarAugment, randomCropFlip } from './augment';
 export {
