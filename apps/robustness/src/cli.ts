@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+import { parseChoice, parseNonNegativeInt, parseNumberList, parsePositiveInt, parsePositiveNumber, runAction } from '@lipschitz/app-kit';
+import type { BackendName } from '@lipschitz/backends';
+import { LipschitzError } from '@lipschitz/core';
+import { Command, Option } from 'commander';
+import { attackCommand } from './commands/attack';
+import { certifyCommand } from './commands/certify';
+import { exportCommand } from './commands/export';
+import { reportCommand } from './commands/report';
+import { trainCommand } from './commands/train';
+import { ACTIVATIONS, BACKENDS, CONVS, DATASETS, type ExperimentConfig, MODELS, PRESETS, defaultEpsilons } from './experiment';
+
+const NAME = 'robustness';
+
+const program = new Command()
+  .name(NAME)
+  .description('Train provably Lipschitz networks (BCOP and friends), certify their robustness, attack them, export them, report.')
+  .showHelpAfterError(false)
+  .configureOutput({ outputError: (text, write) => write(`${NAME}: ${text.replace(/^error: /, '').trim()}\n`) });
+
+const backendOption = () => new Option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`).default('auto');
+
+function backendOf(text: string): BackendName {
+  return parseChoice('--backend', text, BACKENDS) as BackendName;
+}
+
+interface TrainFlags {
+  preset?: string;
+  model?: string;
+  conv?: string;
+  activation?: string;
+  dataset?: string;
+  epochs?: string;
+  batchSize?: string;
+  lr?: string;
+  seed: string;
+  out: string;
+  backend: string;
+  trainLimit?: string;
+  testLimit?: string;
+  resume?: boolean;
+  force?: boolean;
+  dataDir?: string;
+}
+
+function experimentFrom(flags: TrainFlags): ExperimentConfig {
+  const presetName = flags.preset ?? 'quick';
+  const preset = PRESETS[presetName];
+  if (!preset) throw new LipschitzError('INVALID_ARGUMENT', `--preset must be one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(presetName)}.`);
+  const dataset = flags.dataset ? parseChoice('--dataset', flags.dataset, DATASETS) : preset.dataset;
+  const config: ExperimentConfig = {
+    ...preset,
+    model: flags.model ? parseChoice('--model', flags.model, MODELS) : preset.model,
+    conv: flags.conv ? parseChoice('--conv', flags.conv, CONVS) : preset.conv,
+    activation: flags.activation ? parseChoice('--activation', flags.activation, ACTIVATIONS) : preset.activation,
+    dataset,
+    lossEpsilon: dataset === preset.dataset ? preset.lossEpsilon : dataset === 'cifar10' ? 0.5 : 1.5,
+    epochs: flags.epochs ? parsePositiveInt('--epochs', flags.epochs) : preset.epochs,
+    batchSize: flags.batchSize ? parsePositiveInt('--batch-size', flags.batchSize) : preset.batchSize,
+    lr: flags.lr ? parsePositiveNumber('--lr', flags.lr) : preset.lr,
+    seed: parseNonNegativeInt('--seed', flags.seed),
+  };
+  if (flags.trainLimit) config.trainLimit = parsePositiveInt('--train-limit', flags.trainLimit);
+  if (flags.testLimit) config.testLimit = parsePositiveInt('--test-limit', flags.testLimit);
+  if (flags.dataDir) config.dataDir = flags.dataDir;
+  return config;
+}
+
+program
+  .command('train')
+  .description('train a model with the reference protocol; writes DIR/config.json, checkpoints/, metrics.jsonl, summary.json, report.html')
+  .option('--preset <name>', `defaults from a preset: ${Object.keys(PRESETS).join(', ')} (flags override)`, 'quick')
+  .option('--model <name>', MODELS.join('|'))
+  .option('--conv <type>', CONVS.join('|'))
+  .option('--activation <name>', ACTIVATIONS.join('|'))
+  .option('--dataset <name>', DATASETS.join('|'))
+  .option('--epochs <n>', 'epochs')
+  .option('--batch-size <n>', 'training batch size')
+  .option('--lr <x>', 'initial Adam learning rate (decayed by 0.96235062639 per epoch)')
+  .option('--seed <n>', 'seed of the initial weights and the shuffles', '0')
+  .requiredOption('--out <dir>', 'run directory')
+  .addOption(backendOption())
+  .option('--train-limit <n>', 'train on the first N training images')
+  .option('--test-limit <n>', 'evaluate on the first N test images')
+  .option('--data-dir <dir>', 'directory of the dataset files (CIFAR-10, Fashion-MNIST)')
+  .option('--resume', 'continue an interrupted run from its latest checkpoint')
+  .option('--force', 'start over, replacing an existing run in --out')
+  .action((flags: TrainFlags) =>
+    runAction(NAME, async () => {
+      const config = experimentFrom(flags);
+      await trainCommand({ config, out: flags.out, backend: backendOf(flags.backend), resume: Boolean(flags.resume), force: Boolean(flags.force) });
+      await reportCommand({ run: flags.out });
+    }),
+  );
+
+program
+  .command('certify')
+  .description('certified accuracy of the best checkpoint; writes DIR/certify.json')
+  .requiredOption('--run <dir>', 'run directory')
+  .option('--eps <list>', 'comma-separated ℓ2 radii (default: the paper’s, 1.58,0.3 on MNIST)')
+  .option('--test-limit <n>', 'certify the first N test images')
+  .addOption(backendOption())
+  .action((flags: { run: string; eps?: string; testLimit?: string; backend: string }) =>
+    runAction(NAME, async () => {
+      const backend = backendOf(flags.backend);
+      const testLimit = flags.testLimit ? parsePositiveInt('--test-limit', flags.testLimit) : undefined;
+      const epsilons = flags.eps ? parseNumberList('--eps', flags.eps) : await epsilonsOfRun(flags.run);
+      await certifyCommand({ run: flags.run, epsilons, testLimit, backend });
+    }),
+  );
+
+async function epsilonsOfRun(run: string) {
+  const { readJson } = await import('@lipschitz/app-kit');
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  if (!existsSync(join(run, 'config.json'))) return defaultEpsilons('mnist');
+  const config = await readJson<{ experiment?: ExperimentConfig }>(join(run, 'config.json'), 'run config');
+  return defaultEpsilons(config.experiment?.dataset ?? 'mnist');
+}
+
+program
+  .command('attack')
+  .description('PGD or FGSM (L2) on the best checkpoint; writes DIR/attack-<name>.json; fails if a certified example is broken')
+  .requiredOption('--run <dir>', 'run directory')
+  .requiredOption('--attack <name>', 'pgd|fgsm')
+  .requiredOption('--eps <x>', 'ℓ2 radius')
+  .option('--steps <n>', 'PGD steps', '200')
+  .option('--restarts <n>', 'PGD random restarts', '0')
+  .option('--test-limit <n>', 'attack the first N test images')
+  .addOption(backendOption())
+  .action((flags: { run: string; attack: string; eps: string; steps: string; restarts: string; testLimit?: string; backend: string }) =>
+    runAction(NAME, async () => {
+      const [epsilon] = parseNumberList('--eps', flags.eps);
+      await attackCommand({
+        run: flags.run,
+        attack: parseChoice('--attack', flags.attack, ['pgd', 'fgsm'] as const),
+        epsilon,
+        steps: parsePositiveInt('--steps', flags.steps),
+        restarts: parseNonNegativeInt('--restarts', flags.restarts),
+        testLimit: flags.testLimit ? parsePositiveInt('--test-limit', flags.testLimit) : undefined,
+        backend: backendOf(flags.backend),
+      });
+    }),
+  );
+
+program
+  .command('export')
+  .description('write the best checkpoint as a lipschitz-model/1 JSON file')
+  .requiredOption('--run <dir>', 'run directory')
+  .requiredOption('--out <file>', 'output JSON file')
+  .addOption(backendOption())
+  .action((flags: { run: string; out: string; backend: string }) =>
+    runAction(NAME, () => exportCommand({ run: flags.run, out: flags.out, backend: backendOf(flags.backend) })),
+  );
+
+program
+  .command('report')
+  .description('write DIR/report.html from the run’s files')
+  .requiredOption('--run <dir>', 'run directory')
+  .action((flags: { run: string }) => runAction(NAME, async () => void (await reportCommand({ run: flags.run }))));
+
+program
+  .command('quickstart')
+  .description('the main job: a short real MNIST run (BCOP Small), certification, PGD and FGSM, and the report')
+  .option('--out <dir>', 'run directory', 'runs/mnist-quick')
+  .option('--epochs <n>', 'epochs', '1')
+  .option('--attack-limit <n>', 'test images to attack', '1000')
+  .option('--force', 'replace an existing run in --out')
+  .addOption(backendOption())
+  .action((flags: { out: string; epochs: string; attackLimit: string; force?: boolean; backend: string }) =>
+    runAction(NAME, async () => {
+      const backend = backendOf(flags.backend);
+      const config = experimentFrom({ preset: 'quick', seed: '0', out: flags.out, backend: flags.backend, epochs: flags.epochs });
+      await trainCommand({ config, out: flags.out, backend, resume: false, force: Boolean(flags.force) });
+      const epsilons = defaultEpsilons('mnist');
+      await certifyCommand({ run: flags.out, epsilons, backend });
+      const attackLimit = parsePositiveInt('--attack-limit', flags.attackLimit);
+      await attackCommand({ run: flags.out, attack: 'pgd', epsilon: epsilons[0], steps: 200, restarts: 0, testLimit: attackLimit, backend });
+      await attackCommand({ run: flags.out, attack: 'fgsm', epsilon: epsilons[0], steps: 1, restarts: 0, testLimit: attackLimit, backend });
+      await reportCommand({ run: flags.out });
+    }),
+  );
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProgressBar, formatDuration, writeJsonAtomic } from '@lipschitz/app-kit';
+import type { BackendName } from '@lipschitz/backends';
+import { prepareCliBackend } from '../backend';
+import { multiMarginLoss } from '@lipschitz/certify';
+import { LipschitzError } from '@lipschitz/core';
+import { type EpochMetrics, type TrainProgressEvent, train } from '@lipschitz/train';
+import type * as tf from '@tensorflow/tfjs-core';
+import { type ExperimentConfig, buildModel, defaultEpsilons, inputShapeOf, loadDataset } from '../experiment';
+import { convSpectra } from '../spectra';
+
+export interface TrainCommandOptions {
+  config: ExperimentConfig;
+  out: string;
+  backend: BackendName;
+  resume: boolean;
+  force: boolean;
+  /** Print progress (default true). */
+  quiet?: boolean;
+}
+
+function describeMetrics(m: EpochMetrics): string {
+  const parts = [`epoch ${m.epoch}`];
+  if (m.trainLoss != null) parts.push(`loss ${m.trainLoss.toFixed(4)}`);
+  if (m.testAccuracy != null) parts.push(`test acc ${(100 * m.testAccuracy).toFixed(2)}%`);
+  for (const [eps, acc] of Object.entries(m.certified ?? {})) parts.push(`certified@${eps} ${(100 * acc).toFixed(2)}%`);
+  parts.push(`(${formatDuration(m.epochMs)})`);
+  return parts.join(', ');
+}
+
+/**
+ * `robustness train`: the reference protocol (Adam, exponential schedule per epoch, hinge loss with margin
+ * √2·ε, evaluation with cached kernels every epoch, best checkpoint kept). Writes DIR/config.json,
+ * DIR/checkpoints/, DIR/metrics.jsonl, DIR/summary.json (via @lipschitz/train) and DIR/spectra-init.json.
+ */
+export async function trainCommand({ config, out, backend, resume, force, quiet = false }: TrainCommandOptions): Promise<void> {
+  if (existsSync(join(out, 'summary.json')) && !force && !resume) {
+    throw new LipschitzError('ALREADY_EXISTS', `${out} holds a finished run; pass --force to train it again from scratch, or choose another --out.`);
+  }
+  if (existsSync(join(out, 'config.json')) && !force && !resume) {
+    throw new LipschitzError('ALREADY_EXISTS', `${out} holds an unfinished run; pass --resume to continue it or --force to start over.`);
+  }
+  if (resume && !existsSync(join(out, 'config.json'))) {
+    throw new LipschitzError('NOT_FOUND', `--resume: ${out} has no run to resume (no config.json).`);
+  }
+  const prepared = await prepareCliBackend(backend);
+  const log = (line: string) => {
+    if (!quiet) process.stderr.write(`${line}\n`);
+  };
+  log(`backend: ${prepared.backend} (${prepared.reason})`);
+  const data = await loadDataset(config);
+  const inputShape = inputShapeOf(config.dataset);
+  const model = buildModel(config);
+  try {
+    if (!resume || !existsSync(join(out, 'spectra-init.json'))) {
+      const spectra = convSpectra(await model.exportLayers(inputShape), inputShape);
+      await writeJsonAtomic(join(out, 'spectra-init.json'), { spectra });
+    }
+    const epsilons = defaultEpsilons(config.dataset).map((e) => e.value);
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const trainCount = Math.min(config.trainLimit ?? data.train.count, data.train.count);
+    const stepsPerEpoch = Math.ceil(trainCount / config.batchSize);
+    const bar = quiet ? null : new ProgressBar('train', stepsPerEpoch * config.epochs);
+    let lastLoss = Number.NaN;
+    const onProgress = (event: TrainProgressEvent) => {
+      if (event.loss !== undefined) lastLoss = event.loss;
+      if (event.type === 'step') {
+        bar?.update(event.step, `epoch ${event.epoch}/${config.epochs} loss ${Number.isNaN(lastLoss) ? "…" : lastLoss.toFixed(4)} lr ${event.lr.toExponential(2)}`, event.totalSteps);
+      } else if (event.type === 'epoch' && event.metrics) {
+        bar?.log(describeMetrics(event.metrics as EpochMetrics));
+      }
+    };
+    let result: Awaited<ReturnType<typeof train>>;
+    try {
+      result = await train({
+        model,
+        trainSet: data.train,
+        testSet: data.test,
+        loss: (logits: tf.Tensor, labels: tf.Tensor) => multiMarginLoss(logits, labels, { epsilon: config.lossEpsilon }),
+        optimizer: { kind: 'adam', learningRate: config.lr },
+        epochs: config.epochs,
+        batchSize: config.batchSize,
+        seed: config.seed,
+        runDir: out,
+        resume,
+        overwrite: force && !resume,
+        trainLimit: config.trainLimit,
+        testLimit: config.testLimit,
+        epsilons,
+        onProgress,
+        signal: controller.signal,
+        config: { experiment: config, backend: prepared.backend },
+      });
+    } finally {
+      bar?.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    if (result.status === 'aborted') {
+      throw new LipschitzError('IO_ERROR', `training interrupted after step ${result.steps}; the latest checkpoint is saved: continue with --resume.`);
+    }
+    const best = result.best;
+    log(
+      `trained ${result.epochs} epoch(s), ${result.steps} steps in ${formatDuration(result.elapsedMs)}` +
+        (best ? `; best epoch ${best.epoch}: test accuracy ${(100 * (best.testAccuracy ?? 0)).toFixed(2)}%` : ''),
+    );
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,106 @@
+import { type ImageSet, cifar10, fashionMnist, mnist } from '@lipschitz/datasets';
+import { LipschitzError } from '@lipschitz/core';
+import { type ActivationType, type ConvType, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
+
+export const MODELS = ['small', 'large', 'fc3'] as const;
+export const CONVS = ['bcop', 'rko', 'ossn', 'svcm', 'cayley'] as const;
+export const ACTIVATIONS = ['maxmin', 'relu'] as const;
+export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10'] as const;
+export const BACKENDS = ['auto', 'wasm', 'cpu', 'node', 'node-gpu', 'webgpu'] as const;
+
+export type ModelName = (typeof MODELS)[number];
+export type DatasetName = (typeof DATASETS)[number];
+
+/** Everything that defines a training run; stored in `DIR/config.json` under `experiment`. */
+export interface ExperimentConfig {
+  model: ModelName;
+  conv: (typeof CONVS)[number];
+  activation: (typeof ACTIVATIONS)[number];
+  dataset: DatasetName;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  /** ε of the reference's hinge loss (margin √2·ε): 1.5 on MNIST, 0.5 on CIFAR-10. */
+  lossEpsilon: number;
+  trainLimit?: number;
+  testLimit?: number;
+  /** Directory of CIFAR-10 / Fashion-MNIST files when not the default. */
+  dataDir?: string;
+}
+
+/**
+ * Presets: the paper's experiments (reference-bcop.md §8: Adam 1e-3, ExponentialLR γ = 0.96235062639 per
+ * epoch, 200 epochs, batch 128, hinge margin √2·1.5 on MNIST and √2·0.5 on CIFAR-10) and quick runs.
+ */
+export const PRESETS: Record<string, Omit<ExperimentConfig, 'seed'>> = {
+  'mnist-small': { model: 'small', conv: 'bcop', activation: 'maxmin', dataset: 'mnist', epochs: 200, batchSize: 128, lr: 1e-3, lossEpsilon: 1.5 },
+  'mnist-large': { model: 'large', conv: 'bcop', activation: 'maxmin', dataset: 'mnist', epochs: 200, batchSize: 128, lr: 1e-3, lossEpsilon: 1.5 },
+  'cifar-small': { model: 'small', conv: 'bcop', activation: 'maxmin', dataset: 'cifar10', epochs: 200, batchSize: 128, lr: 1e-3, lossEpsilon: 0.5 },
+  'cifar-large': { model: 'large', conv: 'bcop', activation: 'maxmin', dataset: 'cifar10', epochs: 200, batchSize: 128, lr: 1e-3, lossEpsilon: 0.5 },
+  quick: { model: 'small', conv: 'bcop', activation: 'maxmin', dataset: 'mnist', epochs: 1, batchSize: 128, lr: 1e-3, lossEpsilon: 1.5 },
+};
+
+/** The input shape of a dataset (NHWC without the batch axis). */
+export function inputShapeOf(dataset: DatasetName): [number, number, number] {
+  return dataset === 'cifar10' ? [32, 32, 3] : [28, 28, 1];
+}
+
+/** The paper's certified ε for a dataset (MNIST 1.58 and 0.3; CIFAR-10 36/255 and 0.1). */
+export function defaultEpsilons(dataset: DatasetName): { text: string; value: number }[] {
+  return dataset === 'cifar10'
+    ? [
+        { text: '0.1411764706', value: 36 / 255 },
+        { text: '0.1', value: 0.1 },
+      ]
+    : [
+        { text: '1.58', value: 1.58 },
+        { text: '0.3', value: 0.3 },
+      ];
+}
+
+/** Builds the (untrained) model of a run; the same seed gives the same initial weights. */
+export function buildModel(config: ExperimentConfig): Sequential {
+  const options = {
+    conv: config.conv as ConvType,
+    activation: config.activation as ActivationType,
+    inputShape: inputShapeOf(config.dataset),
+    seed: config.seed,
+  };
+  if (config.model === 'small') return smallConvNet(options);
+  if (config.model === 'large') return largeConvNet(options);
+  return fc3(options);
+}
+
+/** Loads a dataset's train and test splits (MNIST ships with the package; the others are read from files). */
+export async function loadDataset(config: Pick<ExperimentConfig, 'dataset' | 'dataDir'>): Promise<{ train: ImageSet; test: ImageSet }> {
+  switch (config.dataset) {
+    case 'mnist':
+      return mnist();
+    case 'fashion-mnist':
+      return fashionMnist(config.dataDir ? { dir: config.dataDir } : {});
+    case 'cifar10':
+      if (!config.dataDir) {
+        throw new LipschitzError(
+          'INVALID_ARGUMENT',
+          'cifar10 needs --data-dir pointing at cifar-10-batches-bin/ (download the binary version from https://www.cs.toronto.edu/~kriz/cifar.html).',
+        );
+      }
+      return cifar10({ dir: config.dataDir });
+  }
+}
+
+/** The paper's Table 1 / Table 3 / Table 9 numbers (clean / certified / PGD / FGSM, %), for the report. */
+export const PAPER_RESULTS: Record<string, { clean: number; certified: number; pgd?: number; fgsm?: number; eps: string }> = {
+  'mnist/small/bcop': { clean: 97.54, certified: 45.84, eps: '1.58' },
+  'mnist/large/bcop': { clean: 98.77, certified: 56.66, pgd: 86.86, fgsm: 86.93, eps: '1.58' },
+  'mnist/small/rko': { clean: 97.28, certified: 43.58, eps: '1.58' },
+  'mnist/small/ossn': { clean: 96.86, certified: 42.95, eps: '1.58' },
+  'mnist/small/svcm': { clean: 97.24, certified: 28.94, eps: '1.58' },
+  'mnist/large/rko': { clean: 98.44, certified: 55.18, eps: '1.58' },
+  'mnist/large/ossn': { clean: 98.31, certified: 53.77, eps: '1.58' },
+  'mnist/large/svcm': { clean: 97.93, certified: 38.0, eps: '1.58' },
+  'mnist/fc3/bcop': { clean: 98.71, certified: 54.46, eps: '1.58' },
+  'cifar10/small/bcop': { clean: 64.53, certified: 50.01, pgd: 51.26, fgsm: 51.57, eps: '0.1411764706' },
+  'cifar10/large/bcop': { clean: 72.41, certified: 58.72, pgd: 64.39, fgsm: 64.53, eps: '0.1411764706' },
+};
