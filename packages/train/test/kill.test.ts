@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeBundleOptions } from '@lipschitz/backends/bundling';
 import { describeBackends } from '@lipschitz/test-utils';
 import { build } from 'esbuild';
 import { afterAll, expect, it } from 'vitest';
@@ -11,23 +12,15 @@ import { blobs, hingeLoss, reproducible, snapshot, tinyModel } from './fixtures'
 const work = mkdtempSync(join(tmpdir(), 'lipschitz-train-kill-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/**
- * Bundles child-train.ts for plain Node. `ignoreAnnotations` keeps `@lipschitz/backends`' gradient
- * registration, which a bundler would otherwise drop because that package declares `sideEffects: false`.
- */
+/** Bundles child-train.ts for plain Node with the backends package's recipe (one tfjs-core copy, gradients registered). */
 async function bundleChild(): Promise<string> {
   const outfile = join(work, 'child-train.mjs');
   await build({
+    ...nodeBundleOptions(),
     entryPoints: [join(import.meta.dirname, 'child-train.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
     outfile,
     conditions: ['@lipschitz/source'],
-    ignoreAnnotations: true,
     logLevel: 'error',
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
   return outfile;
 }
