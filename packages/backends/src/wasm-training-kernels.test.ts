@@ -105,6 +105,15 @@ describe('wasm training kernels against the cpu backend', () => {
     });
   }
 
+  it('fused conv2d (bias, relu) and its gradients, stride 2', async () => {
+    const inputs = { x: normal([2, 6, 7, 3], 26), w: normal([3, 3, 3, 4], 27), b: normal([4], 28), r: normal([2, 3, 4, 4], 29) };
+    await expectWasmMatchesCpu(inputs, (t) =>
+      tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 2, pad: 'same', bias: b, activation: 'relu' }), t.r)),
+      )([t.x, t.w, t.b]),
+    );
+  });
+
   it('matMul gradient (which uses transpose flags)', async () => {
     const inputs = { a: normal([6, 5], 14), b: normal([5, 4], 15), r: normal([6, 4], 16) };
     await expectWasmMatchesCpu(inputs, (t) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.matMul(a, b), t.r)))([t.a, t.b]));
