@@ -9,27 +9,8 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { bjorckScalar, geometricSigmas, knownMatrix } from '../test/known-matrices';
+import { batchSingularValues, maxDeviationFromOne } from '../test/oracle';
 import { bjorck, bjorckCoefficients } from './bjorck';
-
-/** Singular values of every matrix in the last two axes, host float64 oracle. */
-async function batchSingularValues(t: tf.Tensor): Promise<number[][]> {
-  const rows = t.shape[t.rank - 2];
-  const cols = t.shape[t.rank - 1];
-  const data = await t.data();
-  const out: number[][] = [];
-  for (let b = 0; b < data.length / (rows * cols); b++) {
-    const m = data.subarray(b * rows * cols, (b + 1) * rows * cols);
-    // the oracle (ml-matrix without autoTranspose) wants rows >= cols: transpose wide matrices here
-    const t = new Float64Array(rows * cols);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j];
-    out.push(rows >= cols ? singularValuesOracle(m, rows, cols) : singularValuesOracle(t, cols, rows));
-  }
-  return out;
-}
-
-function maxDeviationFromOne(svs: number[][]): number {
-  return Math.max(...svs.flat().map((s) => Math.abs(s - 1)));
-}
 
 it('Taylor coefficients match LNets for orders 1–3', () => {
   expect(bjorckCoefficients(1)).toEqual([1.5, -0.5]);

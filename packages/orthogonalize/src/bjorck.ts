@@ -6,7 +6,8 @@ import {
   assertPositiveInteger,
 } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type TallBatch, checkMatrixTensor, fromTallBatch, gram, toTallBatch, transposeLast } from './matrix-batch';
+import { directStep } from './gram-iteration';
+import { type TallBatch, checkMatrixTensor, fromTallBatch, toTallBatch, transposeLast } from './matrix-batch';
 
 /** How {@link bjorck} rescales each matrix before iterating (so that its singular values are ≲ 1). */
 export type BjorckScaling = 'power' | 'frobenius' | 'none';
@@ -141,29 +142,18 @@ export function scaleBatch(x: tf.Tensor3D, options: ResolvedBjorckOptions): tf.T
   return scale(x) as tf.Tensor3D;
 }
 
-/** @internal One Björck step on a tall batch. Order 1 is the reference's `(1+β) w − β w (wᵀw)`. */
-export function bjorckStep(x: tf.Tensor3D, order: number, beta: number): tf.Tensor3D {
-  const g = gram(x);
-  if (order === 1) return tf.sub(tf.mul(x, 1 + beta), tf.mul(tf.matMul(x, g), beta)) as tf.Tensor3D;
-  return tf.matMul(x, polynomialOf(g, bjorckCoefficients(order)));
-}
-
-/** @internal `Σ_j a_j G^j` for a batch of square matrices (Horner form: order − 1 products). */
-export function polynomialOf(g: tf.Tensor3D, a: readonly number[]): tf.Tensor3D {
-  const n = g.shape[1];
-  const eye = tf.reshape(tf.eye(n), [1, n, n]);
-  // Horner: q = a_p G + a_{p−1} I; q = q G + a_{p−2} I; ...
-  let q = tf.add(tf.mul(g, a[a.length - 1]), tf.mul(eye, a[a.length - 2])) as tf.Tensor3D;
-  for (let j = a.length - 3; j >= 0; j--) q = tf.add(tf.matMul(q, g), tf.mul(eye, a[j])) as tf.Tensor3D;
-  return q;
+/** @internal The per-step polynomial coefficients of Björck: order 1 `[1+β, −β]`, else Taylor. */
+export function bjorckPolynomial(order: number, beta: number): number[] {
+  return order === 1 ? [1 + beta, -beta] : bjorckCoefficients(order);
 }
 
 /** @internal The Björck iteration on an already tall batch (scaling included). */
 export function bjorckTall(x: tf.Tensor3D, options: ResolvedBjorckOptions): tf.Tensor3D {
+  const polynomial = bjorckPolynomial(options.order, options.beta);
   let y = scaleBatch(x, options);
   for (let i = 0; i < options.iterations; i++) {
     const current = y;
-    const next = tf.tidy(() => bjorckStep(current, options.order, options.beta));
+    const next = tf.tidy(() => directStep(current, polynomial));
     if (i > 0 || y !== x) y.dispose();
     y = next;
   }

@@ -1,1 +1,19 @@
 export { BJORCK_DEFAULTS, bjorck, type BjorckOptions, type BjorckScaling } from './bjorck';
+export { bjorckGram, type BjorckGramOptions } from './bjorck-gram';
+export {
+  polarExpress,
+  polarExpressIterations,
+  polarExpressSchedule,
+  type PolarExpressOptions,
+  type PolarIterationForm,
+} from './polar-express';
+export { cayley, cayleyRectangular } from './cayley';
+export { orthogonalityError } from './orthogonality-error';
+export {
+  FAST_POLAR,
+  ORTHOGONALIZER_PRESETS,
+  REFERENCE_BJORCK,
+  REFERENCE_BJORCK_GRAM,
+  orthogonalize,
+  type OrthogonalizerSpec,
+} from './orthogonalize';
