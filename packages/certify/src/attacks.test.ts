@@ -53,8 +53,8 @@ describeBackends('attacks', () => {
       const x = tf.tidy(() => tf.slice(images(), i, 1));
       const y = tf.tensor1d([truth.labels[i]], 'int32');
       const dist = truth.distances[i];
-      const beyond = await pgdAttack(forward.predict, x, y, { epsilon: 1.02 * dist, steps: 100, stepSize: dist / 10, range: [-100, 100], seed: i });
-      const within = await pgdAttack(forward.predict, x, y, { epsilon: 0.98 * dist, steps: 100, stepSize: dist / 10, range: [-100, 100], seed: i, restarts: 2 });
+      const beyond = await pgdAttack(forward.predict, x, y, { epsilon: 1.02 * dist, steps: 40, stepSize: dist / 5, range: [-100, 100], seed: i });
+      const within = await pgdAttack(forward.predict, x, y, { epsilon: 0.98 * dist, steps: 40, stepSize: dist / 5, range: [-100, 100], seed: i, restarts: 1 });
       expect(beyond.broken[0], `example ${i} at 1.02 × ${dist}`).toBe(1);
       expect(beyond.perturbationNorms[0]).toBeLessThan(1.02 * dist + 1e-6);
       expect(beyond.perturbationNorms[0]).toBeGreaterThanOrEqual(dist * (1 - 1e-4));
