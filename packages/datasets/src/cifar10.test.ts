@@ -87,6 +87,13 @@ describe('CIFAR-10 binary reader', () => {
     expect(e.message).toMatch(/^cifar10: .*corrupt\/test_batch\.bin has 3000 bytes/);
   });
 
+  it('does not read a split whose limit is 0', async () => {
+    tmp.write('test-only/test_batch.bin', cifarFile([4], value));
+    const { train, test } = await cifar10({ dir: join(tmp.dir, 'test-only'), trainLimit: 0 });
+    expect([train.count, train.height, train.width, train.channels, train.images.length]).toEqual([0, 32, 32, 3, 0]);
+    expect(Array.from(test.labels)).toEqual([4]);
+  });
+
   it('validates its options', async () => {
     expect((await rejection(cifar10({} as { dir: string }))).message).toMatch(/^cifar10: dir must be the directory holding the data files/);
     expect((await rejection(cifar10({ dir: tmp.dir, trainLimit: -1 }))).message).toMatch(/^cifar10: trainLimit must be a non-negative integer, got -1/);

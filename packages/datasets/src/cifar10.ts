@@ -1,6 +1,6 @@
 import { LipschitzError } from '@lipschitz/core';
-import { BYTE_TO_UNIT, limitSet } from './image-set';
-import { type SplitLimits, type TrainTestSets, assertLimits, cached, concatParts, resolveDataDir } from './loader-common';
+import { BYTE_TO_UNIT } from './image-set';
+import { type SplitLimits, type TrainTestSets, assertLimits, concatParts, loadSplitsLazily, resolveDataDir } from './loader-common';
 import { joinPath, readFileBytes } from './node-io';
 
 /** Bytes per CIFAR-10 binary record: 1 label byte + 3·32·32 pixel bytes (CHW). */
@@ -74,7 +74,8 @@ const CIFAR_HOW_TO_GET =
  * from the official binary files (`data_batch_1.bin` … `data_batch_5.bin`, `test_batch.bin`) in `dir`
  * (or in `dir/cifar-10-batches-bin`). Pixels `v / 255` in [0, 1], NHWC; no normalization (as the
  * reference's `ToTensor()`). Augment training batches with `batches(train, { augment: 'cifar' })`.
- * Node only; cached per process (shared, read-only arrays); limits keep the first examples.
+ * Node only; each split is cached per process (shared, read-only arrays); limits keep the first
+ * examples, and a split with limit 0 is not read.
  *
  * Throws `INVALID_ARGUMENT` without `dir`; `NOT_FOUND` (naming the file and the download) when a file is
  * missing; `CORRUPT_DATA` when one is truncated or has a bad label.
@@ -88,20 +89,11 @@ const CIFAR_HOW_TO_GET =
 export async function cifar10(options: Cifar10Options): Promise<TrainTestSets> {
   assertLimits('cifar10', options);
   const dir = await resolveDataDir('cifar10', options.dir, 'cifar-10-batches-bin', 'test_batch.bin');
-  const sets = await cached(`cifar10:${dir}`, async () => {
-    const trainFiles = [1, 2, 3, 4, 5].map((i) => joinPath(dir, `data_batch_${i}.bin`));
-    const testFile = joinPath(dir, 'test_batch.bin');
+  const shape = { height: 32, width: 32, channels: 3, numClasses: 10, name: 'cifar10' };
+  return loadSplitsLazily('cifar10', `cifar10:${dir}`, options, shape, async (split) => {
     const read = async (path: string) => cifarBatch('cifar10', await readFileBytes('cifar10', path, CIFAR_HOW_TO_GET), path);
-    const train = concatParts(await Promise.all(trainFiles.map(read)), 3072);
-    const test = await read(testFile);
-    const base = { height: 32, width: 32, channels: 3, numClasses: 10 };
-    return {
-      train: { ...train, ...base, name: 'cifar10/train' },
-      test: { ...test, ...base, name: 'cifar10/test' },
-    };
+    const files = split === 'train' ? [1, 2, 3, 4, 5].map((i) => joinPath(dir, `data_batch_${i}.bin`)) : [joinPath(dir, 'test_batch.bin')];
+    const parts = await Promise.all(files.map(read));
+    return { ...shape, ...(parts.length === 1 ? parts[0] : concatParts(parts, 3072)), name: `cifar10/${split}` };
   });
-  return {
-    train: limitSet('cifar10', 'trainLimit', sets.train, options.trainLimit),
-    test: limitSet('cifar10', 'testLimit', sets.test, options.testLimit),
-  };
 }

@@ -1,5 +1,5 @@
 import { LipschitzError, assertNonNegativeInteger } from '@lipschitz/core';
-import type { ImageSet } from './image-set';
+import { type ImageSet, limitSet } from './image-set';
 import { joinPath, pathExists } from './node-io';
 
 /** Limits shared by every file loader: keep the first `trainLimit` / `testLimit` examples. */
@@ -61,4 +61,25 @@ export function concatParts(parts: { images: Float32Array; labels: Int32Array; c
     at += p.count;
   }
   return { images, labels, count };
+}
+
+/**
+ * Loads (through the cache) only the splits whose limit is not 0; a split with limit 0 is an empty set of
+ * the right shape and its files are not read (STL-10's test split alone is 885 MB as float32). @internal
+ */
+export async function loadSplitsLazily(
+  fn: string,
+  key: string,
+  options: SplitLimits,
+  shape: { height: number; width: number; channels: number; numClasses: number; name: string },
+  load: (split: 'train' | 'test') => Promise<ImageSet>,
+): Promise<TrainTestSets> {
+  const one = async (split: 'train' | 'test', limitName: string, limit: number | undefined): Promise<ImageSet> => {
+    if (limit === 0) {
+      return { images: new Float32Array(0), labels: new Int32Array(0), count: 0, ...shape, name: `${shape.name}/${split}[0:0]` };
+    }
+    return limitSet(fn, limitName, await cached(`${key}:${split}`, () => load(split)), limit);
+  };
+  const [train, test] = await Promise.all([one('train', 'trainLimit', options.trainLimit), one('test', 'testLimit', options.testLimit)]);
+  return { train, test };
 }

@@ -61,6 +61,15 @@ describe('STL-10 binary reader', () => {
     expect([limited.train.count, limited.test.count]).toEqual([1, 0]);
   });
 
+  it('does not read a split whose limit is 0', async () => {
+    tmp.write('train-only/train_X.bin', stlFile(1, pixel));
+    tmp.write('train-only/train_y.bin', Uint8Array.from([4]));
+    const { train, test } = await stl10({ dir: join(tmp.dir, 'train-only'), testLimit: 0 });
+    expect([train.count, train.labels[0]]).toEqual([1, 3]);
+    expect([test.count, test.height, test.width, test.channels, test.numClasses, test.images.length]).toEqual([0, 96, 96, 3, 10, 0]);
+    expect((await rejection(stl10({ dir: join(tmp.dir, 'train-only') }))).message).toMatch(/^stl10: file .*train-only\/test_X\.bin does not exist/);
+  });
+
   it('rejects image and label counts that differ, and names missing files', async () => {
     tmp.write('bad/train_X.bin', stlFile(2, pixel));
     tmp.write('bad/train_y.bin', Uint8Array.from([2]));

@@ -1,6 +1,6 @@
 import { LipschitzError } from '@lipschitz/core';
-import { BYTE_TO_UNIT, limitSet } from './image-set';
-import { type SplitLimits, type TrainTestSets, assertLimits, cached, resolveDataDir } from './loader-common';
+import { BYTE_TO_UNIT } from './image-set';
+import { type SplitLimits, type TrainTestSets, assertLimits, loadSplitsLazily, resolveDataDir } from './loader-common';
 import { joinPath, readFileBytes } from './node-io';
 
 /** Side of an STL-10 image (96×96×3). */
@@ -105,8 +105,9 @@ const STL_HOW_TO_GET =
 /**
  * STL-10 (Coates, Lee, Ng 2011), labelled part: 5,000 training and 8,000 test 96×96×3 colour images of
  * 10 classes, read from the official binary files in `dir` (or `dir/stl10_binary`). Pixels `v / 255` in
- * [0, 1], NHWC; labels 0..9 (the files' 1..10 minus one). Memory: the full sets take 1.4 GB as float32.
- * Node only; cached per process (shared, read-only arrays); limits keep the first examples.
+ * [0, 1], NHWC; labels 0..9 (the files' 1..10 minus one). Memory: the full sets take 1.4 GB as float32;
+ * a split with limit 0 (e.g. `testLimit: 0`) is not read at all. Node only; each split is cached per
+ * process (shared, read-only arrays); limits keep the first examples.
  *
  * Throws `INVALID_ARGUMENT` without `dir`; `NOT_FOUND` (naming the file and the download) when a file is
  * missing; `CORRUPT_DATA` when a file is truncated, a label is out of range, or image and label counts
@@ -122,28 +123,22 @@ const STL_HOW_TO_GET =
 export async function stl10(options: Stl10Options): Promise<TrainTestSets> {
   assertLimits('stl10', options);
   const dir = await resolveDataDir('stl10', options.dir, 'stl10_binary', 'train_X.bin');
-  const sets = await cached(`stl10:${dir}`, async () => {
-    const split = async (name: 'train' | 'test') => {
-      const imagePath = joinPath(dir, `${name}_X.bin`);
-      const labelPath = joinPath(dir, `${name}_y.bin`);
-      const [imageBytes, labelBytes] = await Promise.all([
-        readFileBytes('stl10', imagePath, STL_HOW_TO_GET),
-        readFileBytes('stl10', labelPath, STL_HOW_TO_GET),
-      ]);
-      const { images, count } = stlImages('stl10', imageBytes, imagePath);
-      const labels = stlLabels('stl10', labelBytes, labelPath);
-      if (labels.length !== count) {
-        throw new LipschitzError(
-          'CORRUPT_DATA',
-          `stl10: ${imagePath} holds ${count} images but ${labelPath} holds ${labels.length} labels. The files do not belong together; download them again.`,
-        );
-      }
-      return { images, labels, count, height: STL10_SIZE, width: STL10_SIZE, channels: 3, numClasses: 10, name: `stl10/${name}` };
-    };
-    return { train: await split('train'), test: await split('test') };
+  const shape = { height: STL10_SIZE, width: STL10_SIZE, channels: 3, numClasses: 10, name: 'stl10' };
+  return loadSplitsLazily('stl10', `stl10:${dir}`, options, shape, async (name) => {
+    const imagePath = joinPath(dir, `${name}_X.bin`);
+    const labelPath = joinPath(dir, `${name}_y.bin`);
+    const [imageBytes, labelBytes] = await Promise.all([
+      readFileBytes('stl10', imagePath, STL_HOW_TO_GET),
+      readFileBytes('stl10', labelPath, STL_HOW_TO_GET),
+    ]);
+    const { images, count } = stlImages('stl10', imageBytes, imagePath);
+    const labels = stlLabels('stl10', labelBytes, labelPath);
+    if (labels.length !== count) {
+      throw new LipschitzError(
+        'CORRUPT_DATA',
+        `stl10: ${imagePath} holds ${count} images but ${labelPath} holds ${labels.length} labels. The files do not belong together; download them again.`,
+      );
+    }
+    return { ...shape, images, labels, count, name: `stl10/${name}` };
   });
-  return {
-    train: limitSet('stl10', 'trainLimit', sets.train, options.trainLimit),
-    test: limitSet('stl10', 'testLimit', sets.test, options.testLimit),
-  };
 }
