@@ -36,8 +36,24 @@ interface StoredManifest extends CheckpointManifest {
   sha256: string;
 }
 
+// The specifiers live in variables so that browser bundlers leave these imports alone instead of failing to
+// resolve Node built-ins; they only run when a run directory is opened.
+const NODE_MODULES = { fs: 'node:fs/promises', path: 'node:path', crypto: 'node:crypto' } as const;
+
+async function importNode<T>(specifier: string): Promise<T> {
+  try {
+    return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as T;
+  } catch (cause) {
+    throw new LipschitzError(
+      'UNSUPPORTED_CONFIGURATION',
+      `openRunDirectory: ${specifier} is not available (not Node?). In a browser, pass store: memoryRunStore() to train instead of runDir.`,
+      { cause },
+    );
+  }
+}
+
 async function nodeIO(): Promise<RunDirectoryIO> {
-  const fs = await import('node:fs/promises');
+  const fs = await importNode<typeof import('node:fs/promises')>(NODE_MODULES.fs);
   const missing = (error: unknown) => (error as { code?: string })?.code === 'ENOENT';
   return {
     async writeFileDurable(path, data) {
@@ -141,8 +157,8 @@ export async function openRunDirectory(dir: string, { io: overrides }: OpenRunDi
     throw new LipschitzError('INVALID_ARGUMENT', `openRunDirectory: dir must be a non-empty path, got ${String(dir)}.`);
   }
   const io: RunDirectoryIO = { ...(await nodeIO()), ...overrides };
-  const { join } = await import('node:path');
-  const { createHash, randomBytes } = await import('node:crypto');
+  const { join } = await importNode<typeof import('node:path')>(NODE_MODULES.path);
+  const { createHash, randomBytes } = await importNode<typeof import('node:crypto')>(NODE_MODULES.crypto);
   const checkpointsDir = join(dir, 'checkpoints');
   const file = {
     config: join(dir, 'config.json'),
