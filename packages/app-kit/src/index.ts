@@ -3,3 +3,4 @@ export { readJson, writeFileAtomic, writeJsonAtomic } from './files';
 export { escapeHtml, htmlTable, renderHtmlReport, type ReportSection } from './html';
 export { vegaLiteToSvg, type TopLevelSpec } from './plot';
 export { ProgressBar, formatDuration } from './progress';
+export { prepareCliBackend } from './backend';

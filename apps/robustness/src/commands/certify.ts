@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { writeJsonAtomic } from '@lipschitz/app-kit';
+import { writeJsonAtomic, prepareCliBackend } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
-import { prepareCliBackend } from '../backend';
+
 import { certifyModel, empiricalLipschitzLowerBound } from '@lipschitz/certify';
 import * as tf from '@tensorflow/tfjs-core';
 import { inputShapeOf, loadDataset } from '../experiment';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { writeJsonAtomic } from '@lipschitz/app-kit';
+import { writeJsonAtomic, prepareCliBackend } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
-import { prepareCliBackend } from '../backend';
+
 import { exportModel } from '@lipschitz/layers';
 import { inputShapeOf } from '../experiment';
 import { openRun } from '../run';

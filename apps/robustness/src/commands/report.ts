@@ -154,7 +154,7 @@ export async function reportCommand({ run, quiet = false }: { run: string; quiet
         height: 110,
         mark: 'bar',
         encoding: {
-          x: { field: 'sigma', type: 'quantitative', bin: { maxbins: 40, extent: [0, 1.05] }, title: 'singular value' },
+          x: { field: 'sigma', type: 'quantitative', bin: { step: 0.02, extent: [-0.01, 1.09] }, title: 'singular value' },
           y: { aggregate: 'count', type: 'quantitative', title: 'count' },
         },
       },

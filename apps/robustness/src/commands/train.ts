@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProgressBar, formatDuration, writeJsonAtomic } from '@lipschitz/app-kit';
+import { ProgressBar, formatDuration, writeJsonAtomic, prepareCliBackend } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
-import { prepareCliBackend } from '../backend';
+
 import { multiMarginLoss } from '@lipschitz/certify';
 import { LipschitzError } from '@lipschitz/core';
 import { type EpochMetrics, type TrainProgressEvent, train } from '@lipschitz/train';

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { type BackendName, type PreparedBackend, prepareBackend } from '@lipschitz/backends';
 
 /**
- * Prepares the backend for the CLI. The built CLI is one bundle with the wasm binaries copied beside it
- * (tsup.config.ts), so it points tfjs-backend-wasm there; from sources (tests) the package finds its own.
+ * Prepares the backend for a CLI. A built CLI is one bundle with the wasm binaries copied beside it
+ * (`cliBundleConfig` in tooling/tsup.js), so tfjs-backend-wasm is pointed there; from sources (tests)
+ * the package finds its own binaries.
  */
 export function prepareCliBackend(backend: BackendName): Promise<PreparedBackend> {
   const here = dirname(fileURLToPath(import.meta.url));
