@@ -176,6 +176,14 @@ async function activateWebgpu(environment: RuntimeEnvironment, options: PrepareB
   } else if (!(globalThis as GpuGlobals).navigator?.gpu) {
     throw unsupported(`this browser has no WebGPU (navigator.gpu is missing); use 'webgl' or 'wasm'.`);
   }
+  const gpu = (globalThis as GpuGlobals).navigator?.gpu as { requestAdapter(): Promise<unknown> };
+  if ((await gpu.requestAdapter()) == null) {
+    throw unsupported(
+      environment === 'node'
+        ? `WebGPU (Dawn) found no adapter: no usable GPU driver (Vulkan on Linux). Without a GPU, start Node with LD_LIBRARY_PATH=/usr/lib/chromium (or install libvulkan1) and pass vulkanIcdFilenames: '/usr/lib/chromium/vk_swiftshader_icd.json'; or use 'wasm'.`
+        : `this browser's WebGPU has no adapter (GPU blocklisted or disabled); use 'webgl' or 'wasm'.`,
+    );
+  }
   await import('@tensorflow/tfjs-backend-webgpu');
   if (tf.findBackendFactory('webgpu') == null) {
     throw unsupported(
