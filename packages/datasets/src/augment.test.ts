@@ -41,6 +41,22 @@ describe('randomCropFlip', () => {
     expect([...seen].filter((s) => s.startsWith('top')).length).toBeGreaterThan(4);
   });
 
+  it('matches the oracle when the padding exceeds the image (crops may be all zero)', () => {
+    for (const flip of [true, false]) {
+      const set = syntheticImages({ count: 30, height: 3, width: 4, channels: 2, numClasses: 2, seed: 6 });
+      const batch = set.images.slice();
+      randomCropFlip({ padding: 5, flip })(batch, [30, 3, 4, 2], new SeededRandom(2));
+      const draws = new SeededRandom(2);
+      const pixels = 3 * 4 * 2;
+      for (let i = 0; i < 30; i++) {
+        const top = draws.int(11);
+        const left = draws.int(11);
+        const mirrored = flip && draws.uniform() < 0.5;
+        expect(batch.subarray(i * pixels, (i + 1) * pixels)).toEqual(padCropFlip(set.images.subarray(i * pixels, (i + 1) * pixels), 3, 4, 2, 5, top, left, mirrored));
+      }
+    }
+  });
+
   it('is the identity with padding 0 and no flip, and deterministic for a seed', () => {
     const set = syntheticImages({ count: 5, height: 4, width: 4, channels: 1, seed: 1 });
     const same = set.images.slice();

@@ -48,15 +48,25 @@ export function randomCropFlip(options: RandomCropFlipOptions = {}): AugmentFn {
       const mirrored = flip && rng.uniform() < 0.5;
       const image = batch.subarray(i * pixels, (i + 1) * pixels);
       source.set(image);
+      // Output columns x whose source column lies inside the image: [xFrom, xTo).
+      const xFrom = Math.max(0, mirrored ? dx : -dx);
+      const xTo = Math.min(w, mirrored ? w + dx : w - dx);
       for (let y = 0; y < h; y++) {
         const sy = y + dy;
-        for (let x = 0; x < w; x++) {
-          const sx = (mirrored ? w - 1 - x : x) + dx;
-          const out = (y * w + x) * c;
-          if (sy < 0 || sy >= h || sx < 0 || sx >= w) {
-            for (let k = 0; k < c; k++) image[out + k] = 0;
-          } else {
-            const from = (sy * w + sx) * c;
+        const row = y * w * c;
+        if (sy < 0 || sy >= h || xFrom >= xTo) {
+          image.fill(0, row, row + w * c);
+          continue;
+        }
+        image.fill(0, row, row + xFrom * c);
+        image.fill(0, row + xTo * c, row + w * c);
+        const sourceRow = sy * w * c;
+        if (!mirrored) {
+          image.set(source.subarray(sourceRow + (xFrom + dx) * c, sourceRow + (xTo + dx) * c), row + xFrom * c);
+        } else {
+          for (let x = xFrom; x < xTo; x++) {
+            const from = sourceRow + (w - 1 - x + dx) * c;
+            const out = row + x * c;
             for (let k = 0; k < c; k++) image[out + k] = source[from + k];
           }
         }
