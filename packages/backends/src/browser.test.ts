@@ -1,0 +1,157 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyWasmBinaries } from './bundling';
+
+// Debian's chromium (runtime.md); override with CHROMIUM_PATH.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
+const FLAGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-webgpu-adapter=swiftshader',
+  '--use-angle=swiftshader',
+];
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+// The page: computes conv2d (strides 1, 2) and flagged-matMul gradients on cpu, then on the requested
+// backend, and returns the largest difference.
+const PAGE_SCRIPT = `
+import * as tf from '@tensorflow/tfjs-core';
+import { prepareBackend } from '@lipschitz/backends';
+const values = (n, k) => Array.from({ length: n }, (_, i) => Math.sin(i * k));
+function compute() {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(values(2 * 6 * 7 * 3, 0.7), [2, 6, 7, 3]);
+    const w = tf.tensor4d(values(3 * 3 * 3 * 4, 1.3), [3, 3, 3, 4]);
+    const a = tf.tensor2d(values(5 * 4, 0.3), [5, 4]);
+    const out = [];
+    for (const stride of [1, 2]) out.push(...tf.grads((p, q) => tf.sum(tf.square(tf.conv2d(p, q, stride, 'same'))))([x, w]));
+    out.push(tf.grad((p) => tf.sum(tf.square(tf.matMul(p, p, true, false))))(a));
+    return out;
+  });
+}
+window.check = async (name, options) => {
+  await prepareBackend('cpu');
+  const expected = await Promise.all(compute().map((t) => t.data()));
+  const prepared = await prepareBackend(name, options);
+  const actual = await Promise.all(compute().map((t) => t.data()));
+  let maxDiff = 0;
+  actual.forEach((v, i) => v.forEach((value, j) => { maxDiff = Math.max(maxDiff, Math.abs(value - expected[i][j])); }));
+  return { backend: prepared.backend, reason: prepared.reason, maxDiff, count: actual.length };
+};
+window.failure = async (name) => {
+  try { await prepareBackend(name); return 'no error'; } catch (e) { return e.code + ': ' + e.message; }
+};
+`;
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+let dir = '';
+let server: Server;
+let browser: Browser;
+let origin = '';
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`browser tests need Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  dir = mkdtempSync(join(tmpdir(), 'lipschitz-browser-'));
+  await build({
+    stdin: { contents: PAGE_SCRIPT, resolveDir: repoRoot, loader: 'js', sourcefile: 'page.js' },
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    outfile: join(dir, 'page.js'),
+    conditions: ['@lipschitz/source'],
+    logLevel: 'error',
+  });
+  copyWasmBinaries(dir);
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="/page.js"></script>');
+  server = createServer((request, response) => {
+    const path = join(dir, (request.url ?? '/').split('?')[0].replace(/^\/$/, '/index.html'));
+    if (!path.startsWith(dir) || !existsSync(path)) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, {
+      'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+    });
+    response.end(readFileSync(path));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Playwright gives every launch a new, empty profile directory.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+type CheckResult = { backend: string; reason: string; maxDiff: number; count: number };
+
+async function inFreshPage<T>(fn: (page: import('playwright-core').Page) => Promise<T>): Promise<T> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => typeof (window as unknown as { check?: unknown }).check === 'function');
+    return await fn(page);
+  } finally {
+    await page.close();
+  }
+}
+
+function check(name: string, options?: Record<string, unknown>): Promise<CheckResult> {
+  return inFreshPage((page) =>
+    page.evaluate(
+      ([n, o]) => (window as unknown as { check: (n: string, o?: unknown) => Promise<CheckResult> }).check(n as string, o),
+      [name, options] as const,
+    ),
+  );
+}
+
+describe('@lipschitz/backends in headless Chromium (browser bundle, no Node modules)', () => {
+  it("auto picks webgpu first and its gradients match the cpu backend's", async () => {
+    const result = await check('auto');
+    expect(result.backend).toBe('webgpu');
+    expect(result.reason).toBe("auto in a browser (order webgpu > webgl > wasm): chose webgpu: WebGPU.");
+    expect(result.count).toBe(5);
+    expect(result.maxDiff).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('webgl trains and matches the cpu backend', async () => {
+    const result = await check('webgl');
+    expect(result.backend).toBe('webgl');
+    expect(result.maxDiff).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('wasm with wasmPaths (the .wasm files served beside the page) trains with the registered kernels', async () => {
+    const result = await check('wasm', { wasmPaths: '/' });
+    expect(result.backend).toBe('wasm');
+    expect(result.reason).toMatch(/training kernels of @lipschitz\/backends/);
+    expect(result.maxDiff).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('node backends are refused in the browser with one clear line', async () => {
+    const message = await inFreshPage((page) => page.evaluate(() => (window as unknown as { failure: (n: string) => Promise<string> }).failure('node-gpu')));
+    expect(message).toBe(
+      "BACKEND_UNSUPPORTED: prepareBackend: backend 'node-gpu' (@tensorflow/tfjs-node-gpu) runs only in Node.js; in a browser use 'webgpu', 'webgl' or 'wasm'.",
+    );
+  });
+});
