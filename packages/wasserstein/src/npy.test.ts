@@ -77,3 +77,18 @@ describe('.npy', () => {
     );
   });
 });
+
+describe('.npy files written by NumPy', () => {
+  // test/fixtures/*.npy were written by numpy.save (NumPy 2.4): np.array([[1, 2], [3, 4.5], [-1e-3, 65504]], '<f4')
+  // and np.array([np.pi, -1e-300, 7, 0.1], '<f8').
+  const fixture = (name: string) => join(import.meta.dirname, '..', 'test', 'fixtures', name);
+
+  it('reads float32 and float64 arrays from disk (Node Buffers are pooled views)', async () => {
+    const f4 = await readNpy(fixture('numpy-f4-3x2.npy'));
+    expect(f4.shape).toEqual([3, 2]);
+    expect(Array.from(f4.values)).toEqual(Array.from(Float32Array.from([1, 2, 3, 4.5, -1e-3, 65504])));
+    const f8 = await readNpy(fixture('numpy-f8-4.npy'));
+    expect(f8.dtype).toBe('float64');
+    expect(Array.from(f8.values)).toEqual([Math.PI, -1e-300, 7, 0.1]);
+  });
+});

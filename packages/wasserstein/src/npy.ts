@@ -64,7 +64,9 @@ export function parseNpy(bytes: Uint8Array, where = '.npy data'): NpyArray {
   if (bytes.length - dataStart !== expected) {
     throw corrupt(where, `data has ${bytes.length - dataStart} bytes but shape (${shape.join(', ')}) of ${descr} needs ${expected}`);
   }
-  const copy = bytes.slice(dataStart, dataStart + expected);
+  // A fresh, aligned copy (Node Buffers' slice() is a view into a shared pool, so copy explicitly).
+  const copy = new Uint8Array(expected);
+  copy.set(bytes.subarray(dataStart, dataStart + expected));
   const values = dtype === 'float32' ? new Float32Array(copy.buffer, 0, size) : new Float64Array(copy.buffer, 0, size);
   return { shape, dtype, values };
 }
