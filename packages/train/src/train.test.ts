@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeBackends } from '@lipschitz/test-utils';
+import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, expect, it } from 'vitest';
 import { blobs, hingeLoss, reproducible, snapshot, tinyModel } from '../test/fixtures';
@@ -26,7 +26,7 @@ const testSet = blobs(60, { seed: 2 });
 
 function options(overrides: Partial<TrainOptions> = {}): TrainOptions {
   return {
-    model: tinyModel({ seed: 3 }),
+    model: overrides.model ?? tinyModel({ seed: 3 }),
     trainSet,
     testSet,
     loss: hingeLoss(),
@@ -213,6 +213,14 @@ describeBackends('train', () => {
     expect(result.steps).toBe(5 * 2);
     const noTest = await train(options({ model, epochs: 1, testSet: undefined }));
     expect(noTest.best).toBeNull();
+    model.dispose();
+  });
+
+  it('leaks no tensors over whole runs; resume on an empty store starts a new run', async () => {
+    const model = tinyModel({ seed: 3 });
+    await expectNoLeaks(() => train(options({ model, epochs: 1, checkpointEvery: 2, trainLimit: 64 })), 2);
+    const result = await train(options({ model, epochs: 1, resume: true }));
+    expect(result.history.map((m) => m.epoch)).toEqual([0, 1]);
     model.dispose();
   });
 

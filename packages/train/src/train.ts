@@ -40,7 +40,7 @@ export interface TrainOptions {
   runDir?: string;
   /** Any {@link RunStore}; default: `openRunDirectory(runDir)` or a fresh {@link memoryRunStore}. */
   store?: RunStore;
-  /** Continue from the store's latest checkpoint. */
+  /** Continue from the store's latest checkpoint (an empty store starts a new run). */
   resume?: boolean;
   /** Discard whatever the store holds and start over. */
   overwrite?: boolean;
@@ -285,6 +285,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       await store.writeMetrics(state.history as unknown as Record<string, unknown>[]);
     } else {
       rng = new SeededRandom(seed);
+      await store.writeMetrics([]);
       state = {
         epoch: 0,
         batchInEpoch: 0,

@@ -15,7 +15,7 @@ function network() {
 }
 
 const settings = (overrides: Partial<TrainOptions>): TrainOptions => ({
-  model: network(),
+  model: overrides.model ?? network(),
   trainSet,
   testSet,
   loss: hingeLoss() as LossFunction,
