@@ -127,6 +127,7 @@ describeBackends('train', () => {
     first.dispose();
     const latest = await (await openRunDirectory(dir)).loadCheckpoint('latest');
     expect(latest?.manifest.meta).toMatchObject({ epoch: 1, batchInEpoch: 2, step: 7 });
+    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'))).toMatchObject({ status: 'running', epochs: 3 });
     const second = tinyModel({ seed: 8 });
     const resumed = await train(options({ model: second, runDir: dir, epochs: 3, checkpointEvery: 4, resume: true, restoreBest: false }));
     expect(resumed.status).toBe('finished');

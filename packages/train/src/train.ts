@@ -300,6 +300,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       };
     }
     await store.writeConfig(config);
+    // Until the run finishes, the summary says so (a finished run that is being extended included).
+    await store.writeSummary({ format: 'lipschitz-train-summary/1', status: 'running', model: model.name, epochs });
 
     const sessionStart = now();
     const baseElapsed = state.elapsedMs;
