@@ -1,6 +1,6 @@
 import { LipschitzError, SeededRandom, assertPositiveInteger } from '@lipschitz/core';
 import { bcopInitialParams, bcopKernelFromOrthogonal } from '@lipschitz/blockconv';
-import { type OrthogonalizerSpec, REFERENCE_ORTHOGONALIZER, orthogonalizeWeight } from './orthogonalizer';
+import { type OrthogonalizerSpec, defaultOrthogonalizer, orthogonalizeWeight } from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
 import { CircularConvLayer, type ConvLayerOptions, type LayerModule, uniformTensor, withStride } from './layer-base';
 
@@ -25,7 +25,7 @@ export class BcopConv2d extends CircularConvLayer {
   constructor(options: BcopConv2dOptions) {
     super('bcopConv2d', options);
     const seed = options.seed ?? 0;
-    this.orthogonalizer = options.orthogonalizer ?? { ...REFERENCE_ORTHOGONALIZER, iterations: options.iterations ?? 20, seed };
+    this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(seed, options.iterations ?? 20);
     this.params = this.addVariable(
       bcopInitialParams({ inChannels: options.inChannels, outChannels: options.outChannels, kernelSize: options.kernelSize, seed }),
     );

@@ -7,7 +7,7 @@ import {
   encodeTensor,
 } from '@lipschitz/core';
 import { spectralNorm } from '@lipschitz/linalg';
-import { type OrthogonalizerSpec, REFERENCE_ORTHOGONALIZER, orthogonalizeWeight } from './orthogonalizer';
+import { type OrthogonalizerSpec, defaultOrthogonalizer, orthogonalizeWeight } from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
 import { HOST_BOUND_SLACK, LayerBase, type LayerModule, orthogonalMatrix, uniformTensor } from './layer-base';
 
@@ -102,7 +102,7 @@ export class BjorckDense extends DenseLayerBase {
 
   constructor(options: BjorckDenseOptions) {
     super('bjorckDense', options, `bjorckDense(${options.inputs}→${options.outputs})`);
-    this.orthogonalizer = options.orthogonalizer ?? { ...REFERENCE_ORTHOGONALIZER, seed: options.seed ?? 0 };
+    this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(options.seed ?? 0);
     const rng = new SeededRandom(options.seed ?? 0);
     const { inputs, outputs } = options;
     const gain = 1 / Math.sqrt(inputs);

@@ -1,5 +1,5 @@
 import { LipschitzError, SeededRandom } from '@lipschitz/core';
-import { type OrthogonalizerSpec, REFERENCE_ORTHOGONALIZER, orthogonalizeWeight } from './orthogonalizer';
+import { type OrthogonalizerSpec, defaultOrthogonalizer, orthogonalizeWeight } from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
 import { CircularConvLayer, type ConvLayerOptions, type LayerModule, orthogonalMatrix, uniformTensor, withStride } from './layer-base';
 
@@ -18,7 +18,7 @@ export class RkoConv2d extends CircularConvLayer {
 
   constructor(options: RkoConv2dOptions) {
     super('rkoConv2d', options);
-    this.orthogonalizer = options.orthogonalizer ?? { ...REFERENCE_ORTHOGONALIZER, seed: options.seed ?? 0 };
+    this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(options.seed ?? 0);
     const k = options.kernelSize;
     const rows = k * k * options.inChannels;
     const rng = new SeededRandom(options.seed ?? 0);
