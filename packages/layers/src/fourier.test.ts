@@ -25,11 +25,7 @@ async function convSingularValuesOracle(kernel: ArrayLike<number>, shape: [numbe
 }
 
 describe('symmetricEigen', () => {
-  it('diagonalises a symmetric matrix: A V = V Λ and VᵀV = I', () => {
-    const n = 6;
-    const r = seededValues(n * n, 3, 1);
-    const a = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = r[i * n + j] + r[j * n + i];
+  const check = (a: Float64Array, n: number) => {
     const { values, vectors } = symmetricEigen(a, n);
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < n; k++) {
@@ -41,6 +37,45 @@ describe('symmetricEigen', () => {
         expect(Math.abs(vtv - (i === k ? 1 : 0))).toBeLessThan(1e-12);
       }
     }
+    return values;
+  };
+
+  it('diagonalises symmetric matrices: A V = V Λ and VᵀV = I (n = 1, 6, 40)', () => {
+    expect(Array.from(check(Float64Array.of(-2.5), 1))).toEqual([-2.5]);
+    for (const n of [6, 40]) {
+      const r = seededValues(n * n, 3 + n, 1);
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = r[i * n + j] + r[j * n + i];
+      const values = check(a, n);
+      let trace = 0;
+      for (let i = 0; i < n; i++) trace += a[i * n + i];
+      expect(Math.abs(values.reduce((x, y) => x + y, 0) - trace)).toBeLessThan(1e-10);
+    }
+  });
+
+  it('handles the doubled eigenvalues of a Hermitian matrix\'s real embedding and diagonal input', () => {
+    const n = 8;
+    const re = seededValues(n * n, 21, 1);
+    const im = seededValues(n * n, 22, 1);
+    const m = 2 * n;
+    const s = new Float64Array(m * m);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const gr = re[i * n + j] + re[j * n + i];
+        const gi = im[i * n + j] - im[j * n + i];
+        s[i * m + j] = gr;
+        s[(i + n) * m + j + n] = gr;
+        s[i * m + j + n] = -gi;
+        s[(i + n) * m + j] = gi;
+      }
+    }
+    const values = Array.from(check(s, m)).sort((x, y) => x - y);
+    for (let k = 0; k < m; k += 2) expect(Math.abs(values[k] - values[k + 1])).toBeLessThan(1e-10);
+    const diagonal = new Float64Array(9);
+    diagonal[0] = 3;
+    diagonal[4] = -1;
+    diagonal[8] = 3;
+    expect(Array.from(check(diagonal, 3)).sort((x, y) => x - y)).toEqual([-1, 3, 3]);
   });
 });
 
