@@ -26,7 +26,7 @@ export interface BatchOptions {
    * advanced (so successive epochs differ, and saving its `state()` checkpoints the data order exactly).
    */
   seed?: number | SeededRandom;
-  /** Use at most the first `limit` examples of the (shuffled) order per epoch (default: all). */
+  /** Use only the first `limit` examples of the set (taken before shuffling, so the same examples every epoch; default: all). */
   limit?: number;
   /** Host-side augmentation: `'cifar'` (the reference's random crop with 4 zero padding + horizontal flip), `'none'` (default) or an {@link AugmentFn}. */
   augment?: 'cifar' | 'none' | AugmentFn;
@@ -56,8 +56,9 @@ export function numBatches(set: ImageSet, batchSize: number, limit?: number, dro
 /**
  * Splits `set` into mini-batches of tensors, on demand (a generator: one batch's tensors exist at a time
  * unless the consumer keeps them). The order is `0..count−1`, or with `shuffle` a Fisher–Yates permutation
- * drawn from `seed` (same seed → same batches). The first `limit` examples of that order are used; the last
- * partial batch is kept unless `dropLast` (reference-bcop §8: 60,000 = 468·128 + 96). `augment` edits each
+ * drawn from `seed` (same seed → same batches). With `limit`, only the first `limit` examples of the set
+ * are used (chosen before shuffling, like `trainLimit`); the last partial batch is kept unless `dropLast`
+ * (reference-bcop §8: 60,000 = 468·128 + 96). `augment` edits each
  * batch's host copy before upload (the set itself is never modified).
  *
  * Randomness: the permutation is drawn when `batches` is called; augmentation draws happen as each batch
@@ -113,7 +114,7 @@ export function batches(set: ImageSet, options: BatchOptions): Generator<Batch, 
   }
   const used = limit === undefined ? set.count : Math.min(limit, set.count);
   const total = dropLast ? Math.floor(used / batchSize) : Math.ceil(used / batchSize);
-  const order = shuffle && rng ? rng.permutation(set.count) : undefined;
+  const order = shuffle && rng ? rng.permutation(used) : undefined;
   return generate(set, batchSize, used, total, order, augmentFn, rng);
 }
 
