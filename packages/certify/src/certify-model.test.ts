@@ -12,6 +12,7 @@ import { unitConvNet } from '../test/fixtures';
 import { certify } from './certify';
 import { certifyExportedModel, certifyModel } from './certify-model';
 import { type ExportedForward, exportedForward } from './exported-forward';
+import { modelLipschitzUpperBound } from './model-lipschitz-upper-bound';
 import { networkLipschitzUpperBound } from './network-bound';
 
 function fakeModule(net: ExportedModel, forward: ExportedForward, ownBound: number) {
@@ -108,5 +109,23 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     await expect(certifyExportedModel(net, images, tf.fill([13], 10, 'int32') as tf.Tensor1D, opts)).rejects.toThrow(/^certifyExportedModel: label 0 is 10, outside \[0, 10\)/);
     const { module } = fakeModule(net, forward, 1);
     await expect(certifyModel(module, images, labels, { epsilons: [0.1] } as never)).rejects.toThrow(/^certifyModel: inputShape must be the input shape/);
+  });
+});
+
+describeBackends('modelLipschitzUpperBound', () => {
+  it('bounds the exported layers and keeps the larger of the two bounds', async () => {
+    const net = unitConvNet(4);
+    const forward = exportedForward(net);
+    const ours = networkLipschitzUpperBound(net);
+    const larger = await modelLipschitzUpperBound(fakeModule(net, forward, 3).module, [6, 6, 2]);
+    expect(larger.lipschitzUpperBound).toBe(3);
+    expect(larger.moduleLipschitzUpperBound).toBe(3);
+    expect(larger.layers).toEqual(ours.layers);
+    const smaller = await modelLipschitzUpperBound(fakeModule(net, forward, 0.1).module, [6, 6, 2]);
+    expect(smaller.lipschitzUpperBound).toBe(ours.lipschitzUpperBound);
+    const infinite = await modelLipschitzUpperBound(fakeModule(net, forward, Number.POSITIVE_INFINITY).module, [6, 6, 2]);
+    expect(infinite.lipschitzUpperBound).toBe(ours.lipschitzUpperBound);
+    await expect(modelLipschitzUpperBound(fakeModule(net, forward, 1).module, 'x' as never)).rejects.toThrow(/^modelLipschitzUpperBound: inputShape must be/);
+    forward.dispose();
   });
 });

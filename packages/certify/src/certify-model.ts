@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type CertifyResult, certifyValues, checkEpsilons } from './certify';
 import { exportedForward } from './exported-forward';
 import { checkImagesAndLabels, checkLabelValues } from './inputs';
-import { type LayerNormReport, networkLipschitzUpperBound } from './network-bound';
+import { modelLipschitzUpperBound } from './model-lipschitz-upper-bound';
+import { type LayerNormReport, type NetworkBound, networkLipschitzUpperBound } from './network-bound';
 
 /** Options of {@link certifyExportedModel}. */
 export interface CertifyExportedModelOptions {
@@ -86,7 +87,7 @@ async function report(
   labels: tf.Tensor,
   epsilons: readonly number[],
   batchSize: number,
-  bound: ReturnType<typeof networkLipschitzUpperBound>,
+  bound: NetworkBound,
   lipschitz: number,
 ): Promise<CertifyReport> {
   const n = images.shape[0];
@@ -154,10 +155,10 @@ export async function certifyExportedModel(
 
 /**
  * Certifies a live {@link LipschitzModule} on a labelled set. The model is frozen for the forward
- * pass (and unfrozen afterwards if it was not frozen before). The bound is the larger of
- * {@link networkLipschitzUpperBound} on `model.exportLayers(inputShape)` (which also gives the
- * per-layer report) and the module's own `lipschitzUpperBound(inputShape)`: the max of two sound
- * bounds is sound.
+ * pass (and unfrozen afterwards if it was not frozen before). The bound is
+ * {@link modelLipschitzUpperBound}: the larger of {@link networkLipschitzUpperBound} on
+ * `model.exportLayers(inputShape)` (which also gives the per-layer report) and the module's own
+ * `lipschitzUpperBound(inputShape)`; the max of two sound bounds is sound.
  *
  * Ownership: `images` (`[N, ...inputShape]`) and `labels` (int32 `[N]`) are borrowed; the model is
  * not disposed.
@@ -187,11 +188,8 @@ export async function certifyModel(
   const wasFrozen = model.frozen;
   model.freeze();
   try {
-    const layers = await model.exportLayers(inputShape);
-    const bound = networkLipschitzUpperBound({ input: { shape: inputShape }, layers });
-    const own = await model.lipschitzUpperBound(inputShape);
-    const lipschitz = Number.isFinite(own) ? Math.max(bound.lipschitzUpperBound, own) : bound.lipschitzUpperBound;
-    return await report(fn, (x) => model.apply(x), images, labels, epsilons, b, bound, lipschitz);
+    const bound = await modelLipschitzUpperBound(model, inputShape);
+    return await report(fn, (x) => model.apply(x), images, labels, epsilons, b, bound, bound.lipschitzUpperBound);
   } finally {
     if (!wasFrozen) model.unfreeze();
   }

@@ -12,6 +12,7 @@ export {
   type LayerNormReport,
   type NetworkBound,
 } from './network-bound';
+export { modelLipschitzUpperBound, type ModelBound } from './model-lipschitz-upper-bound';
 export {
   certifyExportedModel,
   certifyModel,
