@@ -138,8 +138,8 @@ function corrupt(message: string, cause?: unknown): LipschitzError {
 function byteSize(specs: tf.io.WeightsManifestEntry[]): number {
   let total = 0;
   for (const s of specs) {
-    if (s == null || !Array.isArray(s.shape) || s.dtype !== 'float32' || s.shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw corrupt('a weight entry is malformed (only float32 weights with integer shapes are supported).');
+    if (s == null || !Array.isArray(s.shape) || (s.dtype !== 'float32' && s.dtype !== 'int32') || s.quantization != null || s.shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw corrupt('a weight entry is malformed (only float32/int32 weights with integer shapes are supported).');
     }
     total += 4 * s.shape.reduce((a, b) => a * b, 1);
   }
@@ -204,6 +204,7 @@ export async function deserializeModel(bytes: Uint8Array, options: DeserializeMo
       );
     }
     variables.forEach((v, i) => {
+      if (header.weights[i].dtype !== 'float32') throw corrupt(`saved variable ${i} is not float32.`);
       const shape = header.weights[i].shape;
       if (shape.length !== v.shape.length || shape.some((d, j) => d !== v.shape[j])) {
         throw new LipschitzError(
