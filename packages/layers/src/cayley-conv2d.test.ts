@@ -4,7 +4,7 @@ import { describeBackends, expectClose, expectNoLeaks, seededNormal } from '@lip
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
-import { type CayleyConv2d, cayleyConv2d } from './cayley-conv2d';
+import { type CayleyConv2d, type CayleyConv2dOptions, cayleyConv2d } from './cayley-conv2d';
 import type { StridedConv } from './layer-base';
 
 /** Min and max of the nonzero-rank singular values of `layer` (bias off) on `[h, w, cin]`. */
@@ -137,6 +137,18 @@ describeBackends('cayleyConv2d', () => {
     layer.dispose();
     layer.dispose();
     expect(() => layer.apply(x)).toThrow(/^cayleyConv2d.apply: this object was disposed/);
+  });
+
+  it('records a size learned at the first apply in its config, so a rebuilt layer has the same variables', () => {
+    const layer = cayleyConv2d({ inChannels: 1, outChannels: 4, kernelSize: 2, stride: 2, seed: 1 });
+    expect(layer.variables.length).toBe(2);
+    layer.apply(seededNormal([1, 6, 4, 1], 1)).dispose();
+    expect(layer.config.options.inputSize).toEqual([6, 4]);
+    const rebuilt = cayleyConv2d(layer.config.options as unknown as CayleyConv2dOptions);
+    expect(rebuilt.variables.length).toBe(3);
+    expect(rebuilt.variables.map((v) => v.shape)).toEqual(layer.variables.map((v) => v.shape));
+    rebuilt.dispose();
+    layer.dispose();
   });
 
   it('validates shapes and options with clear errors', () => {

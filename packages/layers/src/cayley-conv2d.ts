@@ -2,6 +2,7 @@ import { type ExportedLayer, LipschitzError, SeededRandom, assertNotDisposed, en
 import { inverse } from '@lipschitz/linalg';
 import * as tf from '@tensorflow/tfjs-core';
 import { halfSpectrumWeight, halfWidth } from './fourier';
+import { linkStridedInputSize, recordInputSize } from './input-size';
 import { LayerBase, type ConvLayerOptions, type LayerModule, assertNhwc, circularConvNorm, withStride } from './layer-base';
 
 /** Options of {@link cayleyConv2d} (the shared convolution options). */
@@ -194,6 +195,8 @@ export class CayleyConv2d extends LayerBase {
   readonly bias: tf.Variable | null;
   private alphaVariable: tf.Variable | null = null;
   private dft: DftMatrices | null = null;
+  /** @internal Set by a strided wrapper to learn the size this layer fixes at its first use. */
+  onInputSize?: (size: [number, number]) => void;
 
   constructor(options: CayleyConv2dOptions & { stride: 1 }) {
     super('cayleyConv2d', options, `cayleyConv2d(${options.inChannels}→${options.outChannels}, k=${options.kernelSize})`);
@@ -252,6 +255,7 @@ export class CayleyConv2d extends LayerBase {
       return tf.sqrt(tf.add(tf.sum(tf.square(re)), tf.sum(tf.square(im))));
     });
     this.alphaVariable = this.addVariable(norm);
+    recordInputSize(this, size);
     return dft;
   }
 
@@ -430,5 +434,11 @@ export class CayleyConv2d extends LayerBase {
  *   ICLR 2021 (its `CayleyConv` and `cayley` code).
  */
 export function cayleyConv2d(options: CayleyConv2dOptions): LayerModule {
-  return withStride('cayleyConv2d', options, (inner) => new CayleyConv2d(inner));
+  let layer: CayleyConv2d | null = null;
+  const module = withStride('cayleyConv2d', options, (inner) => {
+    layer = new CayleyConv2d(inner);
+    return layer;
+  });
+  linkStridedInputSize(module, layer, options.stride ?? 1);
+  return module;
 }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
 import type { StridedConv } from './layer-base';
-import { type OssnConv2d, ossnConv2d } from './ossn-conv2d';
+import { type OssnConv2d, type OssnConv2dOptions, ossnConv2d } from './ossn-conv2d';
 
 /** Runs `steps` training forwards (each one `powerIterations` rounds) with gradients, as a loop would. */
 function trainForwards(layer: { apply(x: tf.Tensor): tf.Tensor; trainableVariables: tf.Variable[] }, x: tf.Tensor, steps: number): void {
@@ -136,6 +136,18 @@ describeBackends('ossnConv2d', () => {
       return [value, ...Object.values(grads)];
     });
     expect(() => layer.apply(seededNormal([1, 6, 6, 2], 1))).toThrow(/^ossnConv2d.apply: this OSSN layer's power-iteration vector was built for 4×4 inputs, got 6×6/);
+    layer.dispose();
+  });
+
+  it('records a size learned at the first apply in its config, so a rebuilt layer has the same variables', () => {
+    const layer = ossnConv2d({ inChannels: 1, outChannels: 2, kernelSize: 4, stride: 2, seed: 1 });
+    expect(layer.variables.length).toBe(2);
+    layer.apply(seededNormal([1, 8, 6, 1], 1)).dispose();
+    expect(layer.config.options.inputSize).toEqual([8, 6]);
+    const rebuilt = ossnConv2d(layer.config.options as unknown as OssnConv2dOptions);
+    expect(rebuilt.variables.map((v) => v.shape)).toEqual(layer.variables.map((v) => v.shape));
+    expect(rebuilt.variables.length).toBe(4);
+    rebuilt.dispose();
     layer.dispose();
   });
 

@@ -2,6 +2,7 @@ import { LipschitzError, SeededRandom, assertNotDisposed, assertPositiveInteger 
 import { circularConv2d } from '@lipschitz/blockconv';
 import * as tf from '@tensorflow/tfjs-core';
 import { circularConv2dAdjoint } from './circular-adjoint';
+import { linkStridedInputSize, recordInputSize } from './input-size';
 import { CircularConvLayer, type ConvLayerOptions, type LayerModule, uniformTensor, validateConvOptions, withStride } from './layer-base';
 
 /** Options of {@link ossnConv2d}. */
@@ -39,6 +40,8 @@ export class OssnConv2d extends CircularConvLayer {
   private u: tf.Variable | null = null;
   private factor: tf.Variable | null = null;
   private readonly rng: SeededRandom;
+  /** @internal Set by a strided wrapper to learn the size this layer fixes at its first use. */
+  onInputSize?: (size: [number, number]) => void;
 
   constructor(options: OssnConv2dOptions & { stride: 1 }) {
     super('ossnConv2d', options);
@@ -76,6 +79,7 @@ export class OssnConv2d extends CircularConvLayer {
       throw new LipschitzError('SHAPE_MISMATCH', `${fn}: the input (${size[0]}×${size[1]}) must be at least as large as the kernel (${this.kernelSize}).`);
     }
     this.size = [size[0], size[1]];
+    recordInputSize(this, size);
     const count = size[0] * size[1] * this.outChannels;
     const values = new Float32Array(count);
     for (let i = 0; i < count; i++) values[i] = this.rng.normal();
@@ -206,5 +210,11 @@ export class OssnConv2d extends CircularConvLayer {
 export function ossnConv2d(options: OssnConv2dOptions): LayerModule {
   validateConvOptions('ossnConv2d', options);
   if (options.powerIterations !== undefined) assertPositiveInteger('ossnConv2d', 'powerIterations', options.powerIterations);
-  return withStride('ossnConv2d', options, (inner) => new OssnConv2d(inner));
+  let layer: OssnConv2d | null = null;
+  const module = withStride('ossnConv2d', options, (inner) => {
+    layer = new OssnConv2d(inner);
+    return layer;
+  });
+  linkStridedInputSize(module, layer, options.stride ?? 1);
+  return module;
 }

@@ -79,6 +79,14 @@ describeBackends('svcmConv2d', () => {
     layer.dispose();
   });
 
+  it('records a size learned at the first apply in its config (strided: the outer size)', () => {
+    const layer = svcmConv2d({ inChannels: 1, outChannels: 2, kernelSize: 2, stride: 2, seed: 1 });
+    layer.apply(seededNormal([1, 4, 6, 1], 1)).dispose();
+    expect(layer.config.options.inputSize).toEqual([4, 6]);
+    expect((layer as unknown as { inner: SvcmConv2d }).inner.inputSize).toEqual([2, 3]);
+    layer.dispose();
+  });
+
   it('validates its options and needs the input size to project', async () => {
     expect(() => svcmConv2d({ inChannels: 1, outChannels: 1, kernelSize: 3, projectEvery: 0 })).toThrow(/^svcmConv2d: projectEvery must be a positive integer, got 0/);
     expect(() => svcmConv2d({ inChannels: 1, outChannels: 1, kernelSize: 3, projections: 1.5 })).toThrow(/^svcmConv2d: projections must be a positive integer, got 1.5/);

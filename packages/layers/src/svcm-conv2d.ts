@@ -1,6 +1,7 @@
 import { LipschitzError, SeededRandom, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { clipConvSingularValues } from './fourier';
+import { linkStridedInputSize, recordInputSize } from './input-size';
 import { CircularConvLayer, type ConvLayerOptions, type LayerModule, uniformTensor, validateConvOptions, withStride } from './layer-base';
 
 /** Options of {@link svcmConv2d}. */
@@ -22,6 +23,8 @@ export class SvcmConv2d extends CircularConvLayer {
   readonly projectEvery: number;
   readonly projections: number;
   private size: [number, number] | null;
+  /** @internal Set by a strided wrapper to learn the size this layer fixes at its first use. */
+  onInputSize?: (size: [number, number]) => void;
 
   constructor(options: SvcmConv2dOptions & { stride: 1 }) {
     super('svcmConv2d', options);
@@ -48,7 +51,10 @@ export class SvcmConv2d extends CircularConvLayer {
   override apply(x: tf.Tensor): tf.Tensor {
     assertNotDisposed('svcmConv2d.apply', this.disposed);
     this.checkInputShape('svcmConv2d.apply', x.shape.slice(1));
-    if (!this.size) this.size = [x.shape[1] as number, x.shape[2] as number];
+    if (!this.size) {
+      this.size = [x.shape[1] as number, x.shape[2] as number];
+      recordInputSize(this, this.size);
+    }
     return super.apply(x);
   }
 
@@ -128,6 +134,7 @@ export function svcmConv2d(options: SvcmConv2dOptions): SvcmModule {
     layer = new SvcmConv2d(inner);
     return layer;
   });
+  linkStridedInputSize(module, layer, options.stride ?? 1);
   if (module === layer) return layer;
   const inner = layer as unknown as SvcmConv2d;
   return Object.assign(module, { project: () => inner.project() });
