@@ -1,16 +1,19 @@
 import { LipschitzError } from '@lipschitz/core';
 import { bcopConv2d } from './bcop-conv2d';
 import { bjorckDense } from './bjorck-dense';
+import { cayleyConv2d } from './cayley-conv2d';
 import { flatten } from './flatten';
 import { groupSort } from './group-sort';
 import { invertibleDownsample } from './invertible-downsample';
 import type { LayerConfig, LayerModule } from './layer-base';
 import { maxMin } from './max-min';
+import { ossnConv2d } from './ossn-conv2d';
 import { plainConv2d } from './plain-conv2d';
 import { plainDense } from './plain-dense';
 import { relu } from './relu';
 import { rkoConv2d } from './rko-conv2d';
 import { sequential } from './sequential';
+import { svcmConv2d } from './svcm-conv2d';
 import { upsampleNearest } from './upsample-nearest';
 
 // biome-ignore lint/suspicious/noExplicitAny: each factory validates its own options.
@@ -19,6 +22,9 @@ type Factory = (options: any) => LayerModule;
 const FACTORIES: Record<string, Factory> = {
   bcopConv2d,
   rkoConv2d,
+  ossnConv2d,
+  svcmConv2d,
+  cayleyConv2d,
   plainConv2d,
   bjorckDense,
   plainDense,

@@ -2,7 +2,7 @@ import { LipschitzError } from '@lipschitz/core';
 import { describeBackends, expectClose, seededNormal, seededUniform } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { type LayerModule, type Sequential, bcopConv2d, bjorckDense, dcganCritic, fc3, flatten, largeConvNet, maxMin, sequential, smallConvNet } from './index';
+import { type LayerModule, type Sequential, bcopConv2d, deserializeModel, serializeModel, bjorckDense, dcganCritic, fc3, flatten, largeConvNet, maxMin, sequential, smallConvNet } from './index';
 
 function parameterCount(model: LayerModule): number {
   return model.trainableVariables.reduce((a, v) => a + v.size, 0);
@@ -97,6 +97,23 @@ describeBackends('models', (backend) => {
         expect(layerBounds.length).toBe(model.layers.length);
         model.dispose();
       }
+    }
+  });
+
+  it('OSSN, SVCM and Cayley variants build, bound ≥ empirical, and survive serialize → deserialize', async () => {
+    for (const conv of ['ossn', 'svcm', 'cayley'] as const) {
+      const model = smallConvNet({ conv, inputShape: [8, 8, 1], seed: 5 });
+      const x = seededUniform([2, 8, 8, 1], 12);
+      const y = model.apply(x);
+      expect(y.shape).toEqual([2, 10]);
+      model.freeze();
+      const bound = await model.lipschitzUpperBound([8, 8, 1]);
+      expect(bound, conv).toBeGreaterThanOrEqual(await empiricalLowerBound(model, [8, 8, 1], 30));
+      const { model: copy } = await deserializeModel(await serializeModel(model));
+      copy.freeze();
+      await expectClose(copy.apply(x), model.apply(x), { atol: 1e-6 });
+      model.dispose();
+      copy.dispose();
     }
   });
 

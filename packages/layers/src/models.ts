@@ -1,14 +1,17 @@
 import { LipschitzError, assertOneOf, assertPositiveInteger } from '@lipschitz/core';
 import { bcopConv2d } from './bcop-conv2d';
 import { bjorckDense } from './bjorck-dense';
+import { cayleyConv2d } from './cayley-conv2d';
 import { flatten } from './flatten';
 import type { ConvLayerOptions, LayerModule } from './layer-base';
 import { maxMin } from './max-min';
+import { ossnConv2d } from './ossn-conv2d';
 import { plainConv2d } from './plain-conv2d';
 import { plainDense } from './plain-dense';
 import { relu } from './relu';
 import { rkoConv2d } from './rko-conv2d';
 import { type Sequential, sequential } from './sequential';
+import { svcmConv2d } from './svcm-conv2d';
 import { upsampleNearest } from './upsample-nearest';
 
 /** Convolution types of the model builders; `'plain'` = unconstrained layers (baselines). */
@@ -41,13 +44,16 @@ function convFactory(fn: string, conv: ConvType): ConvFactory {
       return bcopConv2d;
     case 'rko':
       return rkoConv2d;
+    case 'ossn':
+      return ossnConv2d;
+    case 'svcm':
+      return svcmConv2d;
+    case 'cayley':
+      return cayleyConv2d;
     case 'plain':
       return plainConv2d;
     default:
-      throw new LipschitzError(
-        'UNSUPPORTED_CONFIGURATION',
-        `${fn}: conv '${conv}' is not available in this build of @lipschitz/layers yet. Use conv 'bcop', 'rko' or 'plain'.`,
-      );
+      throw new LipschitzError('INVALID_ARGUMENT', `${fn}: unknown conv '${String(conv)}'.`);
   }
 }
 
@@ -110,8 +116,7 @@ function assemble(name: string, make: (add: (m: LayerModule) => void) => void): 
  * `model.lipschitzUpperBound(inputShape)`).
  *
  * Ownership: the caller owns the returned model (`dispose()`). Throws `INVALID_ARGUMENT` on bad
- * options (height and width must be multiples of 4), `UNSUPPORTED_CONFIGURATION` for an unavailable
- * conv type.
+ * options (height and width must be multiples of 4).
  *
  * @example
  * ```ts
