@@ -107,6 +107,7 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     await expect(certifyExportedModel(net, images, labels, { epsilons: [0.1], batchSize: 0 })).rejects.toThrow(/^certifyExportedModel: batchSize must be a positive integer/);
     await expect(certifyExportedModel(net, images, tf.tensor1d([1], 'int32'), opts)).rejects.toThrow(/^certifyExportedModel: labels has 1 entries but images has 13/);
     await expect(certifyExportedModel(net, images, tf.fill([13], 10, 'int32') as tf.Tensor1D, opts)).rejects.toThrow(/^certifyExportedModel: label 0 is 10, outside \[0, 10\)/);
+    await expect(certifyExportedModel({ format: 'lipschitz-model/1' } as never, images, labels, opts)).rejects.toThrow(/^networkLipschitzUpperBound: model must have input.shape and layers/);
     const { module } = fakeModule(net, forward, 1);
     await expect(certifyModel(module, images, labels, { epsilons: [0.1] } as never)).rejects.toThrow(/^certifyModel: inputShape must be the input shape/);
   });

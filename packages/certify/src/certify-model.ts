@@ -143,8 +143,8 @@ export async function certifyExportedModel(
   const { epsilons, batchSize } = options ?? ({} as CertifyExportedModelOptions);
   checkEpsilons(fn, epsilons);
   const b = checkBatchSize(fn, batchSize);
-  checkInputShape(fn, images, exported.input.shape);
   const bound = networkLipschitzUpperBound(exported);
+  checkInputShape(fn, images, exported.input.shape);
   const forward = exportedForward(exported);
   try {
     return await report(fn, forward.predict, images, labels, epsilons, b, bound, bound.lipschitzUpperBound);
