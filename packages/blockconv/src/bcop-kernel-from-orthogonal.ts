@@ -44,20 +44,22 @@ export function assertBcopStack(fn: string, name: string, stack: tf.Tensor, shap
  */
 export function bcopKernelFromOrthogonal(ortho: tf.Tensor3D, shape: BcopShape): tf.Tensor4D {
   const fn = 'bcopKernelFromOrthogonal';
-  const [count, n] = assertBcopStack(fn, 'ortho', ortho, shape);
+  const [, n] = assertBcopStack(fn, 'ortho', ortho, shape);
   const { inChannels: cin, outChannels: cout, kernelSize: k } = shape;
   return tf.tidy(() => {
     const h = tf.reshape(tf.slice(ortho, [0, 0, 0], [1, cin, cout]), [cin, cout]);
     if (k === 1) return tf.reshape(h, [1, 1, cin, cout]) as tf.Tensor4D;
-    const projectors = symmetricProjector(tf.slice(ortho, [1, 0, 0], [count - 1, n, n]));
-    const [ps, qs] = tf.split(tf.reshape(projectors, [k - 1, 2, n, n]), 2, 1).map((t) => tf.reshape(t, [k - 1, n, n]));
     const flipped = cin > cout;
-    // Per pair, PQ (taps of B_iᵗ) or QP (per-tap transposes of B_iᵗ).
-    const products = flipped ? tf.matMul(qs, ps) : tf.matMul(ps, qs);
-    // Matrix i of a [k − 1, n, n] stack (slice, not unstack: tfjs's Unpack gradient fails when the
-    // unstacked axis has size 1).
-    const at = (t: tf.Tensor, i: number) => tf.reshape(tf.slice(t, [i, 0, 0], [1, n, n]), [n, n]);
-    const taps = (i: number) => blockOrthTaps(at(ps, i), at(qs, i), at(products, i), true);
+    // Matrix m of the stack as [n, n]. Everything below is 2-D: tfjs-backend-wasm's BatchMatMul is
+    // 10–100× slower for a batch of matrices than for one (measured, n = 128/256).
+    const at = (m: number) => tf.reshape(tf.slice(ortho, [m, 0, 0], [1, n, n]), [n, n]);
+    // Pair i (0-based): P = R_m R_mᵀ of matrix 2i + 1, Q of matrix 2i + 2, rank ⌊cmax/2⌋; taps of
+    // B_iᵗ (prod = PQ) or of its per-tap transpose (prod = QP).
+    const taps = (i: number) => {
+      const p = symmetricProjector(at(2 * i + 1));
+      const q = symmetricProjector(at(2 * i + 2));
+      return blockOrthTaps(p, q, flipped ? tf.matMul(q, p) : tf.matMul(p, q), true);
+    };
     const sideBySide = (i: number) => tf.concat(taps(i), 1); // [n, 4n]
     if (!flipped) {
       // kernel = H □ B₁ᵗ □ B₂ᵗ □ … □ B_{k−1}ᵗ, H as a 1×1 block kernel [1, 1, cin, n].

@@ -1,5 +1,6 @@
 import { LipschitzError } from '@lipschitz/core';
 import { convSingularValues } from '@lipschitz/linalg';
+import { FAST_POLAR, type OrthogonalizerSpec } from '@lipschitz/orthogonalize';
 import { describeBackends, expectNoLeaks, finiteDifferenceGradient, seededNormal } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
@@ -89,6 +90,22 @@ describeBackends('bcopKernel', () => {
     }
   });
 
+  it('takes any orthogonalizer spec (Björck with options, polar express, Cayley) and stays orthogonal', async () => {
+    const specs: OrthogonalizerSpec[] = [{ kind: 'bjorck', iterations: 30, seed: 1 }, FAST_POLAR, { kind: 'cayley' }];
+    for (const orthogonalizer of specs) {
+      for (const [cin, cout] of [
+        [3, 3],
+        [2, 4],
+        [4, 2],
+      ]) {
+        const shape = { inChannels: cin, outChannels: cout, kernelSize: 3 };
+        const params = tf.add(bcopInitialParams({ ...shape, seed: 5 }), seededNormal(bcopParamsShape(shape), 6, 0.1)) as tf.Tensor3D;
+        const kernel = bcopKernel(params, { ...shape, orthogonalizer });
+        expectAllOnes(await circularConvSingularValues(kernel, 3, 4), cin, cout, 3, 4, 1e-4);
+      }
+    }
+  });
+
   it('has a gradient that matches finite differences through Björck and the block convolutions', async () => {
     for (const [cin, cout, k] of [
       [2, 3, 3],
@@ -137,6 +154,9 @@ describeBackends('bcopKernel', () => {
     expect(() => bcopKernel(params, { ...shape, kernelSize: 0 })).toThrow(/^bcopKernel: kernelSize must be a positive integer, got 0/);
     expect(() => bcopKernel(params, { ...shape, iterations: 0 })).toThrow(/^bcopKernel: iterations must be a positive integer, got 0/);
     expect(() => bcopKernel(tf.zeros([12, 4]) as unknown as tf.Tensor3D, shape)).toThrow(/^bcopKernel: params must have rank 3/);
+    expect(() => bcopKernel(params, { ...shape, iterations: 30, orthogonalizer: { kind: 'cayley' } })).toThrow(
+      /^bcopKernel: pass either iterations or orthogonalizer, not both\. Put the iteration count in the orthogonalizer spec/,
+    );
     expect(() => bcopKernelFromOrthogonal(params, { ...shape, outChannels: 5 })).toThrow(/^bcopKernelFromOrthogonal: ortho must have shape \[3, 5, 5\]/);
     try {
       bcopKernel(params, { ...shape, inChannels: -1 });

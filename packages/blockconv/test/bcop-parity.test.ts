@@ -54,6 +54,13 @@ describeBackends('BCOP parity with the reference test vectors (reference-bcop.md
       await expectClose(circularConv2d(referenceInput(c.inChannels), kernel), expectedY, { atol: 1e-5 });
     });
 
+    it(`${name}: the same through an orthogonalizer spec (seeded Björck, 60 iterations)`, async () => {
+      const { values, shape: pShape } = referenceParams(c);
+      const orthogonalizer = { kind: 'bjorck', iterations: 60, seed: 3 } as const;
+      const kernel = bcopKernel(tf.tensor3d(Float32Array.from(values), pShape), { ...shape, orthogonalizer });
+      await expectClose(kernel, expectedKernel, { atol: 1e-5 });
+    });
+
     it(`${name}: steps 2–6 from float64 polar factors reproduce W`, async () => {
       const { values, shape: pShape } = referenceParams(c);
       const [count, n] = pShape;
