@@ -178,6 +178,25 @@ describeBackends('train', () => {
     model.dispose();
   });
 
+  it('stops with NUMERICAL_ERROR when the weights become NaN although the loss stays finite', async () => {
+    const store = memoryRunStore();
+    const model = tinyModel({ seed: 3 });
+    let calls = 0;
+    const base = hingeLoss();
+    // sqrt(0·s) is 0 (a finite loss) but its gradient is ∞·0 = NaN, so Adam writes NaN into the weights at
+    // the last step of epoch 2: every loss of the epoch is finite, only the weights are not.
+    const nanGradient = (logits: tf.Tensor, labels: tf.Tensor) =>
+      tf.tidy(() =>
+        ++calls > 9 ? (tf.add(base(logits, labels), tf.sqrt(tf.mul(tf.sum(logits), 0))) as tf.Scalar) : base(logits, labels),
+      );
+    const error = await train(options({ model, store, loss: nanGradient, testSet: undefined, lossEvery: 100 })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NUMERICAL_ERROR' });
+    expect((error as Error).message).toMatch(/^train: the weights became NaN or infinite in epoch 2 \(by step 10\)\. Lower the learning rate/);
+    const latest = await store.loadCheckpoint('latest');
+    expect(latest?.manifest.meta).toMatchObject({ epoch: 1, step: 5 });
+    model.dispose();
+  });
+
   it('a full disk during a checkpoint raises IO_ERROR; the previous checkpoint stays and the run resumes', async () => {
     const dir = tempDir();
     let binaryWrites = 0;

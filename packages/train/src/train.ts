@@ -432,6 +432,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       lossSum.dispose();
       lossSum = null;
       if (!Number.isFinite(sum)) throw diverged(epoch, state.step, sum);
+      // A loss can stay finite while the weights are not (e.g. relu of NaN): check them before evaluating.
+      const weightMass = tf.tidy(() => tf.addN(model.trainableVariables.map((v) => tf.sum(tf.abs(v)))));
+      const mass = (await weightMass.data())[0];
+      weightMass.dispose();
+      if (!Number.isFinite(mass)) {
+        throw new LipschitzError(
+          'NUMERICAL_ERROR',
+          `train: the weights became NaN or infinite in epoch ${epoch} (by step ${state.step}). Lower the learning rate; the last finite checkpoint is kept.`,
+        );
+      }
       const shouldEvaluate = epoch % evaluateEvery === 0 || epoch === epochs;
       const evaluation = shouldEvaluate ? await runEvaluation(epoch, lr) : null;
       await finishEpoch(epoch, lr, sum / stepsPerEpoch, now() - epochStart, evaluation);
