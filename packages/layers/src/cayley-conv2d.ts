@@ -122,17 +122,19 @@ function dftMatrices(h: number, w: number, k: number): DftMatrices {
       ih[(h + y) * n2 + h + p] = c;
     }
   }
+  // tf.keep: built at the first apply, possibly inside a caller's tf.tidy; the layer owns them.
+  const constant = (values: Float32Array, shape: [number, number]) => tf.keep(tf.tensor2d(values, shape));
   return {
     h,
     w,
     wh,
     frequencies,
-    kernelCos: tf.tensor2d(kc, [frequencies, k * k]),
-    kernelSin: tf.tensor2d(ks, [frequencies, k * k]),
-    forwardW: tf.tensor2d(fw, [2 * wh, w]),
-    forwardH: tf.tensor2d(fh, [n2, n2]),
-    inverseH: tf.tensor2d(ih, [n2, n2]),
-    inverseW: tf.tensor2d(iw, [w, 2 * wh]),
+    kernelCos: constant(kc, [frequencies, k * k]),
+    kernelSin: constant(ks, [frequencies, k * k]),
+    forwardW: constant(fw, [2 * wh, w]),
+    forwardH: constant(fh, [n2, n2]),
+    inverseH: constant(ih, [n2, n2]),
+    inverseW: constant(iw, [w, 2 * wh]),
   };
 }
 

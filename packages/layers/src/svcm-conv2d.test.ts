@@ -87,6 +87,20 @@ describeBackends('svcmConv2d', () => {
     layer.dispose();
   });
 
+  it('keeps its state when first used inside a caller\'s tf.tidy / gradient', async () => {
+    const layer = svcmConv2d({ inChannels: 2, outChannels: 2, kernelSize: 3, seed: 8 });
+    const x = seededNormal([1, 4, 4, 2], 3);
+    tf.tidy(() => {
+      tf.variableGrads(() => tf.sum(layer.apply(x)) as tf.Scalar, layer.trainableVariables);
+    });
+    const again = tf.tidy(() => layer.apply(x));
+    expect(again.shape).toEqual([1, 4, 4, 2]);
+    layer.freeze();
+    await expectClose(tf.tidy(() => layer.apply(x)), again, { atol: 1e-5 });
+    expect(await layer.lipschitzUpperBound([4, 4, 2])).toBeGreaterThan(0);
+    layer.dispose();
+  });
+
   it('validates its options and needs the input size to project', async () => {
     expect(() => svcmConv2d({ inChannels: 1, outChannels: 1, kernelSize: 3, projectEvery: 0 })).toThrow(/^svcmConv2d: projectEvery must be a positive integer, got 0/);
     expect(() => svcmConv2d({ inChannels: 1, outChannels: 1, kernelSize: 3, projections: 1.5 })).toThrow(/^svcmConv2d: projections must be a positive integer, got 1.5/);
