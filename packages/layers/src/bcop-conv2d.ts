@@ -1,7 +1,7 @@
 import { LipschitzError, SeededRandom, assertPositiveInteger } from '@lipschitz/core';
 import { bcopInitialParams, bcopKernelFromOrthogonal } from '@lipschitz/blockconv';
 import { type OrthogonalizerSpec, defaultOrthogonalizer, orthogonalizeWeight } from './orthogonalizer';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { CircularConvLayer, type ConvLayerOptions, type LayerModule, uniformTensor, withStride } from './layer-base';
 
 /** Options of {@link bcopConv2d}. */

@@ -1,7 +1,7 @@
 import { denseMatrixOf, describeBackends, expectClose, expectNoLeaks, seededNormal, singularValuesOracle } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { BjorckDense, bjorckDense, plainDense } from './index';
+import { type BjorckDense, bjorckDense, plainDense } from './index';
 
 describeBackends('bjorckDense', () => {
   it('is orthogonal (square), an isometry or co-isometry (rectangular); bound ≥ exact σ_max', async () => {

@@ -22,6 +22,8 @@ export { PlainConv2d, type PlainConv2dOptions, plainConv2d } from './plain-conv2
 export { OssnConv2d, type OssnConv2dOptions, ossnConv2d } from './ossn-conv2d';
 export { SvcmConv2d, type SvcmConv2dOptions, type SvcmModule, svcmConv2d } from './svcm-conv2d';
 export { CayleyConv2d, type CayleyConv2dOptions, cayleyConv2d } from './cayley-conv2d';
+export { type ClipConvOptions, clipConvSingularValues } from './fourier';
+export { circularConv2dAdjoint } from './circular-adjoint';
 export { MaxMin, maxMin } from './max-min';
 export { GroupSort, type GroupSortOptions, groupSort } from './group-sort';
 export { Relu, relu } from './relu';

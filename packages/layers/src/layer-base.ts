@@ -35,7 +35,7 @@ import {
   LipschitzError,
   type ExportedLayer,
   type LipschitzModule,
-  SeededRandom,
+  type SeededRandom,
   assertNotDisposed,
   assertPositiveInteger,
   encodeTensor,

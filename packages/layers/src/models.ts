@@ -1,4 +1,5 @@
 import { LipschitzError, assertOneOf, assertPositiveInteger } from '@lipschitz/core';
+import type { OrthogonalizerSpec } from '@lipschitz/orthogonalize';
 import { bcopConv2d } from './bcop-conv2d';
 import { bjorckDense } from './bjorck-dense';
 import { cayleyConv2d } from './cayley-conv2d';
@@ -31,12 +32,17 @@ export interface ModelOptions {
   numClasses?: number;
   /** Seed of the initial values (default 0); layer i uses `seed + 1000·i`. */
   seed?: number;
+  /**
+   * Orthogonalizer of the BCOP/RKO convolutions and Björck dense layers (default: the reference's
+   * 20-step Björck). E.g. `FAST_POLAR` from `@lipschitz/orthogonalize` for fewer matrix products.
+   */
+  orthogonalizer?: OrthogonalizerSpec;
 }
 
 const CONV_TYPES: readonly ConvType[] = ['bcop', 'rko', 'ossn', 'svcm', 'cayley', 'plain'];
 const ACTIVATIONS: readonly ActivationType[] = ['maxmin', 'relu'];
 
-type ConvFactory = (options: ConvLayerOptions) => LayerModule;
+type ConvFactory = (options: ConvLayerOptions & { orthogonalizer?: OrthogonalizerSpec }) => LayerModule;
 
 function convFactory(fn: string, conv: ConvType): ConvFactory {
   switch (conv) {
@@ -73,18 +79,26 @@ function builder(fn: string, options: ModelOptions): Builder {
   if (!Array.isArray(shape) || shape.length !== 3) {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: inputShape must be [height, width, channels], got ${String(shape)}.`);
   }
-  shape.forEach((d, i) => assertPositiveInteger(fn, `inputShape[${i}]`, d));
+  shape.forEach((d, i) => {
+    assertPositiveInteger(fn, `inputShape[${i}]`, d);
+  });
   if (options.numClasses !== undefined) assertPositiveInteger(fn, 'numClasses', options.numClasses);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new LipschitzError('INVALID_ARGUMENT', `${fn}: seed must be an integer, got ${String(seed)}.`);
   const makeConv = convFactory(fn, options.conv);
   const plain = options.conv === 'plain';
+  const orthogonalized = options.conv === 'bcop' || options.conv === 'rko';
+  if (options.orthogonalizer !== undefined && (options.orthogonalizer === null || typeof options.orthogonalizer !== 'object')) {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: orthogonalizer must be an OrthogonalizerSpec object from @lipschitz/orthogonalize.`);
+  }
+  const orthogonalizer = options.orthogonalizer ? { orthogonalizer: options.orthogonalizer } : {};
   let index = 0;
   const nextSeed = () => seed + 1000 * index++;
   return {
     conv: (inChannels, outChannels, kernelSize, stride, inputSize) =>
-      makeConv({ inChannels, outChannels, kernelSize, stride, seed: nextSeed(), inputSize }),
-    dense: (inputs, outputs) => (plain ? plainDense : bjorckDense)({ inputs, outputs, seed: nextSeed() }),
+      makeConv({ inChannels, outChannels, kernelSize, stride, seed: nextSeed(), inputSize, ...(orthogonalized ? orthogonalizer : {}) }),
+    dense: (inputs, outputs) =>
+      plain ? plainDense({ inputs, outputs, seed: nextSeed() }) : bjorckDense({ inputs, outputs, seed: nextSeed(), ...orthogonalizer }),
     activation: () => ((options.activation ?? 'maxmin') === 'relu' ? relu() : maxMin()),
   };
 }

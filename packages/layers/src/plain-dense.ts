@@ -1,5 +1,5 @@
 import { SeededRandom } from '@lipschitz/core';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { DenseLayerBase, validateDenseOptions } from './bjorck-dense';
 import { type LayerModule, uniformTensor } from './layer-base';
 

@@ -221,7 +221,9 @@ export async function deserializeModel(bytes: Uint8Array, options: DeserializeMo
       const map = tf.io.decodeWeights(own(binary.subarray(weightBytes)), header.optimizer.weights);
       optimizerTensors = header.optimizer.weights.map((spec, i) => ({ name: header.optimizer!.names[i], tensor: map[spec.name] }));
     }
-    variables.forEach((v, i) => v.assign(decoded[header.weights[i].name]));
+    variables.forEach((v, i) => {
+      v.assign(decoded[header.weights[i].name]);
+    });
     tf.dispose(Object.values(decoded));
     if (optimizerTensors && options.optimizer) {
       await options.optimizer.setWeights(optimizerTensors);
