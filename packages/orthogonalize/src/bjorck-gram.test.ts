@@ -17,7 +17,7 @@ describeBackends('bjorckGram', () => {
     ] as [number[], number, number][]) {
       const w = seededNormal(shape, shape.length * 10 + order);
       const want = bjorck(w, { seed: 4, order, iterations });
-      const got = bjorckGram(w, { seed: 4, order, iterations });
+      const got = bjorckGram(w, { seed: 4, order, iterations, form: 'gram' });
       expect(got.shape).toEqual(shape);
       await expectClose(got, want, { atol: 2e-6 });
       expect(maxDeviationFromOne(await batchSingularValues(got))).toBeLessThan(2e-6);
@@ -29,7 +29,7 @@ describeBackends('bjorckGram', () => {
     const { values } = knownMatrix(9, 3, sigmas, 5);
     const w = tf.tensor2d(values, [9, 3]);
     for (const refinementSteps of [0, 1, 3]) {
-      const got = bjorckGram(w, { iterations: 3, scaling: 'none', refinementSteps });
+      const got = bjorckGram(w, { iterations: 3, scaling: 'none', refinementSteps, form: 'gram' });
       await expectClose(got, bjorck(w, { iterations: 3, scaling: 'none' }), { atol: 2e-6 });
       const want = sigmas.map((s) => bjorckScalar(s, 3)).sort((a, b) => b - a);
       await expectClose((await batchSingularValues(got))[0], want, { atol: 2e-6 });
@@ -56,6 +56,13 @@ describeBackends('bjorckGram', () => {
     await expectClose(tf.grad(f)(small), [...(await finiteDifferenceGradient(f, small, 1e-2)).values()], { atol: 2e-3, rtol: 1e-2 });
   });
 
+  it('form auto runs plain Björck on square matrices (identical result) and the Gram form on tall ones', async () => {
+    const square = seededNormal([6, 6], 12);
+    await expectClose(bjorckGram(square, { seed: 2 }), bjorck(square, { seed: 2 }), { atol: 0 });
+    const tallW = seededNormal([30, 5], 13);
+    await expectClose(bjorckGram(tallW, { seed: 2 }), bjorckGram(tallW, { seed: 2, form: 'gram' }), { atol: 0 });
+  });
+
   it('leaves no tensors behind', async () => {
     const w = seededNormal([2, 9, 3], 11);
     await expectNoLeaks(() => bjorckGram(w, { iterations: 4 }));
@@ -68,5 +75,6 @@ describeBackends('bjorckGram', () => {
     expect(() => bjorckGram(w, { refinementSteps: -1 })).toThrow(/^bjorckGram: refinementSteps must be a non-negative integer, got -1/);
     expect(() => bjorckGram(w, { iterations: 0 })).toThrow(/^bjorckGram: iterations must be a positive integer, got 0/);
     expect(() => bjorckGram(tf.zeros([4]))).toThrow(/^bjorckGram: w must have rank >= 2/);
+    expect(() => bjorckGram(w, { form: 'direct' as never })).toThrow(/^bjorckGram: form must be one of "auto", "gram", got "direct"/);
   });
 });

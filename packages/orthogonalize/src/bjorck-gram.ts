@@ -1,7 +1,7 @@
-import { LipschitzError, assertNonNegativeInteger } from '@lipschitz/core';
+import { LipschitzError, assertNonNegativeInteger, assertOneOf } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BjorckOptions, bjorckPolynomial, resolveBjorckOptions, scaleBatch } from './bjorck';
-import { coupledIteration, directStep } from './gram-iteration';
+import { coupledIteration, directStep, iterationFlops } from './gram-iteration';
 import { checkMatrixTensor, fromTallBatch, gram, toTallBatch } from './matrix-batch';
 
 /** Options of {@link bjorckGram}: Björck's, plus how many of the last iterations run on w itself. */
@@ -11,6 +11,11 @@ export interface BjorckGramOptions extends BjorckOptions {
    * the first `iterations − refinementSteps` run on the small Gram matrix. Default 2.
    */
   refinementSteps?: number;
+  /**
+   * `'auto'` (default): the Gram form only when it needs fewer multiply–adds than plain Björck (tall or
+   * wide enough matrices; otherwise this is exactly {@link bjorck}); `'gram'`: always.
+   */
+  form?: 'auto' | 'gram';
 }
 
 /** @internal Validates `refinementSteps` against `iterations`. */
@@ -40,7 +45,8 @@ export function resolveRefinement(fn: string, refinementSteps: unknown, iteratio
  * Gradients flow through every step (plain tfjs ops).
  *
  * Cost (multiply–adds, m × n): `2mn² + (3K − 2)n³ + 2mn² + 2R·mn²` for K Gram steps and R refinement
- * steps, versus `2·iterations·mn²`: 3136×512 with 20 iterations needs about 5× fewer.
+ * steps, versus `2·iterations·mn²`: 3136×512 with 20 iterations needs about 5× fewer. For square or
+ * nearly square matrices the Gram form costs more, and `form: 'auto'` (default) runs plain Björck.
  *
  * Ownership: `w` is borrowed; the result (same shape) is owned by the caller. Runs in `tf.tidy`.
  *
@@ -56,14 +62,21 @@ export function resolveRefinement(fn: string, refinementSteps: unknown, iteratio
 export function bjorckGram(w: tf.Tensor, options?: BjorckGramOptions): tf.Tensor {
   const resolved = resolveBjorckOptions('bjorckGram', options);
   const refinement = resolveRefinement('bjorckGram', options?.refinementSteps, resolved.iterations, 2);
+  const form = options?.form ?? 'auto';
+  assertOneOf('bjorckGram', 'form', form, ['auto', 'gram'] as const);
   checkMatrixTensor('bjorckGram', 'w', w);
   return tf.tidy(() => {
     const tall = toTallBatch(w);
+    const [, m, n] = tall.x.shape;
+    const flops = iterationFlops(m, n, resolved.iterations, refinement);
     const polynomial = bjorckPolynomial(resolved.order, resolved.beta);
     const x0 = scaleBatch(tall.x, resolved);
-    const gramSteps = resolved.iterations - refinement;
+    // higher orders cost more per Gram step than iterationFlops counts; the choice stays conservative
+    const useGram = form === 'gram' || flops.gram < flops.direct;
+    const gramSteps = useGram ? resolved.iterations - refinement : 0;
+    const directSteps = resolved.iterations - gramSteps;
     let x = gramSteps > 0 ? (tf.matMul(x0, coupledIteration(gram(x0), new Array(gramSteps).fill(polynomial))) as tf.Tensor3D) : x0;
-    for (let i = 0; i < refinement; i++) {
+    for (let i = 0; i < directSteps; i++) {
       const current = x;
       x = tf.tidy(() => directStep(current, polynomial));
     }
