@@ -1,6 +1,6 @@
 import { type ExportedLayer, LipschitzError, SeededRandom, assertNotDisposed, encodeTensor } from '@lipschitz/core';
-import { inverse } from '@lipschitz/linalg';
 import * as tf from '@tensorflow/tfjs-core';
+import { complexInverse } from './complex-inverse';
 import { halfSpectrumWeight, halfWidth } from './fourier';
 import { linkStridedInputSize, recordInputSize } from './input-size';
 import { LayerBase, type ConvLayerOptions, type LayerModule, assertNhwc, circularConvNorm, withStride } from './layer-base';
@@ -17,9 +17,9 @@ const tr = (a: tf.Tensor) => tf.transpose(a, [0, 2, 1]);
  * `Z = zr + i·zi` (nb ≥ ns), with `U = Z[:ns]`, `V = Z[ns:]`:
  * `A = U − Uᴴ + VᴴV`, `Q = [(I + A)⁻¹(I − A); −2V(I + A)⁻¹]`, which has orthonormal columns (it is
  * the first ns columns of the Cayley transform of the skew-Hermitian `[Z 0] − [Z 0]ᴴ`). The complex
- * inverse is taken through the real embedding `[[Sr, −Si], [Si, Sr]]` (differentiable batched
- * Gauss–Jordan `inverse` of `@lipschitz/linalg`; the matrix is well conditioned: its symmetric part is
- * ⪰ I), and `(I + A)⁻¹(I − A) = 2(I + A)⁻¹ − I`.
+ * inverse is a differentiable complex Gauss–Jordan without pivoting ({@link complexInverse}; `I + A`
+ * has Hermitian part `I + VᴴV ⪰ I`, so it is safe and ‖(I + A)⁻¹‖ ≤ 1), and
+ * `(I + A)⁻¹(I − A) = 2(I + A)⁻¹ − I`.
  */
 function cayleyComplex(zr: tf.Tensor3D, zi: tf.Tensor3D): { re: tf.Tensor3D; im: tf.Tensor3D } {
   const [batch, nb, ns] = zr.shape;
@@ -39,10 +39,7 @@ function cayleyComplex(zr: tf.Tensor3D, zi: tf.Tensor3D): { re: tf.Tensor3D; im:
   }
   const eye = tf.expandDims(tf.eye(ns), 0);
   const sr = tf.add(ar, eye);
-  const embedded = tf.concat([tf.concat([sr, tf.neg(ai)], 2), tf.concat([ai, sr], 2)], 1) as tf.Tensor3D;
-  const inv = inverse(embedded) as tf.Tensor3D;
-  const rr = tf.slice(inv, [0, 0, 0], [batch, ns, ns]);
-  const ri = tf.slice(inv, [0, ns, 0], [batch, ns, ns]);
+  const { re: rr, im: ri } = complexInverse(sr as tf.Tensor3D, ai as tf.Tensor3D);
   const topR = tf.sub(tf.mul(rr, 2), eye);
   const topI = tf.mul(ri, 2);
   if (vr === null || vi === null) return { re: topR as tf.Tensor3D, im: topI as tf.Tensor3D };
