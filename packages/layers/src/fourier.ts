@@ -215,6 +215,40 @@ function hermitianFunction(gr: Float64Array, gi: Float64Array, n: number, g: (la
 }
 
 /**
+ * True when the Hermitian `n × n` matrix `G = gr + i·gi` satisfies `G ≺ limit·I`, i.e. the complex
+ * Cholesky factorisation of `limit·I − G` succeeds with positive pivots (about n³/3 complex
+ * multiply-adds: far cheaper than an eigen-decomposition, so frequencies that need no clipping are
+ * skipped). A false answer only means "decompose and check".
+ */
+function belowScaledIdentity(gr: Float64Array, gi: Float64Array, n: number, limit: number): boolean {
+  const lr = new Float64Array(n * n);
+  const li = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let d = limit - gr[j * n + j];
+    for (let k = 0; k < j; k++) d -= lr[j * n + k] * lr[j * n + k] + li[j * n + k] * li[j * n + k];
+    if (!(d > 0)) return false;
+    const root = Math.sqrt(d);
+    lr[j * n + j] = root;
+    for (let i = j + 1; i < n; i++) {
+      // L[i][j] = (H[i][j] − Σ_k L[i][k] conj(L[j][k])) / L[j][j], with H = limit·I − G
+      let sr = -gr[i * n + j];
+      let si = -gi[i * n + j];
+      for (let k = 0; k < j; k++) {
+        const ar = lr[i * n + k];
+        const ai = li[i * n + k];
+        const br = lr[j * n + k];
+        const bi = li[j * n + k];
+        sr -= ar * br + ai * bi;
+        si -= ai * br - ar * bi;
+      }
+      lr[i * n + j] = sr / root;
+      li[i * n + j] = si / root;
+    }
+  }
+  return true;
+}
+
+/**
  * Clips the singular values of the complex `rows × cols` matrix `M = mr + i·mi` (row-major, updated in
  * place) to at most `clipTo`: `M ← M · g(MᴴM)` (or `g(MMᴴ) · M` when rows < cols) with
  * `g(λ) = min(1, clipTo / √λ)`, which equals `U · min(Σ, clipTo) · Vᴴ` for the SVD `M = UΣVᴴ`.
@@ -265,6 +299,7 @@ function clipComplexMatrix(mr: Float64Array, mi: Float64Array, rows: number, col
     if (row > gershgorin) gershgorin = row;
   }
   if (gershgorin <= limit) return false;
+  if (belowScaledIdentity(gr, gi, n, limit)) return false;
   const g = hermitianFunction(gr, gi, n, (lambda) => (lambda > limit ? clipTo / Math.sqrt(lambda) : 1));
   if (g === null) return false;
   const outR = new Float64Array(rows * cols);
