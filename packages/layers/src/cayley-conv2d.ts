@@ -186,11 +186,15 @@ function fullKernelFromSpectrum(mr: ArrayLike<number>, mi: ArrayLike<number>, h:
 
 /** Stride-1 Cayley convolution (see {@link cayleyConv2d}). */
 export class CayleyConv2d extends LayerBase {
+  /** Input channels. */
   readonly inChannels: number;
+  /** Output channels. */
   readonly outChannels: number;
+  /** Support k of the parameter kernel V (the layer's equivalent kernel is the full h × w). */
   readonly kernelSize: number;
   /** The unconstrained kernel V (HWIO `[k, k, cin, cout]`). */
   readonly kernel: tf.Variable;
+  /** The bias `[cout]`, or null with `bias: false`. */
   readonly bias: tf.Variable | null;
   private alphaVariable: tf.Variable | null = null;
   private dft: DftMatrices | null = null;

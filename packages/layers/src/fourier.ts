@@ -6,7 +6,7 @@ import { LipschitzError, assertPositiveInteger, assertPositiveNumber } from '@li
  * singular-value clipping of a convolution kernel.
  */
 
-/** Number of columns of the half spectrum of a real signal of width `w` (`rfft2`): ⌊w/2⌋ + 1. */
+/** Number of columns of the half spectrum of a real signal of width `w` (`rfft2`): ⌊w/2⌋ + 1. @internal */
 export function halfWidth(w: number): number {
   return Math.floor(w / 2) + 1;
 }
@@ -14,6 +14,7 @@ export function halfWidth(w: number): number {
 /**
  * Weight of half-spectrum column `q` when summing over the full spectrum of a real signal of width `w`:
  * 1 for the self-conjugate columns (q = 0, and q = w/2 for even w), 2 for the others.
+ * @internal
  */
 export function halfSpectrumWeight(q: number, w: number): number {
   return q === 0 || 2 * q === w ? 1 : 2;

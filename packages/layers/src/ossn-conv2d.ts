@@ -30,11 +30,19 @@ function offTape(anchor: tf.Tensor, fn: () => tf.Tensor): tf.Tensor {
   return node(anchor);
 }
 
-/** Stride-1 OSSN layer (see {@link ossnConv2d}). */
+/**
+ * Stride-1 OSSN layer (see {@link ossnConv2d}). Its non-trainable state (in `variables`, saved by
+ * `saveModel`): the power-iteration vector u `[1, h, w, cout]` and the stored factor `max(σ̂, 1)`.
+ * They are created at the first use (constructor with `inputSize`, or first `apply`), with one round
+ * of `powerIterations` iterations, so the very first training forward iterates twice as long as the
+ * reference's (a more accurate first σ̂; no other difference).
+ */
 export class OssnConv2d extends CircularConvLayer {
   /** The unconstrained kernel `w` (HWIO), trained. */
   readonly kernel: tf.Variable;
+  /** The bias `[cout]`, or null with `bias: false`. */
   readonly bias: tf.Variable | null;
+  /** Power iterations per training forward. */
   readonly powerIterations: number;
   private size: [number, number] | null = null;
   private u: tf.Variable | null = null;

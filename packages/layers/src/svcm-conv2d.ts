@@ -19,8 +19,11 @@ export type SvcmModule = LayerModule & { project(): Promise<void> };
 export class SvcmConv2d extends CircularConvLayer {
   /** The kernel (HWIO), trained freely and projected every `projectEvery` steps. */
   readonly kernel: tf.Variable;
+  /** The bias `[cout]`, or null with `bias: false`. */
   readonly bias: tf.Variable | null;
+  /** `afterStep(step)` projects when `step % projectEvery === 0`. */
   readonly projectEvery: number;
+  /** Clip-and-truncate rounds per projection. */
   readonly projections: number;
   private size: [number, number] | null;
   /** @internal Set by a strided wrapper to learn the size this layer fixes at its first use. */
