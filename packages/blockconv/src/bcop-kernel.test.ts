@@ -1,7 +1,7 @@
 import { LipschitzError } from '@lipschitz/core';
 import { convSingularValues } from '@lipschitz/linalg';
-import { FAST_POLAR, type OrthogonalizerSpec } from '@lipschitz/orthogonalize';
-import { describeBackends, expectNoLeaks, finiteDifferenceGradient, seededNormal } from '@lipschitz/test-utils';
+import { FAST_POLAR, type OrthogonalizerSpec, bjorck } from '@lipschitz/orthogonalize';
+import { describeBackends, expectClose, expectNoLeaks, finiteDifferenceGradient, seededNormal } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { circularConvSingularValues, maxDeviationFromOne, polarFactor } from '../test/helpers';
@@ -103,6 +103,20 @@ describeBackends('bcopKernel', () => {
         const kernel = bcopKernel(params, { ...shape, orthogonalizer });
         expectAllOnes(await circularConvSingularValues(kernel, 3, 4), cin, cout, 3, 4, 1e-4);
       }
+    }
+  });
+
+  it('gives the batched result and gradient with large matrices (wasm orthogonalizes them one by one)', async () => {
+    for (const shape of [
+      { inChannels: 48, outChannels: 48, kernelSize: 2 },
+      { inChannels: 48, outChannels: 24, kernelSize: 3 },
+    ]) {
+      const params = tf.add(bcopInitialParams({ ...shape, seed: 1 }), seededNormal(bcopParamsShape(shape), 2, 0.01)) as tf.Tensor3D;
+      const g = seededNormal([shape.kernelSize, shape.kernelSize, shape.inChannels, shape.outChannels], 3);
+      const ours = (p: tf.Tensor) => tf.sum(tf.mul(bcopKernel(p as tf.Tensor3D, shape), g));
+      const batched = (p: tf.Tensor) => tf.sum(tf.mul(bcopKernelFromOrthogonal(bjorck(p, { iterations: 20 }) as tf.Tensor3D, shape), g));
+      await expectClose(bcopKernel(params, shape), bcopKernelFromOrthogonal(bjorck(params, { iterations: 20 }) as tf.Tensor3D, shape), { atol: 1e-5 });
+      await expectClose(tf.grad(ours)(params), tf.grad(batched)(params), { atol: 1e-4 });
     }
   });
 

@@ -24,8 +24,8 @@ export interface BcopKernelOptions extends BcopShape {
  * parameters `params` `[2(k − 1) + 1, cmax, cmax]`, `cmax = max(cin, cout)` (index 0 → H, then
  * P1, Q1, P2, Q2, …), exactly as the reference code:
  * 1. `ortho = bjorck(params)` — all matrices at once, `iterations` steps (or
- *    `orthogonalize(params, orthogonalizer)`); on wasm one matrix at a time (its batched matMul is
- *    10–100× slower), which gives the same matrices;
+ *    `orthogonalize(params, orthogonalizer)`); on wasm and cmax ≥ 40 one matrix at a time (its
+ *    batched matMul is 10–100× slower), which gives the same matrices;
  * 2. `H = ortho[0][:cin, :cout]`; projectors `P_i, Q_i = R_m R_mᵀ` on the first `⌊cmax/2⌋` columns;
  * 3. `p = blockOrth(P1, Q1) □ blockOrth(P2, Q2) □ … □ blockOrth(P_{k−1}, Q_{k−1})` (the fixed loop);
  * 4. `cin ≤ cout`: `kernel[u, v] = H @ p[v, u]`; `cin > cout`: `kernel[u, v] = p[v, u]ᵀ @ H`; `k = 1`: H
@@ -66,14 +66,21 @@ export function bcopKernel(params: tf.Tensor3D, options: BcopKernelOptions): tf.
 }
 
 /**
+ * Matrix size from which wasm orthogonalizes matrix by matrix. Measured (bcopKernel fwd+bwd, wasm):
+ * n = 16 per-matrix 85–180 ms vs batched ~40 ms (op overhead dominates); n = 32 about equal;
+ * n = 48 85 vs 150 ms; n = 64 130 vs 310–460 ms; n = 256 Björck alone 1.16 s vs 12.1 s.
+ */
+const WASM_PER_MATRIX_MIN_SIZE = 40;
+
+/**
  * Orthogonalizes the `[count, n, n]` stack. Every scheme treats the matrices independently, so this is
- * one batched call, except on wasm, whose BatchMatMul is 10–100× slower for a batch of matrices than
- * for a single one (measured: Björck fwd+bwd on [3, 256, 256] 12.1 s batched vs 1.16 s per matrix):
- * there each matrix is orthogonalized on its own and the results are stacked.
+ * one batched call, except on wasm for n ≥ 40: its BatchMatMul is 10–100× slower for a batch of
+ * matrices than for a single one, so there each matrix is orthogonalized on its own and the results
+ * are stacked (same matrices, different op count).
  */
 function orthogonalizeStack(params: tf.Tensor3D, apply: (w: tf.Tensor) => tf.Tensor): tf.Tensor3D {
   const [count, n] = params.shape;
-  if (count === 1 || tf.getBackend() !== 'wasm') return apply(params) as tf.Tensor3D;
+  if (count === 1 || n < WASM_PER_MATRIX_MIN_SIZE || tf.getBackend() !== 'wasm') return apply(params) as tf.Tensor3D;
   const matrices = tf.split(params, count, 0).map((m) => apply(tf.reshape(m, [n, n])));
   return tf.stack(matrices) as tf.Tensor3D;
 }
