@@ -24,7 +24,7 @@ function hingeLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, margin = Math.SQRT2
 describeBackends(
   'training smallConvNet (BCOP) on real MNIST',
   () => {
-    it('reduces the hinge loss over 100 Adam steps and stays 1-Lipschitz', async () => {
+    it('reduces the hinge loss over 60 Adam steps and stays 1-Lipschitz', async () => {
       const { train } = await mnist({ trainLimit: 2000, testLimit: 0 });
       const n = train.count;
       const images = tf.tensor4d(train.images, [n, 28, 28, 1]);
@@ -42,7 +42,7 @@ describeBackends(
       const before = await evaluate();
       const optimizer = tf.train.adam(1e-3);
       const batch = 32;
-      for (let step = 0; step < 100; step++) {
+      for (let step = 0; step < 60; step++) {
         const start = (step * batch) % (n - batch);
         const cost = optimizer.minimize(
           () => tf.tidy(() => hingeLoss(model.apply(tf.slice(images, [start, 0, 0, 0], [batch, 28, 28, 1])) as tf.Tensor2D, tf.slice(labels, start, batch))),
@@ -53,7 +53,7 @@ describeBackends(
       }
       const after = await evaluate();
       expect(before).toBeGreaterThan(1.5);
-      expect(after).toBeLessThan(0.75 * before);
+      expect(after).toBeLessThan(0.5 * before);
       model.freeze();
       const bound = await model.lipschitzUpperBound([28, 28, 1]);
       expect(bound).toBeLessThanOrEqual(1 + 1e-4);
@@ -62,7 +62,7 @@ describeBackends(
       model.dispose();
       optimizer.dispose();
       tf.dispose([images, labels]);
-    });
+    }, 300_000); // ~15 s of CPU; the shared 2-core test machine can stretch it several-fold
   },
   ['wasm'],
 );
