@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProgressBar, formatDuration, writeJsonAtomic, prepareCliBackend } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
@@ -35,7 +35,9 @@ function describeMetrics(m: EpochMetrics): string {
  * DIR/checkpoints/, DIR/metrics.jsonl, DIR/summary.json (via @lipschitz/train) and DIR/spectra-init.json.
  */
 export async function trainCommand({ config, out, backend, resume, force, quiet = false }: TrainCommandOptions): Promise<void> {
-  if (existsSync(join(out, 'summary.json')) && !force && !resume) {
+  const summaryPath = join(out, 'summary.json');
+  const finished = existsSync(summaryPath) && (JSON.parse(readFileSync(summaryPath, 'utf8')) as { status?: string }).status === 'finished';
+  if (finished && !force && !resume) {
     throw new LipschitzError('ALREADY_EXISTS', `${out} holds a finished run; pass --force to train it again from scratch, or choose another --out.`);
   }
   if (existsSync(join(out, 'config.json')) && !force && !resume) {

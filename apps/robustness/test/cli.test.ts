@@ -1,0 +1,192 @@
+/**
+ * What is tested: the built `robustness` CLI end to end on real MNIST (a short training whose accuracy
+ * threshold is stated below, then certify / attack / export / report), resume after `kill -9`, and every
+ * error path of issue 8: unknown flags, a missing run directory, a corrupt checkpoint, a dataset that is
+ * not there, a NaN loss, a full disk during a checkpoint, and refusing to overwrite a finished run.
+ * What is not tested here: the paper-length experiments (see the README), the web page (web.test.ts).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, runCli, startCli } from './cli-bundle';
+
+let cli: string;
+const work = mkdtempSync(join(tmpdir(), 'robustness-test-'));
+
+beforeAll(async () => {
+  cli = await buildCli();
+}, 180_000);
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+function oneLineError(run: { code: number | null; stderr: string }, pattern: RegExp, code = 1) {
+  expect(run.code, run.stderr).toBe(code);
+  // Progress lines may precede it on stderr; the error itself is exactly one line, the last one.
+  const lines = run.stderr.trim().split('\n');
+  expect(lines.filter((l) => l.startsWith('robustness: ')), run.stderr).toHaveLength(1);
+  expect(lines[lines.length - 1]).toMatch(/^robustness: /);
+  expect(lines[lines.length - 1]).toMatch(pattern);
+}
+
+describe('robustness CLI: help and argument errors', () => {
+  it('--help lists every command; each command has --help', () => {
+    const help = runCli(cli, ['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['train', 'certify', 'attack', 'export', 'report', 'quickstart']) expect(help.stdout).toContain(command);
+    const trainHelp = runCli(cli, ['train', '--help']);
+    expect(trainHelp.code).toBe(0);
+    for (const flag of ['--model', '--conv', '--activation', '--dataset', '--epochs', '--batch-size', '--lr', '--seed', '--out', '--backend', '--train-limit', '--test-limit', '--resume']) {
+      expect(trainHelp.stdout).toContain(flag);
+    }
+  });
+
+  it('unknown flags and bad values give one line and a non-zero exit', () => {
+    oneLineError(runCli(cli, ['certify', '--run', work, '--bogus']), /unknown option '--bogus'/);
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--epochs', 'zero']), /--epochs must be a positive integer, got "zero"/, 2);
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--conv', 'fft']), /--conv must be one of bcop, rko, ossn, svcm, cayley, got "fft"/, 2);
+    oneLineError(runCli(cli, ['attack', '--run', work, '--attack', 'pgd', '--eps', '-1']), /--eps: "-1" is not a non-negative number/, 2);
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--backend', 'node-gpu']), /tfjs-node-gpu/);
+  });
+
+  it('a missing run directory and a dataset that is not there are one-line errors', () => {
+    oneLineError(runCli(cli, ['certify', '--run', join(work, 'no-such-run')]), /run directory .*no-such-run does not exist/);
+    oneLineError(
+      runCli(cli, ['train', '--out', join(work, 'fm'), '--dataset', 'fashion-mnist', '--data-dir', join(work, 'nothing-here')]),
+      /fashion-mnist|Fashion-MNIST/,
+    );
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'cf'), '--dataset', 'cifar10']), /cifar10 needs --data-dir/, 2);
+  });
+});
+
+describe('robustness CLI: a short real MNIST run', () => {
+  const run = join(work, 'short');
+
+  it('trains BCOP Small on 2,048 MNIST images for one epoch to ≥ 70% clean and ≥ 40% certified at ε = 0.3', () => {
+    const result = runCli(cli, ['train', '--out', run, '--train-limit', '2048', '--test-limit', '1000', '--epochs', '1', '--seed', '0']);
+    expect(result.code, result.stderr).toBe(0);
+    for (const file of ['config.json', 'metrics.jsonl', 'summary.json', 'report.html', 'spectra-init.json']) expect(existsSync(join(run, file)), file).toBe(true);
+    expect(readdirSync(join(run, 'checkpoints')).length).toBeGreaterThan(0);
+    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.epoch)).toEqual([0, 1]);
+    // Stated threshold: 16 Adam steps of the reference protocol (seed 0) reach ≥ 70% clean and ≥ 40% certified
+    // accuracy at ε = 0.3 on the first 1,000 test images (measured: 76.7% clean).
+    expect(lines[1].testAccuracy, JSON.stringify(lines[1])).toBeGreaterThanOrEqual(0.7);
+    expect(lines[1].certified['0.3'], JSON.stringify(lines[1])).toBeGreaterThanOrEqual(0.4);
+  });
+
+  it('certify writes the certify.json contract with a sound bound close to 1', () => {
+    const result = runCli(cli, ['certify', '--run', run, '--eps', '1.58,0.3', '--test-limit', '1000']);
+    expect(result.code, result.stderr).toBe(0);
+    const certify = JSON.parse(readFileSync(join(run, 'certify.json'), 'utf8'));
+    expect(Object.keys(certify.certified).sort()).toEqual(['0.3', '1.58']);
+    expect(certify.clean).toBeGreaterThanOrEqual(0.7);
+    expect(certify.certified['1.58']).toBeLessThanOrEqual(certify.certified['0.3']);
+    expect(certify.lipschitzUpperBound).toBeGreaterThanOrEqual(1);
+    expect(certify.lipschitzUpperBound).toBeLessThan(1.001);
+    expect(certify.empiricalLowerBound.lipschitzLowerBound).toBeLessThanOrEqual(certify.lipschitzUpperBound);
+    expect(certify.layers.length).toBeGreaterThan(0);
+  });
+
+  it('PGD and FGSM break no certified example; export and report work; a finished run is not overwritten', () => {
+    const pgd = runCli(cli, ['attack', '--run', run, '--attack', 'pgd', '--eps', '0.3', '--steps', '20', '--test-limit', '100']);
+    expect(pgd.code, pgd.stderr).toBe(0);
+    const pgdFile = JSON.parse(readFileSync(join(run, 'attack-pgd.json'), 'utf8'));
+    expect(pgdFile.brokenCertified).toBe(0);
+    expect(pgdFile.robustAccuracy).toBeGreaterThanOrEqual(pgdFile.certified);
+    expect(pgdFile.robustAccuracy).toBeLessThanOrEqual(pgdFile.clean);
+    const fgsm = runCli(cli, ['attack', '--run', run, '--attack', 'fgsm', '--eps', '0.3', '--test-limit', '100']);
+    expect(fgsm.code, fgsm.stderr).toBe(0);
+    const model = join(work, 'model.json');
+    expect(runCli(cli, ['export', '--run', run, '--out', model]).code).toBe(0);
+    const exported = JSON.parse(readFileSync(model, 'utf8'));
+    expect(exported.format).toBe('lipschitz-model/1');
+    expect(exported.input).toEqual({ shape: [28, 28, 1], range: [0, 1] });
+    expect(exported.layers.map((l: { type: string }) => l.type)).toContain('conv2d');
+    const report = runCli(cli, ['report', '--run', run]);
+    expect(report.code).toBe(0);
+    const html = readFileSync(join(run, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('Singular values');
+    oneLineError(runCli(cli, ['train', '--out', run, '--train-limit', '256', '--epochs', '1']), /holds a finished run; pass --force/);
+  });
+});
+
+describe('robustness CLI: interruptions and failures', () => {
+  const args = (out: string) => ['train', '--out', out, '--train-limit', '512', '--test-limit', '200', '--epochs', '3', '--seed', '1'];
+
+  it('resumes after kill -9 and ends with the same metrics as an uninterrupted run', async () => {
+    const straight = join(work, 'straight');
+    expect(runCli(cli, args(straight)).code).toBe(0);
+    const killed = join(work, 'killed');
+    const child = startCli(cli, args(killed));
+    // Kill as soon as the first epoch's checkpoint is on disk (mid-run).
+    await new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const timer = setInterval(() => {
+        const metrics = join(killed, 'metrics.jsonl');
+        if (existsSync(metrics) && readFileSync(metrics, 'utf8').includes('"epoch":1')) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        } else if (Date.now() - started > 240_000) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          reject(new Error('the training never reached epoch 1'));
+        }
+      }, 50);
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(existsSync(join(killed, 'summary.json')) && JSON.parse(readFileSync(join(killed, 'summary.json'), 'utf8')).status === 'finished').toBe(false);
+    const resumed = runCli(cli, [...args(killed), '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const strip = (dir: string) =>
+      readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { epochMs: _a, elapsedMs: _b, ...rest } = JSON.parse(l);
+          return rest;
+        });
+    expect(strip(killed)).toEqual(strip(straight));
+  });
+
+  it('a corrupt checkpoint is a one-line error and changes nothing', () => {
+    const run = join(work, 'straight');
+    const checkpoints = join(run, 'checkpoints');
+    const binary = readdirSync(checkpoints).find((f) => f.startsWith('best') && f.endsWith('.bin'));
+    expect(binary).toBeDefined();
+    const path = join(checkpoints, binary as string);
+    const original = readFileSync(path);
+    writeFileSync(path, original.subarray(0, 100));
+    const before = readdirSync(run).map((f) => [f, statSync(join(run, f)).mtimeMs]);
+    oneLineError(runCli(cli, ['certify', '--run', run, '--test-limit', '10']), /checkpoint|corrupt|truncated|bytes/i);
+    expect(readdirSync(run).map((f) => [f, statSync(join(run, f)).mtimeMs])).toEqual(before);
+    writeFileSync(path, original);
+  });
+
+  it('a NaN loss stops training with one line', () => {
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'nan'), '--train-limit', '512', '--test-limit', '100', '--epochs', '2', '--lr', '1e38']), /NaN|infinite/);
+  });
+
+  it('a full disk during a checkpoint is one line, and leaves no partial files', () => {
+    const mountPoint = join(work, 'small-disk');
+    mkdirSync(mountPoint);
+    // 1 MiB holds the run's small files but not a checkpoint (BCOP Small + Adam state ≈ 2 MB). Needs root.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]);
+    try {
+      const out = join(mountPoint, 'run');
+      oneLineError(runCli(cli, ['train', '--out', out, '--train-limit', '256', '--test-limit', '50', '--epochs', '1']), /ENOSPC|disk is full|no space/i);
+      const leftovers = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? leftovers(join(dir, e.name)) : [e.name]));
+      expect(leftovers(out).filter((f) => f.endsWith('.tmp') || f.includes('.tmp.'))).toEqual([]);
+      const summary = join(out, 'summary.json');
+      expect(existsSync(summary) && JSON.parse(readFileSync(summary, 'utf8')).status).not.toBe('finished');
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
+  });
+});

@@ -1,0 +1,191 @@
+// The page's logic, free of DOM code: load the MNIST subsets, certify an exported model, train in the
+// browser. main.ts wires it to the page.
+import { type CertifyResult, certify, multiMarginLoss, networkLipschitzUpperBound } from '@lipschitz/certify';
+import type { ExportedModel } from '@lipschitz/core';
+import { type ImageSet, parseIdxImages, parseIdxLabels } from '@lipschitz/datasets';
+import { exportModel, loadExportedModel, smallConvNet } from '@lipschitz/layers';
+import { type TrainProgressEvent, memoryRunStore, train } from '@lipschitz/train';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The paper's certified ℓ2 radii on MNIST (reference-bcop.md §7), keyed as `robustness certify` keys them. */
+export const MNIST_EPSILONS = [
+  { text: '1.58', value: 1.58 },
+  { text: '0.3', value: 0.3 },
+] as const;
+
+/** MNIST input shape (NHWC without the batch axis). */
+export const MNIST_SHAPE: [number, number, number] = [28, 28, 1];
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`fetching ${url} failed: HTTP ${response.status}. Build the page with \`pnpm --filter @lipschitz/robustness-app build:web\`.`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Fetches an MNIST subset written by scripts/build-web.mjs (uncompressed IDX images and labels) and
+ * parses it with `parseIdxImages`/`parseIdxLabels`: pixels `v / 255` in [0, 1], exactly what the Node
+ * CLI's `mnist()` loader gives, so both certify the same inputs.
+ *
+ * @throws Error when a file cannot be fetched; `LipschitzError` `CORRUPT_DATA` on a malformed file.
+ * @example
+ * ```ts
+ * const test = await fetchMnistSubset('data/mnist-test-images.idx', 'data/mnist-test-labels.idx', 'mnist-test');
+ * ```
+ * @see LeCun et al., "The MNIST database of handwritten digits" (IDX format).
+ */
+export async function fetchMnistSubset(imagesUrl: string, labelsUrl: string, name: string): Promise<ImageSet> {
+  const [imageBytes, labelBytes] = await Promise.all([fetchBytes(imagesUrl), fetchBytes(labelsUrl)]);
+  const { images, count, height, width } = parseIdxImages(imageBytes, imagesUrl);
+  const labels = parseIdxLabels(labelBytes, labelsUrl, 10);
+  if (labels.length !== count) throw new Error(`${imagesUrl} has ${count} images but ${labelsUrl} has ${labels.length} labels.`);
+  return { images, labels, count, height, width, channels: 1, numClasses: 10, name };
+}
+
+/** What {@link certifyExported} returns: the `certify.json` numbers plus the per-example certificates. */
+export interface PageCertification {
+  /** Number of certified test images (the first `count` of the set). */
+  count: number;
+  /** Clean accuracy in [0, 1]. */
+  clean: number;
+  /** Certified accuracy per ε, keyed like `robustness certify` (`"1.58"`, `"0.3"`). */
+  certified: Record<string, number>;
+  /** The sound ℓ2 bound L recomputed from the weights (`networkLipschitzUpperBound`), not the file's. */
+  lipschitzUpperBound: number;
+  /** `relu(z_y − max_{i≠y} z_i)` per image. */
+  margins: number[];
+  /** Certified radius `margin / (√2·L)` per image. */
+  radii: number[];
+  predictions: number[];
+  labels: number[];
+  milliseconds: number;
+}
+
+/**
+ * Certifies the first `count` images of `set` with an exported `lipschitz-model/1` network: the forward
+ * pass runs with `loadExportedModel` (plain tfjs ops on the active backend) in batches; L is the sound
+ * bound `networkLipschitzUpperBound(exported)` (the file's own bound is not trusted); `certify` then
+ * counts an image as certified at ε iff it is correct and `margin > √2·ε·L`, as `robustness certify`.
+ *
+ * Ownership: borrows `exported` and `set`; every tensor it creates is disposed before it returns.
+ *
+ * @throws LipschitzError `CORRUPT_DATA` for an invalid file, `SHAPE_MISMATCH` when the model does not take
+ *   `[28, 28, 1]` images, `UNSUPPORTED_CONFIGURATION` for layers that cannot be bounded.
+ * @example
+ * ```ts
+ * const result = await certifyExported(JSON.parse(text), testSet, 100);
+ * result.certified['1.58'];
+ * ```
+ * @see Li et al., NeurIPS 2019 (reference-bcop.md §7); Tsuzuku et al., NeurIPS 2018 (the √2 factor).
+ */
+export async function certifyExported(exported: ExportedModel, set: ImageSet, count: number, batchSize = 100): Promise<PageCertification> {
+  const started = performance.now();
+  const n = Math.min(count, set.count);
+  const pixels = set.height * set.width * set.channels;
+  const { lipschitzUpperBound } = networkLipschitzUpperBound(exported);
+  const runner = loadExportedModel(exported);
+  const chunks: tf.Tensor[] = [];
+  let result: CertifyResult;
+  try {
+    for (let offset = 0; offset < n; offset += batchSize) {
+      const size = Math.min(batchSize, n - offset);
+      const logits = tf.tidy(() => runner.predict(tf.tensor4d(set.images.subarray(offset * pixels, (offset + size) * pixels), [size, set.height, set.width, set.channels])));
+      chunks.push(logits);
+      await logits.data(); // one batch in flight at a time (keeps GPU memory small)
+    }
+    const logits = tf.concat(chunks);
+    const labels = tf.tensor1d(set.labels.subarray(0, n), 'int32');
+    try {
+      result = await certify(logits, labels, { lipschitz: lipschitzUpperBound, epsilons: MNIST_EPSILONS.map((e) => e.value) });
+    } finally {
+      tf.dispose([logits, labels]);
+    }
+  } finally {
+    tf.dispose(chunks);
+    runner.dispose();
+  }
+  const certified: Record<string, number> = {};
+  for (const e of MNIST_EPSILONS) certified[e.text] = result.certifiedAccuracy[String(e.value)];
+  return {
+    count: n,
+    clean: result.clean,
+    certified,
+    lipschitzUpperBound,
+    margins: Array.from(result.margins),
+    radii: Array.from(result.radii),
+    predictions: Array.from(result.predictions),
+    labels: Array.from(set.labels.subarray(0, n)),
+    milliseconds: performance.now() - started,
+  };
+}
+
+/** Options of {@link trainInBrowser}. */
+export interface BrowserTrainOptions {
+  /** Train on the first N images of the set. */
+  images: number;
+  batchSize: number;
+  epochs: number;
+  /** Adam learning rate (default 1e-3, the paper's). */
+  learningRate?: number;
+  /** Seed of the initial weights and the shuffles (default 0). */
+  seed?: number;
+  onStep?: (step: number, totalSteps: number, loss: number | undefined) => void;
+  signal?: AbortSignal;
+}
+
+/** What {@link trainInBrowser} returns. */
+export interface BrowserTrainResult {
+  steps: number;
+  /** The loss of every step, in order. */
+  losses: number[];
+  /** The trained network as a `lipschitz-model/1` object (certify it with {@link certifyExported}). */
+  exported: ExportedModel;
+  milliseconds: number;
+}
+
+/**
+ * Trains the paper's BCOP "Small" network (`smallConvNet`, MaxMin) on the first `images` images with
+ * `train()` of @lipschitz/train and an in-memory run store: Adam, the reference's hinge loss with margin
+ * √2·1.5 (`multiMarginLoss`), the loss read back every step for the progress callback. Returns the
+ * trained network exported as `lipschitz-model/1`.
+ *
+ * Ownership: builds and disposes its own model; `set` is borrowed.
+ *
+ * @throws LipschitzError from `train` (`NUMERICAL_ERROR` on a NaN loss, `INVALID_ARGUMENT` on bad options).
+ * @example
+ * ```ts
+ * const { losses, exported } = await trainInBrowser(trainSet, { images: 256, batchSize: 32, epochs: 4 });
+ * ```
+ * @see Li et al., NeurIPS 2019, §5 and reference-bcop.md §8 (the training protocol).
+ */
+export async function trainInBrowser(set: ImageSet, options: BrowserTrainOptions): Promise<BrowserTrainResult> {
+  const started = performance.now();
+  const seed = options.seed ?? 0;
+  const model = smallConvNet({ conv: 'bcop', activation: 'maxmin', inputShape: MNIST_SHAPE, seed });
+  const losses: number[] = [];
+  try {
+    const result = await train({
+      model,
+      trainSet: set,
+      loss: (logits: tf.Tensor, labels: tf.Tensor) => multiMarginLoss(logits, labels, { epsilon: 1.5 }),
+      optimizer: { kind: 'adam', learningRate: options.learningRate ?? 1e-3 },
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      trainLimit: options.images,
+      seed,
+      store: memoryRunStore(),
+      lossEvery: 1,
+      signal: options.signal,
+      onProgress: (event: TrainProgressEvent) => {
+        if (event.type !== 'step') return;
+        if (event.loss !== undefined) losses[event.step - 1] = event.loss;
+        options.onStep?.(event.step, event.totalSteps, event.loss);
+      },
+    });
+    model.freeze();
+    const exported = await exportModel(model, { inputShape: MNIST_SHAPE, range: [0, 1], metadata: { model: 'small', conv: 'bcop', trainedIn: 'browser', steps: result.steps } });
+    return { steps: result.steps, losses, exported, milliseconds: performance.now() - started };
+  } finally {
+    model.dispose();
+  }
+}

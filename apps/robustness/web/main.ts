@@ -1,0 +1,213 @@
+// The robustness web page: prepares a backend (auto: WebGPU > WebGL > wasm), certifies an exported
+// model on MNIST test images, trains a small BCOP network in the browser. Results are mirrored on
+// `window.__results` for the end-to-end test (apps/robustness/test/web.test.ts).
+import { type BackendName, type PreparedBackend, prepareBackend } from '@lipschitz/backends';
+import type { ExportedModel } from '@lipschitz/core';
+import type { ImageSet } from '@lipschitz/datasets';
+import { MNIST_EPSILONS, type PageCertification, certifyExported, fetchMnistSubset, trainInBrowser } from './app';
+
+/** What the page exposes on `window.__results`. */
+export interface PageResults {
+  status: 'starting' | 'ready' | 'busy' | 'error';
+  backend: PreparedBackend | null;
+  /** The latest certification of a loaded model file. */
+  certify: (PageCertification & { source: string }) | null;
+  /** The latest in-browser training run (and the certification of the trained model once done). */
+  train: { steps: number; totalSteps: number; losses: number[]; done: boolean; milliseconds?: number; certify?: PageCertification } | null;
+  error: string | null;
+}
+
+const results: PageResults = { status: 'starting', backend: null, certify: null, train: null, error: null };
+(window as unknown as { __results: PageResults }).__results = results;
+
+const GRID_LIMIT = 200;
+const BACKENDS: readonly BackendName[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const input = (id: string) => element<HTMLInputElement>(id);
+const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+function setStatus(id: string, text: string, isError = false): void {
+  const node = element(id);
+  node.textContent = text;
+  node.classList.toggle('error', isError);
+}
+
+function numberInput(id: string, fallback: number): number {
+  const node = input(id);
+  const value = Number(node.value);
+  const min = Number(node.min || 1);
+  const max = Number(node.max || Number.MAX_SAFE_INTEGER);
+  return Number.isInteger(value) && value >= min && value <= max ? value : fallback;
+}
+
+let testSet: Promise<ImageSet> | null = null;
+let trainSet: Promise<ImageSet> | null = null;
+let model: { exported: ExportedModel; source: string } | null = null;
+let busy = false;
+
+function setBusy(value: boolean): void {
+  busy = value;
+  if (value) results.error = null;
+  results.status = value ? 'busy' : results.error ? 'error' : 'ready';
+  element<HTMLButtonElement>('certify').disabled = value || model === null;
+  element<HTMLButtonElement>('train').disabled = value;
+}
+
+function fail(where: string, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  results.error = `${where}: ${message}`;
+  results.status = 'error';
+  setStatus(where === 'train' ? 'train-status' : 'model-status', message, true);
+}
+
+function drawDigit(pixels: Float32Array): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  canvas.width = 28;
+  canvas.height = 28;
+  const context = canvas.getContext('2d');
+  if (context) {
+    const image = context.createImageData(28, 28);
+    for (let i = 0; i < 784; i++) {
+      const v = 255 - Math.round(255 * pixels[i]);
+      image.data.set([v, v, v, 255], 4 * i);
+    }
+    context.putImageData(image, 0, 0);
+  }
+  return canvas;
+}
+
+function show(result: PageCertification, set: ImageSet, source: string): void {
+  element('summary').hidden = false;
+  element('summary-count').textContent = `${result.count} (${source})`;
+  element('summary-clean').textContent = percent(result.clean);
+  for (const e of MNIST_EPSILONS) element(`summary-${e.text}`).textContent = percent(result.certified[e.text]);
+  element('summary-bound').textContent = result.lipschitzUpperBound.toPrecision(8);
+  element('summary-time').textContent = `${(result.milliseconds / 1000).toFixed(2)} s on ${results.backend?.backend ?? '?'}`;
+  const cells = [];
+  for (let i = 0; i < Math.min(result.count, GRID_LIMIT); i++) {
+    const cell = document.createElement('figure');
+    const correct = result.predictions[i] === result.labels[i];
+    cell.className = `cell ${!correct ? 'wrong' : result.radii[i] > MNIST_EPSILONS[0].value ? 'certified' : ''}`;
+    cell.title = `label ${result.labels[i]}, prediction ${result.predictions[i]}, margin ${result.margins[i].toFixed(4)}`;
+    const caption = document.createElement('figcaption');
+    caption.textContent = `${result.predictions[i]}${correct ? '' : ` (is ${result.labels[i]})`} · r ${correct ? result.radii[i].toFixed(3) : '—'}`;
+    cell.append(drawDigit(set.images.subarray(i * 784, (i + 1) * 784)), caption);
+    cells.push(cell);
+  }
+  element('grid').replaceChildren(...cells);
+}
+
+async function certifyLoaded(): Promise<void> {
+  if (!model || busy) return;
+  const current = model;
+  setBusy(true);
+  try {
+    setStatus('model-status', `Certifying ${current.source}…`);
+    const set = await (testSet ??= fetchMnistSubset('data/mnist-test-images.idx', 'data/mnist-test-labels.idx', 'mnist-test'));
+    const result = await certifyExported(current.exported, set, numberInput('count', 100));
+    results.certify = { ...result, source: current.source };
+    setStatus('model-status', `Certified ${result.count} test images with ${current.source}.`);
+    show(result, set, current.source);
+  } catch (error) {
+    fail('certify', error);
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function loadModel(text: string, source: string): Promise<void> {
+  try {
+    model = { exported: JSON.parse(text) as ExportedModel, source };
+  } catch {
+    fail('certify', new Error(`${source} is not JSON: choose a lipschitz-model/1 file written by \`robustness export\`.`));
+    return;
+  }
+  await certifyLoaded();
+}
+
+async function trainClicked(): Promise<void> {
+  if (busy) return;
+  setBusy(true);
+  const images = numberInput('train-images', 256);
+  const batchSize = numberInput('train-batch', 32);
+  const epochs = numberInput('train-epochs', 4);
+  const totalSteps = Math.ceil(images / batchSize) * epochs;
+  const state: NonNullable<PageResults['train']> = { steps: 0, totalSteps, losses: [], done: false };
+  results.train = state;
+  const progress = element<HTMLProgressElement>('train-progress');
+  try {
+    setStatus('train-status', 'Loading the training images…');
+    const set = await (trainSet ??= fetchMnistSubset('data/mnist-train-images.idx', 'data/mnist-train-labels.idx', 'mnist-train'));
+    setStatus('train-status', `Training BCOP Small on ${images} images (${totalSteps} steps of ${batchSize})…`);
+    const trained = await trainInBrowser(set, {
+      images,
+      batchSize,
+      epochs,
+      onStep: (step, total, loss) => {
+        state.steps = step;
+        state.totalSteps = total;
+        if (loss !== undefined) state.losses[step - 1] = loss;
+        progress.value = step / total;
+        setStatus('train-status', `step ${step}/${total}${loss === undefined ? '' : `, loss ${loss.toFixed(4)}`}`);
+      },
+    });
+    state.losses = trained.losses;
+    state.milliseconds = trained.milliseconds;
+    const url = URL.createObjectURL(new Blob([JSON.stringify(trained.exported)], { type: 'application/json' }));
+    const link = element<HTMLAnchorElement>('train-download');
+    link.href = url;
+    link.hidden = false;
+    setStatus('train-status', `Trained ${trained.steps} steps in ${(trained.milliseconds / 1000).toFixed(1)} s; certifying it…`);
+    const test = await (testSet ??= fetchMnistSubset('data/mnist-test-images.idx', 'data/mnist-test-labels.idx', 'mnist-test'));
+    const result = await certifyExported(trained.exported, test, numberInput('count', 100));
+    state.certify = result;
+    show(result, test, 'trained in the browser');
+    const last = trained.losses[trained.losses.length - 1];
+    setStatus(
+      'train-status',
+      `Trained ${trained.steps} steps in ${(trained.milliseconds / 1000).toFixed(1)} s (loss ${trained.losses[0]?.toFixed(4)} → ${last?.toFixed(4)}); ` +
+        `clean ${percent(result.clean)}, certified@1.58 ${percent(result.certified['1.58'])}.`,
+    );
+    state.done = true;
+  } catch (error) {
+    fail('train', error);
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function start(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const requested = (params.get('backend') ?? 'auto') as BackendName;
+  if (params.has('n')) input('count').value = params.get('n') ?? '100';
+  try {
+    if (!BACKENDS.includes(requested)) throw new Error(`?backend= must be one of ${BACKENDS.join(', ')}, got ${JSON.stringify(requested)}.`);
+    results.backend = await prepareBackend(requested, { wasmPaths: new URL('./', location.href).href });
+    setStatus('backend', `Backend: ${results.backend.backend} — ${results.backend.reason}`);
+  } catch (error) {
+    results.error = `backend: ${error instanceof Error ? error.message : String(error)}`;
+    results.status = 'error';
+    setStatus('backend', results.error, true);
+    return;
+  }
+  setBusy(false);
+  input('model-file').addEventListener('change', () => {
+    const file = input('model-file').files?.[0];
+    if (file) void file.text().then((text) => loadModel(text, file.name), (error) => fail('certify', error));
+  });
+  element('certify').addEventListener('click', () => void certifyLoaded());
+  element('train').addEventListener('click', () => void trainClicked());
+  const url = params.get('model');
+  if (url) {
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`fetching ${url} failed: HTTP ${response.status}.`);
+      await loadModel(await response.text(), url);
+    } catch (error) {
+      fail('certify', error);
+    }
+  }
+}
+
+void start();
