@@ -100,23 +100,6 @@ describeBackends('models', (backend) => {
     }
   });
 
-  it('OSSN, SVCM and Cayley variants build, bound ≥ empirical, and survive serialize → deserialize', async () => {
-    for (const conv of ['ossn', 'svcm', 'cayley'] as const) {
-      const model = smallConvNet({ conv, inputShape: [8, 8, 1], seed: 5 });
-      const x = seededUniform([2, 8, 8, 1], 12);
-      const y = model.apply(x);
-      expect(y.shape).toEqual([2, 10]);
-      model.freeze();
-      const bound = await model.lipschitzUpperBound([8, 8, 1]);
-      expect(bound, conv).toBeGreaterThanOrEqual(await empiricalLowerBound(model, [8, 8, 1], 30));
-      const { model: copy } = await deserializeModel(await serializeModel(model));
-      copy.freeze();
-      await expectClose(copy.apply(x), model.apply(x), { atol: 1e-6 });
-      model.dispose();
-      copy.dispose();
-    }
-  });
-
   it('leak check over 50 Adam training steps (numTensors flat; 3 on the slow cpu backend)', async () => {
     // A whole model with every trainable layer type of the paper's nets (strided and stride-1 BCOP,
     // Björck dense, MaxMin), small enough for 50 steps on a shared 2-core machine.
@@ -143,3 +126,27 @@ describeBackends('models', (backend) => {
     optimizer.dispose();
   });
 });
+
+// A wiring test of the model builders (the layers themselves are tested on every backend in their own files).
+describeBackends(
+  'models with the OSSN, SVCM and Cayley convolutions',
+  () => {
+  it('OSSN, SVCM and Cayley variants build, bound ≥ empirical, and survive serialize → deserialize', async () => {
+    for (const conv of ['ossn', 'svcm', 'cayley'] as const) {
+      const model = smallConvNet({ conv, inputShape: [8, 8, 1], seed: 5 });
+      const x = seededUniform([2, 8, 8, 1], 12);
+      const y = model.apply(x);
+      expect(y.shape).toEqual([2, 10]);
+      model.freeze();
+      const bound = await model.lipschitzUpperBound([8, 8, 1]);
+      expect(bound, conv).toBeGreaterThanOrEqual(await empiricalLowerBound(model, [8, 8, 1], 30));
+      const { model: copy } = await deserializeModel(await serializeModel(model));
+      copy.freeze();
+      await expectClose(copy.apply(x), model.apply(x), { atol: 1e-6 });
+      model.dispose();
+      copy.dispose();
+    }
+  });
+  },
+  ['wasm'],
+);

@@ -7,6 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, expect, it } from 'vitest';
 import {
   type LayerModule,
+  bcopConv2d,
+  bjorckDense,
+  flatten,
+  maxMin,
+  rkoConv2d,
   deserializeModel,
   exportModel,
   groupSort,
@@ -48,7 +53,14 @@ async function trainSteps(model: LayerModule, optimizer: tf.Optimizer, steps: nu
 
 describeBackends('save / load', (backend) => {
   it('save → load gives identical outputs, and the restored Adam state continues identically', async () => {
-    const model = smallConvNet({ conv: 'bcop', inputShape: [8, 8, 1], seed: 2 });
+    const model = sequential([
+      bcopConv2d({ inChannels: 1, outChannels: 4, kernelSize: 4, stride: 2, seed: 1 }),
+      maxMin(),
+      rkoConv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, seed: 2 }),
+      maxMin(),
+      flatten(),
+      bjorckDense({ inputs: 64, outputs: 10, seed: 3 }),
+    ]);
     const optimizer = tf.train.adam(1e-2);
     await trainSteps(model, optimizer, 2);
     const file = join(dir, `model-${backend}.lpz`);
