@@ -9,7 +9,7 @@ import {
 import { spectralNorm } from '@lipschitz/linalg';
 import { type OrthogonalizerSpec, defaultOrthogonalizer, orthogonalizeWeight } from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
-import { HOST_BOUND_SLACK, LayerBase, type LayerModule, orthogonalMatrix, uniformTensor } from './layer-base';
+import { HOST_BOUND_SLACK, LayerBase, type LayerModule, orthogonalTensor, uniformTensor } from './layer-base';
 
 /** Options of {@link bjorckDense}. */
 export interface BjorckDenseOptions {
@@ -106,7 +106,7 @@ export class BjorckDense extends DenseLayerBase {
     const rng = new SeededRandom(options.seed ?? 0);
     const { inputs, outputs } = options;
     const gain = 1 / Math.sqrt(inputs);
-    this.weight = this.addVariable(tf.tensor(orthogonalMatrix(inputs, outputs, gain, rng), [inputs, outputs]));
+    this.weight = this.addVariable(orthogonalTensor(inputs, outputs, gain, rng));
     this.bias = this.useBias ? this.addVariable(uniformTensor([outputs], gain, rng)) : null;
   }
 

@@ -9,6 +9,7 @@ export {
   StridedConv,
   circularConvNorm,
   orthogonalMatrix,
+  orthogonalTensor,
   uniformTensor,
   validateConvOptions,
   withStride,

@@ -1,7 +1,7 @@
 import { LipschitzError, SeededRandom } from '@lipschitz/core';
 import { type OrthogonalizerSpec, defaultOrthogonalizer, orthogonalizeWeight } from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
-import { CircularConvLayer, type ConvLayerOptions, type LayerModule, orthogonalMatrix, uniformTensor, withStride } from './layer-base';
+import { CircularConvLayer, type ConvLayerOptions, type LayerModule, orthogonalTensor, uniformTensor, withStride } from './layer-base';
 
 /** Options of {@link rkoConv2d}. */
 export interface RkoConv2dOptions extends ConvLayerOptions {
@@ -23,7 +23,7 @@ export class RkoConv2d extends CircularConvLayer {
     const rows = k * k * options.inChannels;
     const rng = new SeededRandom(options.seed ?? 0);
     const gain = 1 / Math.sqrt(rows);
-    this.weight = this.addVariable(tf.tensor(orthogonalMatrix(rows, options.outChannels, gain, rng), [rows, options.outChannels]));
+    this.weight = this.addVariable(orthogonalTensor(rows, options.outChannels, gain, rng));
     this.bias = this.useBias ? this.addVariable(uniformTensor([options.outChannels], gain, rng)) : null;
   }
 
