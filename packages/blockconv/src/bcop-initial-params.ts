@@ -31,7 +31,12 @@ export interface BcopInitialParamsOptions extends BcopShape {
  * Reference: LConvNet `bcop.py` (reference-bcop.md §1.1).
  * @throws LipschitzError `INVALID_ARGUMENT` when a field is not a positive integer.
  */
-export function bcopParamsShape(shape: BcopShape, fn = 'bcopParamsShape'): [number, number, number] {
+export function bcopParamsShape(shape: BcopShape): [number, number, number] {
+  return checkedParamsShape('bcopParamsShape', shape);
+}
+
+/** @internal {@link bcopParamsShape} with the caller's name in its errors. */
+export function checkedParamsShape(fn: string, shape: BcopShape): [number, number, number] {
   if (shape == null || typeof shape !== 'object') {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: pass an options object { inChannels, outChannels, kernelSize }.`);
   }
@@ -79,7 +84,7 @@ function randomOrthogonal(n: number, rng: SeededRandom): Float64Array {
  */
 export function bcopInitialParams(options: BcopInitialParamsOptions): tf.Tensor3D {
   const fn = 'bcopInitialParams';
-  const [count, cmax] = bcopParamsShape(options, fn);
+  const [count, cmax] = checkedParamsShape(fn, options);
   if (!Number.isInteger(options.seed)) {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: seed must be an integer, got ${String(options.seed)}.`);
   }

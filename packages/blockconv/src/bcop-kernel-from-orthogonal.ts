@@ -1,12 +1,12 @@
 import { LipschitzError, assertRank } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type BcopShape, bcopParamsShape } from './bcop-initial-params';
+import { type BcopShape, checkedParamsShape } from './bcop-initial-params';
 import { blockOrthTaps, convolveWithTaps } from './block-conv';
 import { symmetricProjector } from './symmetric-projector';
 
 /** @internal Validates BCOP parameters (or their orthogonalized stack) against `shape`. */
 export function assertBcopStack(fn: string, name: string, stack: tf.Tensor, shape: BcopShape): [number, number] {
-  const [count, cmax] = bcopParamsShape(shape, fn);
+  const [count, cmax] = checkedParamsShape(fn, shape);
   assertRank(fn, name, stack.shape, 3);
   if (stack.shape[0] !== count || stack.shape[1] !== cmax || stack.shape[2] !== cmax) {
     throw new LipschitzError(
