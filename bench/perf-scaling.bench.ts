@@ -1,0 +1,96 @@
+// Issue 10, target 4: how step time and peak memory grow with the width of the Large model's channels
+// (×0.5, ×1, ×2, ×4 of 32-32-64-64 convs and the 512-512 dense layers) and with the batch size (32–512),
+// BCOP ("ours") and the same architecture with plain layers side by side, MNIST-shaped inputs, wasm.
+// Each configuration: one warm-up step, then one step timed under tf.profile (wall time, peak bytes, op count).
+// "ours" is BCOP with FAST_POLAR (the fast option; the reference Björck-20 is added where it runs in
+// bounded time: ×0.5 and ×1 at batch 128). The grid is subsampled to keep the run bounded on a shared
+// 2-vCPU machine: BCOP at ×4 is skipped (the 12544×2048 dense orthogonalization alone is ≈1.5e12 flops
+// per step forward+backward, tens of minutes here); batches 32 and 512 are run at ×1 only.
+import { prepareBackend } from '@lipschitz/backends';
+import { bcopConv2d, bjorckDense, flatten, type LayerModule, maxMin, plainConv2d, plainDense, sequential } from '@lipschitz/layers';
+import type { OrthogonalizerSpec } from '@lipschitz/orthogonalize';
+import { writeBenchResult } from '@lipschitz/test-utils';
+import { createOptimizer } from '@lipschitz/train';
+import * as tf from '@tensorflow/tfjs-core';
+import { test } from 'vitest';
+import { lossFor, randomBatch, round, SCHEMES, stepFn } from './perf-common';
+
+/** The Large network (reference §6) with every channel count and dense width multiplied by `width`, MNIST input. */
+function largeWithWidth(width: number, kind: 'bcop' | 'plain', orthogonalizer?: OrthogonalizerSpec) {
+  const c1 = Math.round(32 * width);
+  const c2 = Math.round(64 * width);
+  const d = Math.round(512 * width);
+  const o = orthogonalizer ? { orthogonalizer } : {};
+  const conv = (inChannels: number, outChannels: number, kernelSize: number, stride: number, seed: number): LayerModule =>
+    kind === 'bcop' ? bcopConv2d({ inChannels, outChannels, kernelSize, stride, seed, ...o }) : plainConv2d({ inChannels, outChannels, kernelSize, stride, seed });
+  const dense = (inputs: number, outputs: number, seed: number): LayerModule =>
+    kind === 'bcop' ? bjorckDense({ inputs, outputs, seed, ...o }) : plainDense({ inputs, outputs, seed });
+  return sequential([
+    conv(1, c1, 3, 1, 0),
+    maxMin(),
+    conv(c1, c1, 4, 2, 1000),
+    maxMin(),
+    conv(c1, c2, 3, 1, 2000),
+    maxMin(),
+    conv(c2, c2, 4, 2, 3000),
+    maxMin(),
+    flatten(),
+    dense(7 * 7 * c2, d, 4000),
+    maxMin(),
+    dense(d, d, 5000),
+    maxMin(),
+    dense(d, 10, 6000),
+  ]);
+}
+
+async function run(width: number, batch: number, variant: 'plain' | 'bcop-polarExpress' | 'bcop-reference') {
+  const model =
+    variant === 'plain' ? largeWithWidth(width, 'plain') : largeWithWidth(width, 'bcop', variant === 'bcop-polarExpress' ? SCHEMES.polarExpress : undefined);
+  const optimizer = createOptimizer({ kind: 'adam' });
+  const { x, y } = randomBatch('mnist-large', batch);
+  const step = stepFn(model, optimizer, x, y, lossFor('mnist-large'));
+  const warm = step();
+  await warm.data();
+  warm.dispose();
+  const residentMB = tf.memory().numBytes / 2 ** 20; // parameters + Adam moments + the batch
+  const t0 = performance.now();
+  const info = await tf.profile(async () => {
+    const cost = step();
+    await cost.data();
+    cost.dispose();
+  });
+  const stepMs = performance.now() - t0;
+  const parameters = model.trainableVariables.reduce((n, v) => n + v.size, 0);
+  tf.dispose([x, y]);
+  optimizer.dispose();
+  model.dispose();
+  return { width, batch, variant, parameters, stepMs: round(stepMs), peakMB: round(info.peakBytes / 2 ** 20), residentMB: round(residentMB), opCount: info.kernels.length };
+}
+
+test('perf: scaling of step time and peak memory with width and batch (wasm)', async () => {
+  await prepareBackend('wasm');
+  const grid: [number, number, ('plain' | 'bcop-polarExpress' | 'bcop-reference')[]][] = [
+    [0.5, 128, ['plain', 'bcop-polarExpress', 'bcop-reference']],
+    [1, 128, ['plain', 'bcop-polarExpress', 'bcop-reference']],
+    [2, 128, ['plain', 'bcop-polarExpress']],
+    [4, 128, ['plain']],
+    [1, 32, ['plain', 'bcop-polarExpress']],
+    [1, 512, ['plain', 'bcop-polarExpress']],
+  ];
+  const rows: Record<string, unknown>[] = [];
+  for (const [width, batch, variants] of grid) {
+    let plainMs = 0;
+    for (const variant of variants) {
+      const r = await run(width, batch, variant);
+      if (variant === 'plain') plainMs = r.stepMs;
+      rows.push({ ...r, ratioToPlain: round(r.stepMs / plainMs) });
+    }
+  }
+  writeBenchResult('perf-scaling', {
+    description:
+      'Large network, widths ×0.5–×4 (convs 32·w, 32·w, 64·w, 64·w; dense 512·w), MNIST input, batch 32–512; one warm-up step then ' +
+      'one step timed under tf.profile (peakMB = tf.profile peakBytes; residentMB = tf.memory() after the warm-up). ' +
+      'Subsampled grid (see the file header): BCOP ×4 skipped, batches 32/512 at ×1 only. Single samples on a shared machine.',
+    rows,
+  });
+});

@@ -1,0 +1,171 @@
+// Issue 10, targets 1–3, on the default Node backend (wasm + @lipschitz/backends' training kernels):
+// - training step (forward + backward + Adam, batch 128, the reference hinge loss) of MNIST-Small,
+//   MNIST-Large and CIFAR-Large: BCOP with the reference Björck-20 (the layers' default), BCOP with the
+//   faster orthogonalizer options, and the same architecture with plain layers, all in the same run;
+// - one MNIST-Small epoch with data loading (real MNIST, shuffled batches of 128): a limited number of
+//   steps timed end to end, extrapolated to the 469 steps of an epoch (said in the JSON);
+// - frozen inference of 1,000 images (kernels cached), ours vs plain;
+// - certification of the 10,000 MNIST test images with BCOP-Large (`certifyModel`: freeze, forward,
+//   margins, exact float64 bound);
+// - PGD-200 (reference settings) on a subset of images, extrapolated to 1,000.
+// Models are untrained (seeded init): step, inference and certification times do not depend on the weights.
+// PERF_REPEATS (default 3; Large models use max(1, PERF_REPEATS − 1)) sets the timed repeats.
+import { prepareBackend } from '@lipschitz/backends';
+import { certifyModel, pgdAttack } from '@lipschitz/certify';
+import { batches, mnist } from '@lipschitz/datasets';
+import { measure, type Timing, writeBenchResult } from '@lipschitz/test-utils';
+import { createOptimizer } from '@lipschitz/train';
+import * as tf from '@tensorflow/tfjs-core';
+import { test } from 'vitest';
+import { buildModel, knob, lossFor, type ModelName, REFERENCE_MS, randomBatch, round, SCHEMES, stepFn, summary } from './perf-common';
+
+const REPEATS = knob('PERF_REPEATS', 3);
+const EPOCH_STEPS = knob('PERF_EPOCH_STEPS', 20);
+const PGD_IMAGES = knob('PERF_PGD_IMAGES', 100);
+
+const STEP_REFERENCE: Record<ModelName, number> = {
+  'mnist-small': REFERENCE_MS.mnistSmallStep,
+  'mnist-large': REFERENCE_MS.mnistLargeStep,
+  'cifar-large': REFERENCE_MS.cifarLargeStep,
+};
+
+async function timeStep(name: ModelName, conv: 'bcop' | 'plain', scheme: string | undefined, x: tf.Tensor, y: tf.Tensor): Promise<Timing> {
+  const model = buildModel(name, conv, scheme ? SCHEMES[scheme] : undefined);
+  const optimizer = createOptimizer({ kind: 'adam' });
+  try {
+    const repeats = name === 'mnist-small' ? REPEATS : Math.max(1, REPEATS - 1);
+    return await measure(stepFn(model, optimizer, x, y, lossFor(name)), { warmup: 1, repeats });
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)', async () => {
+  await prepareBackend('wasm');
+  const started = performance.now();
+
+  // 1. Training steps, batch 128.
+  const steps: Record<string, unknown> = {};
+  for (const name of ['mnist-small', 'mnist-large', 'cifar-large'] as ModelName[]) {
+    const { x, y } = randomBatch(name, 128);
+    const plain = await timeStep(name, 'plain', undefined, x, y);
+    const row: Record<string, unknown> = { plain: summary(plain), referenceFigureMs: STEP_REFERENCE[name] };
+    for (const scheme of Object.keys(SCHEMES)) {
+      const t = await timeStep(name, 'bcop', scheme, x, y);
+      row[`bcop-${scheme}`] = {
+        ...summary(t),
+        ratioToPlain: round(t.medianMs / plain.medianMs),
+        ratioToReferenceFigure: round(t.medianMs / STEP_REFERENCE[name]),
+      };
+    }
+    steps[name] = row;
+    tf.dispose([x, y]);
+  }
+
+  // 2. One MNIST-Small epoch with data loading, extrapolated from EPOCH_STEPS steps.
+  const loadStart = performance.now();
+  const { train, test: testSet } = await mnist();
+  const loadMs = performance.now() - loadStart;
+  const epoch: Record<string, unknown> = { timedSteps: EPOCH_STEPS, stepsPerEpoch: 469, mnistLoadMs: round(loadMs), referenceFigureMs: REFERENCE_MS.mnistSmallEpoch };
+  for (const [label, conv, scheme] of [
+    ['plain', 'plain', undefined],
+    ['bcop-reference', 'bcop', 'reference'],
+    ['bcop-polarExpress', 'bcop', 'polarExpress'],
+  ] as const) {
+    const model = buildModel('mnist-small', conv, scheme ? SCHEMES[scheme] : undefined);
+    const optimizer = createOptimizer({ kind: 'adam' });
+    const loss = lossFor('mnist-small');
+    const t0 = performance.now();
+    let n = 0;
+    for (const { x, y } of batches(train, { batchSize: 128, shuffle: true, seed: 1 })) {
+      const cost = stepFn(model, optimizer, x, y, loss)();
+      await cost.data(); // the loop reads the loss back, as a progress bar would
+      tf.dispose([cost, x, y]);
+      if (++n >= EPOCH_STEPS) break;
+    }
+    const ms = performance.now() - t0;
+    const extrapolated = (ms / n) * 469 + loadMs;
+    epoch[label] = { msPerStep: round(ms / n), extrapolatedEpochMs: round(extrapolated), ratioToReferenceFigure: round(extrapolated / REFERENCE_MS.mnistSmallEpoch) };
+    optimizer.dispose();
+    model.dispose();
+  }
+
+  // 3. Frozen inference of 1,000 MNIST test images (batches of 100, kernels cached).
+  const inference: Record<string, unknown> = {};
+  const images1k = tf.tensor4d(testSet.images.subarray(0, 1000 * 784), [1000, 28, 28, 1]);
+  for (const name of ['mnist-small', 'mnist-large'] as ModelName[]) {
+    const row: Record<string, unknown> = { referenceFigureMs: name === 'mnist-small' ? REFERENCE_MS.evalSmall1000 : REFERENCE_MS.evalLarge1000 };
+    let plainMs = 0;
+    for (const conv of ['plain', 'bcop'] as const) {
+      const model = buildModel(name, conv);
+      model.freeze();
+      const forward = () => tf.tidy(() => tf.concat(Array.from({ length: 10 }, (_, i) => model.apply(tf.slice(images1k, [i * 100, 0, 0, 0], [100, 28, 28, 1])))));
+      const t = await measure(forward, { warmup: 1, repeats: REPEATS + 2 });
+      if (conv === 'plain') plainMs = t.medianMs;
+      row[conv] = { ...summary(t), ...(conv === 'bcop' ? { ratioToPlain: round(t.medianMs / plainMs, 3) } : {}) };
+      model.dispose();
+    }
+    inference[name] = row;
+  }
+  images1k.dispose();
+
+  // 4. Certification of the 10,000 MNIST test images with BCOP-Large (forward, margins, exact bound).
+  const images10k = tf.tensor4d(testSet.images, [testSet.count, 28, 28, 1]);
+  const labels10k = tf.tensor1d(testSet.labels, 'int32');
+  const large = buildModel('mnist-large', 'bcop');
+  const c0 = performance.now();
+  const report = await certifyModel(large, images10k, labels10k, { epsilons: [1.58, 0.3], inputShape: [28, 28, 1], batchSize: 100 });
+  const certifyMs = performance.now() - c0;
+  large.freeze();
+  const f0 = performance.now();
+  for (let i = 0; i < 100; i++) {
+    const z = tf.tidy(() => large.apply(tf.slice(images10k, [i * 100, 0, 0, 0], [100, 28, 28, 1])));
+    await z.data();
+    z.dispose();
+  }
+  const forwardOnlyMs = performance.now() - f0;
+  large.dispose();
+  const certification = {
+    images: testSet.count,
+    certifyModelMs: round(certifyMs),
+    forwardOnlyFrozenMs: round(forwardOnlyMs),
+    referenceFigureMs: REFERENCE_MS.certifyLarge10k,
+    ratioToReferenceFigure: round(certifyMs / REFERENCE_MS.certifyLarge10k),
+    lipschitzUpperBound: report.lipschitzUpperBound,
+    note: 'untrained seeded model; the time does not depend on the weights',
+  };
+
+  // 5. PGD-200 (ε 1.58, α 0.01, reference settings, batch 100) with frozen BCOP-Small, on PGD_IMAGES images, extrapolated to 1,000.
+  const small = buildModel('mnist-small', 'bcop');
+  small.freeze();
+  const pgdImages = tf.slice(images10k, [0, 0, 0, 0], [PGD_IMAGES, 28, 28, 1]);
+  const pgdLabels = tf.slice(labels10k, [0], [PGD_IMAGES]);
+  const p0 = performance.now();
+  const attack = await pgdAttack((x) => small.apply(x), pgdImages, pgdLabels, { epsilon: 1.58, steps: 200, stepSize: 0.01, batchSize: 100 });
+  const pgdMs = performance.now() - p0;
+  small.dispose();
+  tf.dispose([pgdImages, pgdLabels, images10k, labels10k]);
+  const pgd = {
+    model: 'BCOP MNIST-Small (frozen, untrained)',
+    images: PGD_IMAGES,
+    steps: 200,
+    measuredMs: round(pgdMs),
+    extrapolatedTo1000Ms: round((pgdMs * 1000) / PGD_IMAGES),
+    robustAccuracy: attack.robustAccuracy,
+  };
+
+  writeBenchResult('perf-steps', {
+    description:
+      'Issue 10 targets 1–3 on wasm. Steps: batch 128, Adam, reference hinge loss, untrained seeded models, random inputs; ' +
+      'bcop-reference = layers default (Björck 20, power scaling); bcop-bjorckGram = REFERENCE_BJORCK_GRAM; bcop-polarExpress = FAST_POLAR; ' +
+      'plain = same architecture with plainConv2d (circular) / plainDense. Medians of few repeats on a shared 2-vCPU machine: compare same-run ratios.',
+    repeats: REPEATS,
+    steps,
+    epoch,
+    inference,
+    certification,
+    pgd,
+    totalBenchMs: round(performance.now() - started),
+  });
+});
