@@ -1,6 +1,7 @@
 import { describeBackends, expectClose, expectNoLeaks, finiteDifferenceGradient, seededNormal } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
+import { solve } from '@lipschitz/linalg';
 import { batchSingularValues, maxDeviationFromOne } from '../test/oracle';
 import { cayley, cayleyRectangular } from './cayley';
 
@@ -13,6 +14,8 @@ describeBackends('cayley', () => {
     const s = tf.mul(tf.sub(a, tf.transpose(a, [0, 2, 1])), 0.5);
     const eye = tf.eye(6);
     await expectClose(tf.matMul(q, tf.add(eye, s)), tf.sub(eye, s), { atol: 2e-5 });
+    // the same as the pivoted Gauss–Jordan solve of @lipschitz/linalg
+    await expectClose(q, solve(tf.add(eye, s), tf.sub(eye, s)), { atol: 2e-5 });
     // a symmetric matrix has S = 0, hence Q = I
     const sym = tf.add(tf.eye(4), tf.ones([4, 4]));
     await expectClose(cayley(sym), tf.eye(4), { atol: 1e-6 });
@@ -30,6 +33,21 @@ describeBackends('cayley', () => {
     await expectClose(q, cayleyRectangular(b, 4), { atol: 2e-5 });
     // wide is the transpose of tall
     await expectClose(cayley(tf.transpose(a)), tf.transpose(q), { atol: 1e-6 });
+  });
+
+  it('the block-recursive inverse handles odd sizes, larger matrices and large skew parts', async () => {
+    // ‖S‖ ≈ 100 makes I + S ill-conditioned (cond ≈ ‖S‖): float32 error grows with it, for any method
+    for (const [n, scale, tol] of [
+      [7, 1, 2e-5],
+      [33, 1, 2e-5],
+      [16, 30, 1e-4],
+    ]) {
+      const a = tf.mul(seededNormal([n, n], n), scale);
+      const q = cayley(a);
+      expect(maxDeviationFromOne(await batchSingularValues(q))).toBeLessThan(tol);
+      const s = tf.mul(tf.sub(a, tf.transpose(a)), 0.5);
+      await expectClose(q, solve(tf.add(tf.eye(n), s), tf.sub(tf.eye(n), s)), { atol: 1e-4 });
+    }
   });
 
   it('cayleyRectangular: orthonormal columns, the first columns of cayley', async () => {

@@ -1,5 +1,4 @@
 import { LipschitzError, assertPositiveInteger } from '@lipschitz/core';
-import { solve } from '@lipschitz/linalg';
 import * as tf from '@tensorflow/tfjs-core';
 import { batchEye, checkMatrixTensor, transposeLast } from './matrix-batch';
 
@@ -7,6 +6,32 @@ function toBatch(a: tf.Tensor): tf.Tensor3D {
   const r = a.shape[a.rank - 2];
   const c = a.shape[a.rank - 1];
   return tf.reshape(a, [a.size / (r * c), r, c]);
+}
+
+/**
+ * @internal Inverse of a batch `[B, n, n]` whose symmetric part is positive definite (here `I + K + VᵀV`
+ * with K skew: symmetric part `I + VᵀV ≻ 0`) by recursive 2×2 block elimination (Schur complements),
+ * without pivoting: every leading block and Schur complement of such a matrix again has a positive
+ * definite symmetric part, hence is invertible. Plain differentiable ops, matMul-bound (log-depth
+ * recursion) instead of n sequential elimination steps.
+ */
+export function positiveRealInverse(m: tf.Tensor3D): tf.Tensor3D {
+  const [batch, n] = m.shape;
+  if (n === 1) return tf.reciprocal(m);
+  const h = Math.floor(n / 2);
+  const k = n - h;
+  const a = tf.slice(m, [0, 0, 0], [batch, h, h]) as tf.Tensor3D;
+  const b = tf.slice(m, [0, 0, h], [batch, h, k]) as tf.Tensor3D;
+  const c = tf.slice(m, [0, h, 0], [batch, k, h]) as tf.Tensor3D;
+  const d = tf.slice(m, [0, h, h], [batch, k, k]) as tf.Tensor3D;
+  const aInv = positiveRealInverse(a);
+  const aInvB = tf.matMul(aInv, b) as tf.Tensor3D;
+  const cAInv = tf.matMul(c, aInv) as tf.Tensor3D;
+  const sInv = positiveRealInverse(tf.sub(d, tf.matMul(c, aInvB)) as tf.Tensor3D);
+  const topRight = tf.neg(tf.matMul(aInvB, sInv)) as tf.Tensor3D;
+  const bottomLeft = tf.neg(tf.matMul(sInv, cAInv)) as tf.Tensor3D;
+  const topLeft = tf.sub(aInv, tf.matMul(topRight, cAInv)) as tf.Tensor3D;
+  return tf.concat([tf.concat([topLeft, topRight], 2), tf.concat([bottomLeft, sInv], 2)], 1) as tf.Tensor3D;
 }
 
 /** @internal Cayley of a tall batch `[B, m, n]` (m ≥ n) in the Stiefel form; square when m = n. */
@@ -20,9 +45,10 @@ function cayleyTall(a: tf.Tensor3D): tf.Tensor3D {
     s = tf.add(s, tf.matMul(transposeLast(v), v)) as tf.Tensor3D; // A = K + VᵀV
   }
   const eye = batchEye(batch, n);
-  const x = solve(tf.add(eye, s), tf.sub(eye, s)) as tf.Tensor3D; // (I + A)⁻¹(I − A)
+  const inv = positiveRealInverse(tf.add(eye, s) as tf.Tensor3D);
+  const x = tf.sub(tf.mul(inv, 2), eye) as tf.Tensor3D; // (I + A)⁻¹(I − A) = 2(I + A)⁻¹ − I
   if (v === undefined) return x;
-  const y = tf.neg(tf.matMul(v, tf.add(x, eye))); // −V (X + I) = −2 V (I + A)⁻¹
+  const y = tf.mul(tf.matMul(v, inv), -2); // −2 V (I + A)⁻¹
   return tf.concat([x, y], 1) as tf.Tensor3D;
 }
 
@@ -30,12 +56,14 @@ function cayleyTall(a: tf.Tensor3D): tf.Tensor3D {
  * The Cayley transform: an orthogonal matrix from an unconstrained one, differentiably.
  *
  * Square `a` (n × n): with `S = (A − Aᵀ)/2` (its skew-symmetric part), `Q = (I − S)(I + S)⁻¹`
- * (= `(I + S)⁻¹(I − S)`, the factors commute), computed as one `solve`. `I + S` is never singular
+ * (= `(I + S)⁻¹(I − S)` = `2(I + S)⁻¹ − I`, the factors commute). `I + S` is never singular
  * (its eigenvalues are 1 + iθ). Q is orthogonal with no eigenvalue −1.
  * Tall `a` (m × n, m > n): the Stiefel form of Trockman & Kolter: `a = [U; V]`, `A = K + VᵀV` with
  * `K = (U − Uᵀ)/2`, `Q = [(I + A)⁻¹(I − A); −2V(I + A)⁻¹]` — the first n columns of the Cayley transform
- * of the m × m skew matrix `[[K, −Vᵀ], [V, 0]]`, so QᵀQ = I (n × n solve only). Wide `a` is transposed.
- * Batched over leading axes. Gradients go through `solve`'s exact adjoint.
+ * of the m × m skew matrix `[[K, −Vᵀ], [V, 0]]`, so QᵀQ = I (n × n inverse only). Wide `a` is transposed.
+ * Batched over leading axes. `(I + A)⁻¹` is computed by recursive Schur-complement block elimination
+ * without pivoting, which is safe because the symmetric part of `I + A` is `I + VᵀV ≻ 0`; it is
+ * matMul-bound and differentiable with tfjs's own gradients (no n-step elimination loop).
  *
  * Unlike Björck this is a parametrisation, not a projection: `cayley(a)` is not the polar factor of a.
  *
@@ -63,8 +91,8 @@ export function cayley(a: tf.Tensor): tf.Tensor {
 
 /**
  * The first `columns` columns of the square Cayley transform of `a` (`[..., m, m]` → `[..., m, columns]`):
- * `(I + S)⁻¹ (I − S) E` with `S = (A − Aᵀ)/2` and `E` the first `columns` columns of I, as one `solve`
- * with `columns` right-hand sides. The columns are orthonormal. Differentiable.
+ * `(2(I + S)⁻¹ − I) E` with `S = (A − Aᵀ)/2` and `E` the first `columns` columns of I (block-recursive
+ * inverse as in {@link cayley}). The columns are orthonormal. Differentiable.
  *
  * Ownership: `a` is borrowed; the result is owned by the caller. Runs in `tf.tidy`.
  *
@@ -90,8 +118,8 @@ export function cayleyRectangular(a: tf.Tensor, columns: number): tf.Tensor {
     const batch = a3.shape[0];
     const s = tf.mul(tf.sub(a3, transposeLast(a3)), 0.5);
     const eye = batchEye(batch, m);
-    const rhs = tf.slice(tf.sub(eye, s), [0, 0, 0], [batch, m, columns]);
-    const q = solve(tf.add(eye, s), rhs);
+    const inv = positiveRealInverse(tf.add(eye, s) as tf.Tensor3D);
+    const q = tf.slice(tf.sub(tf.mul(inv, 2), eye), [0, 0, 0], [batch, m, columns]);
     return tf.reshape(q, [...a.shape.slice(0, -1), columns]);
   });
 }
