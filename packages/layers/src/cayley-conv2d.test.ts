@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
 import { type CayleyConv2d, type CayleyConv2dOptions, cayleyConv2d } from './cayley-conv2d';
 import type { StridedConv } from './layer-base';
+import { deserializeModel, serializeModel } from './serialize-model';
 
 /** Min and max of the nonzero-rank singular values of `layer` (bias off) on `[h, w, cin]`. */
 async function extremeSingularValues(layer: { apply(x: tf.Tensor): tf.Tensor }, shape: number[], rank: number): Promise<[number, number]> {
@@ -162,6 +163,21 @@ describeBackends('cayleyConv2d', () => {
     layer.freeze();
     await expectClose(tf.tidy(() => layer.apply(x)), again, { atol: 1e-5 });
     expect(await layer.lipschitzUpperBound([4, 4, 2])).toBeGreaterThan(0);
+    layer.dispose();
+  });
+
+  it('survives serializeModel / deserializeModel with a size learned at the first apply (same outputs and bound)', async () => {
+    const layer = cayleyConv2d({ inChannels: 1, outChannels: 4, kernelSize: 4, stride: 2, seed: 3 });
+    const x = seededNormal([2, 8, 8, 1], 1);
+    tf.tidy(() => {
+      tf.variableGrads(() => tf.sum(layer.apply(x)) as tf.Scalar, layer.trainableVariables);
+    });
+    layer.freeze();
+    const loaded = await deserializeModel(await serializeModel(layer));
+    loaded.model.freeze();
+    await expectClose(loaded.model.apply(x), layer.apply(x), { atol: 1e-6 });
+    expect(await loaded.model.lipschitzUpperBound([8, 8, 1])).toBeCloseTo(await layer.lipschitzUpperBound([8, 8, 1]), 6);
+    loaded.model.dispose();
     layer.dispose();
   });
 

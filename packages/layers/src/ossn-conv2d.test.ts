@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
 import type { StridedConv } from './layer-base';
 import { type OssnConv2d, type OssnConv2dOptions, ossnConv2d } from './ossn-conv2d';
+import { deserializeModel, serializeModel } from './serialize-model';
 
 /** Runs `steps` training forwards (each one `powerIterations` rounds) with gradients, as a loop would. */
 function trainForwards(layer: { apply(x: tf.Tensor): tf.Tensor; trainableVariables: tf.Variable[] }, x: tf.Tensor, steps: number): void {
@@ -162,6 +163,21 @@ describeBackends('ossnConv2d', () => {
     layer.freeze();
     await expectClose(tf.tidy(() => layer.apply(x)), again, { atol: 1e-5 });
     expect(await layer.lipschitzUpperBound([4, 4, 2])).toBeGreaterThan(0);
+    layer.dispose();
+  });
+
+  it('survives serializeModel / deserializeModel with a size learned at the first apply (same outputs and bound)', async () => {
+    const layer = ossnConv2d({ inChannels: 1, outChannels: 4, kernelSize: 4, stride: 2, seed: 3 });
+    const x = seededNormal([2, 8, 8, 1], 1);
+    tf.tidy(() => {
+      tf.variableGrads(() => tf.sum(layer.apply(x)) as tf.Scalar, layer.trainableVariables);
+    });
+    layer.freeze();
+    const loaded = await deserializeModel(await serializeModel(layer));
+    loaded.model.freeze();
+    await expectClose(loaded.model.apply(x), layer.apply(x), { atol: 1e-6 });
+    expect(await loaded.model.lipschitzUpperBound([8, 8, 1])).toBeCloseTo(await layer.lipschitzUpperBound([8, 8, 1]), 6);
+    loaded.model.dispose();
     layer.dispose();
   });
 

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
 import { type SvcmConv2d, svcmConv2d } from './svcm-conv2d';
+import { deserializeModel, serializeModel } from './serialize-model';
 
 const exactNorm = async (kernel: tf.Tensor, size: [number, number]) =>
   (await mapSingularValues((z) => circularConv2d(z as tf.Tensor4D, kernel as tf.Tensor4D), [size[0], size[1], kernel.shape[2] as number]))[0];
@@ -98,6 +99,21 @@ describeBackends('svcmConv2d', () => {
     layer.freeze();
     await expectClose(tf.tidy(() => layer.apply(x)), again, { atol: 1e-5 });
     expect(await layer.lipschitzUpperBound([4, 4, 2])).toBeGreaterThan(0);
+    layer.dispose();
+  });
+
+  it('survives serializeModel / deserializeModel with a size learned at the first apply (same outputs and bound)', async () => {
+    const layer = svcmConv2d({ inChannels: 1, outChannels: 4, kernelSize: 4, stride: 2, seed: 3 });
+    const x = seededNormal([2, 8, 8, 1], 1);
+    tf.tidy(() => {
+      tf.variableGrads(() => tf.sum(layer.apply(x)) as tf.Scalar, layer.trainableVariables);
+    });
+    layer.freeze();
+    const loaded = await deserializeModel(await serializeModel(layer));
+    loaded.model.freeze();
+    await expectClose(loaded.model.apply(x), layer.apply(x), { atol: 1e-6 });
+    expect(await loaded.model.lipschitzUpperBound([8, 8, 1])).toBeCloseTo(await layer.lipschitzUpperBound([8, 8, 1]), 6);
+    loaded.model.dispose();
     layer.dispose();
   });
 
