@@ -1,23 +1,20 @@
 // End-to-end test of the robustness web page (issue 8): the Node CLI trains, certifies and exports a
 // tiny model; the page (bundled with esbuild) loads the exported file in headless Chromium on WebGPU
 // (SwiftShader) and must reproduce the CLI's numbers; then the page trains a few steps in the browser.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { copyWasmBinaries, nodeBundleOptions } from '@lipschitz/backends/bundling';
+import { dirname, join } from 'node:path';
 import { prepareBackend } from '@lipschitz/backends';
 import { certifyExportedModel } from '@lipschitz/certify';
 import type { ExportedModel } from '@lipschitz/core';
 import { mnist } from '@lipschitz/datasets';
 import * as tf from '@tensorflow/tfjs-core';
-import { build } from 'esbuild';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_DIR, buildWeb } from '../scripts/build-web.mjs';
+import { buildWeb } from '../scripts/build-web.mjs';
 import { serveDirectory } from '../scripts/serve-web.mjs';
 import type { PageResults } from '../web/main';
+import { buildCli, runCli } from './cli-bundle';
 
 // Debian's chromium (runtime.md; `.ci/run` installs it). Override with CHROMIUM_PATH.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -49,7 +46,6 @@ interface CliCertify {
   curve: { epsilon: number; certified: number }[];
 }
 
-const run = promisify(execFile);
 let dir = '';
 let cliPath = '';
 let cli: CliCertify;
@@ -58,9 +54,9 @@ let server: { origin: string; close: () => Promise<void> } | undefined;
 let browser: Browser | undefined;
 let page: Page;
 
-async function robustness(...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [cliPath, ...args], { cwd: dir, maxBuffer: 1 << 24 });
-  return stdout;
+function robustness(...args: string[]): void {
+  const result = runCli(cliPath, args);
+  if (result.code !== 0) throw new Error(`robustness ${args[0]} failed (exit ${result.code}): ${result.stderr}`);
 }
 
 async function pageResults(): Promise<PageResults> {
@@ -73,23 +69,13 @@ beforeAll(async () => {
   }
   dir = mkdtempSync(join(tmpdir(), 'robustness-web-'));
   const webDir = join(dir, 'web');
-  cliPath = join(dir, 'cli', 'cli.js');
-  // The CLI as tooling/tsup.js's cliBundleConfig builds it (one ESM bundle, wasm binaries beside it),
-  // and the page, both built from sources so a fresh clone needs no prior build.
-  await Promise.all([
-    build({
-      ...nodeBundleOptions(),
-      entryPoints: [join(APP_DIR, 'src', 'cli.ts')],
-      outfile: cliPath,
-      conditions: ['@lipschitz/source', 'module', 'import'],
-      logLevel: 'error',
-    }).then(() => copyWasmBinaries(join(dir, 'cli'))),
-    buildWeb({ outDir: webDir, testCount: COUNT, trainCount: 256, minify: false }),
-  ]);
+  // The CLI as shipped (one bundle, wasm binaries beside it) and the page, both built from sources so a
+  // fresh clone needs no prior build.
+  [cliPath] = await Promise.all([buildCli(), buildWeb({ outDir: webDir, testCount: COUNT, trainCount: 256, minify: false })]);
   const runDir = join(dir, 'run');
-  await robustness('train', '--out', runDir, '--train-limit', '256', '--test-limit', String(COUNT), '--epochs', '1', '--seed', '0');
-  await robustness('certify', '--run', runDir, '--eps', EPSILONS.join(','), '--test-limit', String(COUNT));
-  await robustness('export', '--run', runDir, '--out', join(webDir, 'model.json'));
+  robustness('train', '--out', runDir, '--train-limit', '256', '--test-limit', String(COUNT), '--epochs', '1', '--seed', '0');
+  robustness('certify', '--run', runDir, '--eps', EPSILONS.join(','), '--test-limit', String(COUNT));
+  robustness('export', '--run', runDir, '--out', join(webDir, 'model.json'));
   cli = JSON.parse(readFileSync(join(runDir, 'certify.json'), 'utf8'));
   exported = JSON.parse(readFileSync(join(webDir, 'model.json'), 'utf8'));
   server = await serveDirectory(webDir);
@@ -106,6 +92,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
+  if (cliPath) rmSync(dirname(cliPath), { recursive: true, force: true });
 });
 
 describe('robustness web page in headless Chromium on WebGPU', () => {

@@ -41,8 +41,18 @@ function numberInput(id: string, fallback: number): number {
   return Number.isInteger(value) && value >= min && value <= max ? value : fallback;
 }
 
-let testSet: Promise<ImageSet> | null = null;
-let trainSet: Promise<ImageSet> | null = null;
+const subsets = new Map<string, Promise<ImageSet>>();
+
+/** The MNIST subset `split` written by scripts/build-web.mjs, fetched once (again after a failure). */
+function mnistSubset(split: 'test' | 'train'): Promise<ImageSet> {
+  let subset = subsets.get(split);
+  if (!subset) {
+    subset = fetchMnistSubset(`data/mnist-${split}-images.idx`, `data/mnist-${split}-labels.idx`, `mnist-${split}`);
+    subsets.set(split, subset);
+    subset.catch(() => subsets.delete(split));
+  }
+  return subset;
+}
 let model: { exported: ExportedModel; source: string } | null = null;
 let busy = false;
 
@@ -104,7 +114,7 @@ async function certifyLoaded(): Promise<void> {
   setBusy(true);
   try {
     setStatus('model-status', `Certifying ${current.source}…`);
-    const set = await (testSet ??= fetchMnistSubset('data/mnist-test-images.idx', 'data/mnist-test-labels.idx', 'mnist-test'));
+    const set = await mnistSubset('test');
     const result = await certifyExported(current.exported, set, numberInput('count', 100));
     results.certify = { ...result, source: current.source };
     setStatus('model-status', `Certified ${result.count} test images with ${current.source}.`);
@@ -138,7 +148,7 @@ async function trainClicked(): Promise<void> {
   const progress = element<HTMLProgressElement>('train-progress');
   try {
     setStatus('train-status', 'Loading the training images…');
-    const set = await (trainSet ??= fetchMnistSubset('data/mnist-train-images.idx', 'data/mnist-train-labels.idx', 'mnist-train'));
+    const set = await mnistSubset('train');
     setStatus('train-status', `Training BCOP Small on ${images} images (${totalSteps} steps of ${batchSize})…`);
     const trained = await trainInBrowser(set, {
       images,
@@ -159,7 +169,7 @@ async function trainClicked(): Promise<void> {
     link.href = url;
     link.hidden = false;
     setStatus('train-status', `Trained ${trained.steps} steps in ${(trained.milliseconds / 1000).toFixed(1)} s; certifying it…`);
-    const test = await (testSet ??= fetchMnistSubset('data/mnist-test-images.idx', 'data/mnist-test-labels.idx', 'mnist-test'));
+    const test = await mnistSubset('test');
     const result = await certifyExported(trained.exported, test, numberInput('count', 100));
     state.certify = result;
     show(result, test, 'trained in the browser');
