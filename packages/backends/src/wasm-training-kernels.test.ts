@@ -156,6 +156,21 @@ describe('wasm training kernels against the cpu backend', () => {
 });
 
 describe('wasm training kernels: leaks and registration', () => {
+  it('batches of large matrices (multiplied one at a time on wasm) match cpu, with flags and gradients', async () => {
+    // 3 × (130 × 128 · 128 × 129) is above WASM_LOOPED_MATMUL_MIN_WORK, so the looped path runs.
+    const inputs = { a: normal([3, 130, 128], 30), b: normal([3, 128, 129], 31), r: normal([3, 130, 129], 32) };
+    await expectWasmMatchesCpu(
+      inputs,
+      (t) => [
+        tf.matMul(t.a, t.b),
+        tf.matMul(tf.transpose(t.a, [0, 2, 1]), t.b, true, false),
+        ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.matMul(a, b), t.r)))([t.a, t.b]),
+      ],
+      2e-3,
+      1e-4,
+    );
+  });
+
   it('conv and matMul gradients leave no tensors or backend data behind', async () => {
     await prepareBackend('wasm');
     const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -170,7 +185,9 @@ describe('wasm training kernels: leaks and registration', () => {
     await expectNoLeaks(() => [tf.matMul(a, a, true, false), tf.matMul(a, a, false, true), tf.matMul(a, a, true, true)]);
     await expectNoLeaks(() => tf.fused.matMul({ a, b: a, transposeA: true }));
     await expectNoLeaks(() => tf.unsortedSegmentSum(a, ids, 5));
-    tf.dispose([x, w, a, ids]);
+    const big = tf.randomNormal([2, 128, 128], 0, 1, 'float32', 4);
+    await expectNoLeaks(() => [tf.matMul(big, big), tf.matMul(big, big, true, false)]);
+    tf.dispose([x, w, a, ids, big]);
   });
 
   it('registration is idempotent and can be undone', async () => {
