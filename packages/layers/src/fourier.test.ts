@@ -4,7 +4,7 @@ import { describeBackends } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
-import { clipConvSingularValues, symmetricEigen } from './fourier';
+import { clipConvSingularValues, hermitianEigen } from './fourier';
 
 function seededValues(n: number, seed: number, scale: number): Float64Array {
   const out = new Float64Array(n);
@@ -24,58 +24,59 @@ async function convSingularValuesOracle(kernel: ArrayLike<number>, shape: [numbe
   return sv;
 }
 
-describe('symmetricEigen', () => {
-  const check = (a: Float64Array, n: number) => {
-    const { values, vectors } = symmetricEigen(a, n);
-    for (let i = 0; i < n; i++) {
+describe('hermitianEigen', () => {
+  it('diagonalises Hermitian matrices: G W = W Λ and WᴴW = I (n = 1, 2, 3, 7, 24; real and complex)', () => {
+    for (const [n, kind] of [
+      [1, 'complex'],
+      [2, 'complex'],
+      [3, 'real'],
+      [7, 'complex'],
+      [24, 'complex'],
+      [6, 'repeated'],
+      [5, 'diagonal'],
+    ] as const) {
+      const a = seededValues(n * n, 40 + n, 1);
+      const b = seededValues(n * n, 60 + n, kind === 'real' ? 0 : 1);
+      const gr = new Float64Array(n * n);
+      const gi = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          // 'repeated': two identical 3×3 Hermitian blocks (every eigenvalue twice); 'diagonal': diag(2, −1, 2, 0, 2)
+          const same = kind !== 'repeated' || Math.floor(i / 3) === Math.floor(j / 3);
+          const [p, q] = kind === 'repeated' ? [i % 3, j % 3] : [i, j];
+          const m = kind === 'repeated' ? 3 : n;
+          gr[i * n + j] = same ? a[p * m + q] + a[q * m + p] : 0;
+          gi[i * n + j] = same ? b[p * m + q] - b[q * m + p] : 0;
+          if (kind === 'diagonal') {
+            gr[i * n + j] = i === j ? [2, -1, 2, 0, 2][i] : 0;
+            gi[i * n + j] = 0;
+          }
+        }
+      }
+      const { values, vr, vi } = hermitianEigen(gr, gi, n);
       for (let k = 0; k < n; k++) {
-        let av = 0;
-        for (let j = 0; j < n; j++) av += a[i * n + j] * vectors[j * n + k];
-        expect(Math.abs(av - values[k] * vectors[i * n + k])).toBeLessThan(1e-12);
-        let vtv = 0;
-        for (let j = 0; j < n; j++) vtv += vectors[j * n + i] * vectors[j * n + k];
-        expect(Math.abs(vtv - (i === k ? 1 : 0))).toBeLessThan(1e-12);
+        for (let i = 0; i < n; i++) {
+          let sr = 0;
+          let si = 0;
+          for (let j = 0; j < n; j++) {
+            sr += gr[i * n + j] * vr[j * n + k] - gi[i * n + j] * vi[j * n + k];
+            si += gr[i * n + j] * vi[j * n + k] + gi[i * n + j] * vr[j * n + k];
+          }
+          expect(Math.abs(sr - values[k] * vr[i * n + k])).toBeLessThan(1e-12);
+          expect(Math.abs(si - values[k] * vi[i * n + k])).toBeLessThan(1e-12);
+        }
+        for (let l = 0; l < n; l++) {
+          let dr = 0;
+          let di = 0;
+          for (let i = 0; i < n; i++) {
+            dr += vr[i * n + k] * vr[i * n + l] + vi[i * n + k] * vi[i * n + l];
+            di += vr[i * n + k] * vi[i * n + l] - vi[i * n + k] * vr[i * n + l];
+          }
+          expect(Math.abs(dr - (k === l ? 1 : 0))).toBeLessThan(1e-12);
+          expect(Math.abs(di)).toBeLessThan(1e-12);
+        }
       }
     }
-    return values;
-  };
-
-  it('diagonalises symmetric matrices: A V = V Λ and VᵀV = I (n = 1, 6, 40)', () => {
-    expect(Array.from(check(Float64Array.of(-2.5), 1))).toEqual([-2.5]);
-    for (const n of [6, 40]) {
-      const r = seededValues(n * n, 3 + n, 1);
-      const a = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = r[i * n + j] + r[j * n + i];
-      const values = check(a, n);
-      let trace = 0;
-      for (let i = 0; i < n; i++) trace += a[i * n + i];
-      expect(Math.abs(values.reduce((x, y) => x + y, 0) - trace)).toBeLessThan(1e-10);
-    }
-  });
-
-  it('handles the doubled eigenvalues of a Hermitian matrix\'s real embedding and diagonal input', () => {
-    const n = 8;
-    const re = seededValues(n * n, 21, 1);
-    const im = seededValues(n * n, 22, 1);
-    const m = 2 * n;
-    const s = new Float64Array(m * m);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const gr = re[i * n + j] + re[j * n + i];
-        const gi = im[i * n + j] - im[j * n + i];
-        s[i * m + j] = gr;
-        s[(i + n) * m + j + n] = gr;
-        s[i * m + j + n] = -gi;
-        s[(i + n) * m + j] = gi;
-      }
-    }
-    const values = Array.from(check(s, m)).sort((x, y) => x - y);
-    for (let k = 0; k < m; k += 2) expect(Math.abs(values[k] - values[k + 1])).toBeLessThan(1e-10);
-    const diagonal = new Float64Array(9);
-    diagonal[0] = 3;
-    diagonal[4] = -1;
-    diagonal[8] = 3;
-    expect(Array.from(check(diagonal, 3)).sort((x, y) => x - y)).toEqual([-1, 3, 3]);
   });
 });
 
