@@ -99,14 +99,23 @@ export async function expectClose(
   }
 }
 
-/** A deterministic float32 tensor of N(0, std²) values from `seed`. */
-export function seededNormal(shape: number[], seed: number, std = 1): tf.Tensor {
-  return tf.randomNormal(shape, 0, std, 'float32', seed);
+/**
+ * tfjs random ops treat seed 0 as "no seed" (non-deterministic); our fixtures pass `seed + 1` so that every
+ * integer seed, 0 included, is deterministic.
+ */
+function tfSeed(seed: number): number {
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+  return seed + 1;
 }
 
-/** A deterministic float32 tensor uniform in [min, max) from `seed`. */
+/** A deterministic float32 tensor of N(0, std²) values from `seed` (any non-negative integer, 0 included). */
+export function seededNormal(shape: number[], seed: number, std = 1): tf.Tensor {
+  return tf.randomNormal(shape, 0, std, 'float32', tfSeed(seed));
+}
+
+/** A deterministic float32 tensor uniform in [min, max) from `seed` (any non-negative integer, 0 included). */
 export function seededUniform(shape: number[], seed: number, min = 0, max = 1): tf.Tensor {
-  return tf.randomUniform(shape, min, max, 'float32', seed);
+  return tf.randomUniform(shape, min, max, 'float32', tfSeed(seed));
 }
 
 /**
