@@ -20,48 +20,36 @@ export function packageConfig(overrides = {}) {
 }
 
 /**
- * The preset of the apps' command-line bundles: ONE ESM file with ONE copy of tfjs-core (its ESM build,
- * so the gradient registration `@tensorflow/tfjs-core/dist/register_all_gradients` shares modules with
- * everything else), the CommonJS globals that bundled emscripten glue expects, and the wasm backend's
- * `.wasm` binaries copied beside the bundle (`prepareCliBackend` of @lipschitz/app-kit points
- * tfjs-backend-wasm there).
+ * The preset of the apps' command-line bundles: ONE ESM file with ONE copy of tfjs-core and the wasm
+ * backend's `.wasm` binaries copied beside it — the recipe of `@lipschitz/backends/bundling`
+ * (`nodeBundleOptions`, `copyWasmBinaries`), applied to tsup. Workspace packages are bundled from their
+ * sources (the `@lipschitz/source` condition), so no package needs to be built first.
  * @param {string} packageDir the app's directory (`import.meta.dirname` of its tsup.config.ts)
+ * @param {{ nodeBundleOptions: () => { target: string, mainFields: string[], banner: { js: string } }, copyWasmBinaries: (out: string, from?: string) => unknown }} bundling
+ *   the `@lipschitz/backends/bundling` module, imported by the app's tsup.config.ts from its source (tsup
+ *   bundles config files, but loads this preset natively, where TypeScript cannot be imported)
  * @returns {import('tsup').Options}
  */
-export function cliBundleConfig(packageDir) {
+export function cliBundleConfig(packageDir, { nodeBundleOptions, copyWasmBinaries }) {
+  const recipe = nodeBundleOptions();
   return {
     entry: { cli: 'src/cli.ts' },
     format: ['esm'],
     platform: 'node',
-    target: 'node20',
+    target: recipe.target,
     sourcemap: true,
     clean: true,
     dts: false,
     splitting: false,
     noExternal: [/.*/],
     esbuildOptions(options) {
-      options.mainFields = ['module', 'main'];
+      options.mainFields = recipe.mainFields;
       options.conditions = ['@lipschitz/source', 'module', 'import'];
     },
-    banner: {
-      js: [
-        "import { createRequire as __createRequire } from 'node:module';",
-        "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-        "import { dirname as __pathDirname } from 'node:path';",
-        'const require = __createRequire(import.meta.url);',
-        'const __filename = __fileURLToPath(import.meta.url);',
-        'const __dirname = __pathDirname(__filename);',
-      ].join('\n'),
-    },
+    banner: recipe.banner,
     onSuccess: async () => {
-      const { copyFileSync, mkdirSync, readdirSync } = await import('node:fs');
-      const { createRequire } = await import('node:module');
-      const { dirname, join } = await import('node:path');
-      const require = createRequire(join(packageDir, 'package.json'));
-      const wasmDist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-      const out = join(packageDir, 'dist');
-      mkdirSync(out, { recursive: true });
-      for (const file of readdirSync(wasmDist)) if (file.endsWith('.wasm')) copyFileSync(join(wasmDist, file), join(out, file));
+      const { join } = await import('node:path');
+      copyWasmBinaries(join(packageDir, 'dist'), packageDir);
     },
   };
 }
