@@ -3,9 +3,12 @@ import { parseChoice, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber
 import type { BackendName } from '@lipschitz/backends';
 import { LipschitzError } from '@lipschitz/core';
 import { Command, Option } from 'commander';
+import { compareCommand } from './commands/compare';
 import { estimateCommand } from './commands/estimate';
 import { exactCommand } from './commands/exact';
+import { trainGanCommand } from './commands/train-gan';
 import { CRITICS } from './critic';
+import { TABLE4_ACTIVATIONS, TABLE4_CONVS } from './gan/table4-critic';
 
 const NAME = 'wgan';
 const BACKENDS = ['auto', 'wasm', 'cpu', 'node', 'node-gpu', 'webgpu'] as const;
@@ -56,6 +59,99 @@ program
           shape,
           heldOutFraction,
           out: flags.out,
+          backend: parseChoice('--backend', flags.backend, BACKENDS) as BackendName,
+        });
+      }),
+  );
+
+program
+  .command('train-gan')
+  .description('train the reference WGAN-GP generator (infoGAN style, 28×28×1) on MNIST; save it at several stages')
+  .requiredOption('--out <dir>', 'run directory (generators/, samples/, metrics.json, report.html, summary.json)')
+  .option('--dataset <name>', 'mnist', 'mnist')
+  .option('--epochs <n>', 'passes over the training images (critic iterations / (images / batch))', '1')
+  .option('--steps <n>', 'generator steps instead of --epochs (each with --n-critic critic iterations)')
+  .option('--train-limit <n>', 'use only the first N training images')
+  .option('--n-critic <n>', 'critic iterations per generator step', '5')
+  .option('--gp-weight <x>', 'gradient-penalty weight λ (WGAN-GP: 10; the reference used 50)', '10')
+  .option('--hidden <n>', 'channels of the generator 7×7 map (reference 32, infoGAN 128)', '32')
+  .option('--critic-width <n>', 'channels of the GAN critic first conv (the second has twice as many)', '32')
+  .option('--seed <n>', 'seed', '0')
+  .option('--force', 'replace a finished run in --out')
+  .addOption(new Option('--backend <name>', BACKENDS.join(', ')).default('auto'))
+  .action(
+    (flags: { out: string; dataset: string; epochs: string; steps?: string; trainLimit?: string; nCritic: string; gpWeight: string; hidden: string; criticWidth: string; seed: string; force?: boolean; backend: string }) =>
+      runAction(NAME, async () => {
+        await trainGanCommand({
+          dataset: parseChoice('--dataset', flags.dataset, ['mnist'] as const),
+          epochs: parsePositiveInt('--epochs', flags.epochs),
+          steps: flags.steps === undefined ? undefined : parsePositiveInt('--steps', flags.steps),
+          trainLimit: flags.trainLimit === undefined ? undefined : parsePositiveInt('--train-limit', flags.trainLimit),
+          nCritic: parsePositiveInt('--n-critic', flags.nCritic),
+          gpWeight: parsePositiveNumber('--gp-weight', flags.gpWeight),
+          hidden: parsePositiveInt('--hidden', flags.hidden),
+          criticWidth: parsePositiveInt('--critic-width', flags.criticWidth),
+          seed: parseNonNegativeInt('--seed', flags.seed),
+          out: flags.out,
+          force: Boolean(flags.force),
+          backend: parseChoice('--backend', flags.backend, BACKENDS) as BackendName,
+        });
+      }),
+  );
+
+program
+  .command('compare')
+  .description("the paper's Table 4 on our generator: each critic type × activation, the exact W1 of the same samples beside")
+  .requiredOption('--gan <dir>', 'a train-gan run directory')
+  .requiredOption('--out <dir>', 'output directory (compare.json, report.html)')
+  .option('--critics <list>', TABLE4_CONVS.join(','), 'bcop,rko,ossn')
+  .option('--activations <list>', TABLE4_ACTIVATIONS.join(','), 'maxmin,relu')
+  .option('--steps <n>', 'critic training steps (the same for every critic)', '300')
+  .option('--pairs <n>', 'fresh held-out pairs of the estimate (reference 6,400)', '6400')
+  .option('--exact-size <n>', 'points per side of the exact-W1 sample pair', '1000')
+  .option('--width <n>', 'channels of the first critic conv, doubling after (reference 64)', '16')
+  .option('--stage <name>', 'generator stage (generators/<stage>.json)', 'final')
+  .option('--lr-maxmin <x>', 'RMSprop lr of the MaxMin critics', '1e-4')
+  .option('--lr-relu <x>', 'RMSprop lr of the ReLU critics', '1e-3')
+  .option('--seed <n>', 'seed', '0')
+  .option('--force', 'replace a finished comparison in --out')
+  .addOption(new Option('--backend <name>', BACKENDS.join(', ')).default('auto'))
+  .action(
+    (flags: {
+      gan: string;
+      out: string;
+      critics: string;
+      activations: string;
+      steps: string;
+      pairs: string;
+      exactSize: string;
+      width: string;
+      stage: string;
+      lrMaxmin: string;
+      lrRelu: string;
+      seed: string;
+      force?: boolean;
+      backend: string;
+    }) =>
+      runAction(NAME, async () => {
+        const list = <T extends string>(flag: string, text: string, allowed: readonly T[]) => {
+          const items = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+          if (items.length === 0) throw new LipschitzError('INVALID_ARGUMENT', `${flag} needs at least one of ${allowed.join(', ')}.`);
+          return [...new Set(items.map((item) => parseChoice(flag, item, allowed)))];
+        };
+        await compareCommand({
+          gan: flags.gan,
+          out: flags.out,
+          critics: list('--critics', flags.critics, TABLE4_CONVS),
+          activations: list('--activations', flags.activations, TABLE4_ACTIVATIONS),
+          steps: parsePositiveInt('--steps', flags.steps),
+          pairs: parsePositiveInt('--pairs', flags.pairs),
+          exactSize: parsePositiveInt('--exact-size', flags.exactSize),
+          width: parsePositiveInt('--width', flags.width),
+          stage: flags.stage,
+          learningRates: { maxmin: parsePositiveNumber('--lr-maxmin', flags.lrMaxmin), relu: parsePositiveNumber('--lr-relu', flags.lrRelu) },
+          seed: parseNonNegativeInt('--seed', flags.seed),
+          force: Boolean(flags.force),
           backend: parseChoice('--backend', flags.backend, BACKENDS) as BackendName,
         });
       }),
