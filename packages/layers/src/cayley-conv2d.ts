@@ -56,7 +56,10 @@ interface DftMatrices {
   wh: number;
   /** Frequencies h·wh, ordered p·wh + q. */
   frequencies: number;
-  /** `[F, k²]` cos / sin of θ = 2π(p(a − s)/h + q(b − s)/w), s = ⌊k/2⌋: the kernel's transfer matrices. */
+  /**
+   * `[F, k²]` cos / sin of θ = 2π(p(a − s)/h + q(b − s)/w) with the reference's centring shift
+   * s = ⌊(k − 1)/2⌋ (Trockman & Kolter's `fft_shift_matrix`): the kernel's transfer matrices.
+   */
   kernelCos: tf.Tensor2D;
   kernelSin: tf.Tensor2D;
   /** `[2wh, w]`: real rDFT along the width, rows [cos; −sin]. */
@@ -73,7 +76,7 @@ function dftMatrices(h: number, w: number, k: number): DftMatrices {
   const wh = halfWidth(w);
   const frequencies = h * wh;
   const angle = (m: number, n: number) => (2 * Math.PI * (((m % n) + n) % n)) / n;
-  const s = Math.floor(k / 2);
+  const s = Math.floor((k - 1) / 2);
   const kc = new Float32Array(frequencies * k * k);
   const ks = new Float32Array(frequencies * k * k);
   for (let p = 0; p < h; p++) {
@@ -411,8 +414,8 @@ export class CayleyConv2d extends LayerBase {
 /**
  * An orthogonal convolution parameterised by the Cayley transform in the Fourier domain (Trockman &
  * Kolter 2021). For an input size `[h, w]`, the kernel V's transfer matrices `Ŵ(f)` (`cout × cin`,
- * with the centring shift, over the half spectrum of `rfft2`) are scaled to `α·Ŵ(f)/‖Ŵ‖` (α a
- * learned scalar initialised to ‖Ŵ‖) and mapped to `Q(f) = [(I + A)⁻¹(I − A); −2V(I + A)⁻¹]` with
+ * with the centring shift ⌊(k − 1)/2⌋ of their code, over the half spectrum of `rfft2`) are scaled
+ * to `α·Ŵ(f)/‖Ŵ‖` (α a learned scalar initialised to ‖Ŵ‖) and mapped to `Q(f) = [(I + A)⁻¹(I − A); −2V(I + A)⁻¹]` with
  * `A = U − Uᴴ + VᴴV` (U the top square block, V the rest): the first `min(cin, cout)` columns of the
  * Cayley transform of a skew-Hermitian matrix, so `Q(f)` has orthonormal columns. When cin > cout the
  * transpose is used. The layer is `y = IDFT(Q(f) DFT(x)) + b`: an exact isometry (cin ≤ cout) or
