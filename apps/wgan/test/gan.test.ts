@@ -93,7 +93,7 @@ describeBackends('WGAN-GP', () => {
     expect(Math.abs(gp - expected)).toBeLessThan(1e-3 * Math.max(1, expected));
     // Second order: d GP / d weights (a gradient of a gradient) against finite differences of GP in the weights.
     const { grads } = tf.variableGrads(() => gradientPenalty(apply, real, fake, epsilon), [w, v]);
-    for (const variable of [w, v]) {
+    for (const variable of [w, v] as tf.Variable[]) {
       const analytic = await grads[variable.name].data();
       const original = variable.clone();
       const fd = await finiteDifferenceGradient(
