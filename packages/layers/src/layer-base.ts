@@ -200,7 +200,8 @@ export abstract class LayerBase implements LayerModule {
     if (this.cache !== null) return;
     // Cloned so that a kernel that is a variable itself (e.g. a bias) is never disposed by unfreeze().
     // Call freeze() outside gradient tapes (training loops unfreeze before a step).
-    this.cache = tf.tidy(() => this.computeKernels().map((k) => tf.clone(k)));
+    // Kept, so that freezing inside a caller's tf.tidy does not dispose the cache when that tidy ends.
+    this.cache = tf.tidy(() => this.computeKernels().map((k) => tf.clone(k))).map((k) => tf.keep(k));
   }
 
   unfreeze(): void {

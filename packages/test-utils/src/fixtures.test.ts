@@ -12,5 +12,8 @@ describeBackends('test-utils fixtures', () => {
 
   it('singularValuesOracle of a diagonal matrix', () => {
     expect(singularValuesOracle([3, 0, 0, -2], 2, 2)).toEqual([3, 2]);
+    // A wide matrix has min(rows, cols) singular values (ml-matrix needs autoTranspose for that).
+    const wide = singularValuesOracle([1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 0], 3, 5);
+    expect(wide.map((v) => Math.round(v * 1e12) / 1e12)).toEqual([3, 2, 1]);
   });
 });

@@ -125,7 +125,7 @@ export function seededUniform(shape: number[], seed: number, min = 0, max = 1): 
 export function singularValuesOracle(values: ArrayLike<number>, rows: number, cols: number): number[] {
   const m = new Matrix(rows, cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, values[i * cols + j]);
-  const svd = new SingularValueDecomposition(m, { computeLeftSingularVectors: false, computeRightSingularVectors: false });
+  const svd = new SingularValueDecomposition(m, { computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true });
   return [...svd.diagonal].sort((x, y) => y - x);
 }
 
