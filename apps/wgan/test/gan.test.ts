@@ -1,10 +1,13 @@
+import { crc32, inflateSync } from 'node:zlib';
 import { SeededRandom } from '@lipschitz/core';
 import { describeBackends, expectClose, expectNoLeaks, finiteDifferenceGradient } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { Discriminator, leakyRelu2 } from '../src/gan/discriminator';
 import { Generator, type GeneratorConfig } from '../src/gan/generator';
+import { table4Critic } from '../src/gan/table4-critic';
 import { WganGpTrainer, gradientPenalty } from '../src/gan/wgan-gp';
+import { grayscalePng } from '../src/report';
 
 // Small sizes keep the cpu backend fast; the architecture is the same as the reference's.
 const TINY: GeneratorConfig = { latentDim: 6, hidden: 2, dense: 8, channels: 3 };
@@ -131,4 +134,31 @@ describeBackends('WGAN-GP', () => {
     d.dispose();
     expect(() => d.apply(real)).toThrow(/Discriminator.apply: this discriminator was disposed/);
   });
+});
+
+describeBackends('table4Critic', () => {
+  it('is the DCGAN critic adapted to 32×32×1 (4 stride-2 convs, widths w..8w), 1-Lipschitz by its sound bound, and validates its options', async () => {
+    const critic = table4Critic({ conv: 'rko', activation: 'maxmin', width: 2 });
+    const y = critic.apply(tf.zeros([3, 32, 32, 1]));
+    expect(y.shape).toEqual([3, 1]);
+    expect(await critic.lipschitzUpperBound([32, 32, 1])).toBeLessThanOrEqual(1 + 1e-4);
+    expect(critic.outputShape([32, 32, 1])).toEqual([1]);
+    critic.dispose();
+    expect(() => table4Critic({ conv: 'rko', activation: 'maxmin', width: 0 })).toThrow(/table4Critic: width must be a positive integer/);
+    expect(() => table4Critic({ conv: 'rko', activation: 'maxmin', width: 2, size: 24 })).toThrow(/table4Critic: size must be a multiple of 16/);
+    expect(() => table4Critic({ conv: 'svcm' as 'rko', activation: 'maxmin', width: 2 })).toThrow(/table4Critic: conv must be one of bcop, rko, ossn, cayley/);
+  });
+});
+
+it('grayscalePng writes a valid PNG whose IDAT inflates back to the pixels (filter 0 rows)', () => {
+  const pixels = Uint8Array.from({ length: 12 }, (_, i) => i * 20);
+  const png = Buffer.from(grayscalePng(4, 3, pixels));
+  expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  expect(png.readUInt32BE(16)).toBe(4);
+  expect(png.readUInt32BE(20)).toBe(3);
+  const idat = png.indexOf('IDAT');
+  const raw = inflateSync(png.subarray(idat + 4, idat + 4 + png.readUInt32BE(idat - 4)));
+  expect([...raw]).toEqual([0, 0, 20, 40, 60, 0, 80, 100, 120, 140, 0, 160, 180, 200, 220]);
+  expect(crc32(png.subarray(idat, idat + 4 + png.readUInt32BE(idat - 4)))).toBe(png.readUInt32BE(idat + 4 + png.readUInt32BE(idat - 4)));
+  expect(() => grayscalePng(4, 4, pixels)).toThrow(/grayscalePng: 4×4 needs 16 pixels, got 12/);
 });
