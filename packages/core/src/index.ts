@@ -30,3 +30,4 @@ export {
 } from './model-format';
 export type { LipschitzModule } from './module';
 export { disposeAll, sizeOf, takeData, withDisposal } from './tensors';
+export { importNodeModule } from './node-module';

@@ -1,4 +1,4 @@
-import { LipschitzError } from '@lipschitz/core';
+import { LipschitzError, importNodeModule } from '@lipschitz/core';
 
 /**
  * Node-only file access, loaded lazily with dynamic `import()` so that the package's browser-safe parts
@@ -16,28 +16,20 @@ const FS_SPECIFIER = 'node:fs/promises';
 const ZLIB_SPECIFIER = 'node:zlib';
 const MODULE_SPECIFIER = 'node:module';
 
-function importNode<T>(specifier: string): Promise<T> {
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+function importNode<T>(fn: string, specifier: string): Promise<T> {
+  return importNodeModule<T>(
+    fn,
+    specifier,
+    'In a browser, fetch the file yourself and pass its bytes to the parse* functions of @lipschitz/datasets.',
+  );
 }
 
 let fsModule: Promise<FsPromises> | undefined;
 let zlibModule: Promise<Zlib> | undefined;
 
-async function nodeModule<T>(fn: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (cause) {
-    throw new LipschitzError(
-      'UNSUPPORTED_CONFIGURATION',
-      `${fn}: reading files needs Node.js (node:fs, node:zlib). In a browser, fetch the file yourself and pass its bytes to the parse* functions of @lipschitz/datasets.`,
-      { cause },
-    );
-  }
-}
-
 /** Reads a whole file; a missing file is a `NOT_FOUND` error naming the file and how to get it. @internal */
 export async function readFileBytes(fn: string, path: string, howToGet: string): Promise<Uint8Array> {
-  fsModule ??= nodeModule(fn, () => importNode<FsPromises>(FS_SPECIFIER));
+  fsModule ??= importNode<FsPromises>(fn, FS_SPECIFIER);
   const fs = await fsModule;
   try {
     const buffer = await fs.readFile(path);
@@ -53,7 +45,7 @@ export async function readFileBytes(fn: string, path: string, howToGet: string):
 
 /** True when `path` exists (file or directory). @internal */
 export async function pathExists(fn: string, path: string): Promise<boolean> {
-  fsModule ??= nodeModule(fn, () => importNode<FsPromises>(FS_SPECIFIER));
+  fsModule ??= importNode<FsPromises>(fn, FS_SPECIFIER);
   const fs = await fsModule;
   try {
     await fs.stat(path);
@@ -70,7 +62,7 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /** Decompresses gzip bytes with node:zlib; a damaged stream is `CORRUPT_DATA` naming `source`. @internal */
 export async function gunzip(fn: string, bytes: Uint8Array, source: string): Promise<Uint8Array> {
-  zlibModule ??= nodeModule(fn, () => importNode<Zlib>(ZLIB_SPECIFIER));
+  zlibModule ??= importNode<Zlib>(fn, ZLIB_SPECIFIER);
   const zlib = await zlibModule;
   try {
     const out = zlib.gunzipSync(bytes);
@@ -94,7 +86,7 @@ export function joinPath(dir: string, name: string): string {
  * `undefined` when it is not installed. @internal
  */
 export async function packageDir(fn: string, name: string): Promise<string | undefined> {
-  const { createRequire } = await nodeModule(fn, () => importNode<NodeModule>(MODULE_SPECIFIER));
+  const { createRequire } = await importNode<NodeModule>(fn, MODULE_SPECIFIER);
   try {
     const packageJson = createRequire(import.meta.url).resolve(`${name}/package.json`);
     return packageJson.slice(0, packageJson.length - 'package.json'.length - 1);

@@ -1,16 +1,16 @@
-import { LipschitzError } from '@lipschitz/core';
+import { LipschitzError, importNodeModule } from '@lipschitz/core';
 import type { LayerModule } from './layer-base';
 import { type DeserializeModelOptions, type LoadedModel, type SerializeModelOptions, deserializeModel, serializeModel } from './serialize-model';
 
 // Node file I/O lives here, behind dynamic imports of node:fs, so the rest of the package runs in browsers.
 
 async function nodeFs() {
-  try {
-    const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-    return { fs, path };
-  } catch (cause) {
-    throw new LipschitzError('UNSUPPORTED_CONFIGURATION', 'saveModel/loadModel: file I/O needs Node.js. In a browser use serializeModel/deserializeModel.', { cause });
-  }
+  const hint = 'In a browser use serializeModel/deserializeModel.';
+  const [fs, path] = await Promise.all([
+    importNodeModule<typeof import('node:fs/promises')>('saveModel/loadModel', 'node:fs/promises', hint),
+    importNodeModule<typeof import('node:path')>('saveModel/loadModel', 'node:path', hint),
+  ]);
+  return { fs, path };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { LipschitzError } from '@lipschitz/core';
+import { LipschitzError, importNodeModule } from '@lipschitz/core';
 import { CHECKPOINT_FORMAT, type Checkpoint, type CheckpointManifest } from './checkpoint';
 import type { CheckpointSlot, RunStore } from './run-store';
 
@@ -40,16 +40,8 @@ interface StoredManifest extends CheckpointManifest {
 // resolve Node built-ins; they only run when a run directory is opened.
 const NODE_MODULES = { fs: 'node:fs/promises', path: 'node:path', crypto: 'node:crypto' } as const;
 
-async function importNode<T>(specifier: string): Promise<T> {
-  try {
-    return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as T;
-  } catch (cause) {
-    throw new LipschitzError(
-      'UNSUPPORTED_CONFIGURATION',
-      `openRunDirectory: ${specifier} is not available (not Node?). In a browser, pass store: memoryRunStore() to train instead of runDir.`,
-      { cause },
-    );
-  }
+function importNode<T>(specifier: string): Promise<T> {
+  return importNodeModule<T>('openRunDirectory', specifier, 'In a browser, pass store: memoryRunStore() to train instead of runDir.');
 }
 
 async function nodeIO(): Promise<RunDirectoryIO> {

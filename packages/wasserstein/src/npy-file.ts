@@ -1,4 +1,4 @@
-import { LipschitzError } from '@lipschitz/core';
+import { LipschitzError, importNodeModule } from '@lipschitz/core';
 import { type NpyArray, parseNpy, serializeNpy } from './npy';
 import type { PointCloud } from './point-cloud';
 
@@ -7,7 +7,7 @@ import type { PointCloud } from './point-cloud';
  * @throws LipschitzError `NOT_FOUND` when the file does not exist; `CORRUPT_DATA` from {@link parseNpy}.
  */
 export async function readNpy(path: string): Promise<NpyArray> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = await importNodeModule<typeof import('node:fs/promises')>('readNpy', 'node:fs/promises', 'In a browser, fetch the file and pass its bytes to parseNpy.');
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -27,7 +27,11 @@ export async function readNpy(path: string): Promise<NpyArray> {
  * sees a half-written file.
  */
 export async function writeNpy(path: string, values: Float32Array | Float64Array, shape: readonly number[]): Promise<void> {
-  const { writeFile, rename, rm } = await import('node:fs/promises');
+  const { writeFile, rename, rm } = await importNodeModule<typeof import('node:fs/promises')>(
+    'writeNpy',
+    'node:fs/promises',
+    'In a browser, use serializeNpy and save the bytes yourself.',
+  );
   const bytes = serializeNpy(values, shape);
   const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
