@@ -91,6 +91,7 @@ describeBackends('solve / inverse', () => {
     await expectNoLeaks(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(solve(x, y)))([a, b]));
     await expectNoLeaks(() => tf.grad((x: tf.Tensor) => tf.sum(inverse(x)))(a));
     await expectNoLeaks(() => checkedSolve(a, b));
+    await expectNoLeaks(() => checkedInverse(a));
   });
 
   it('singular and ill-conditioned input: solve gives non-finite values, checked* throw NUMERICAL_ERROR', async () => {
@@ -117,6 +118,10 @@ describeBackends('solve / inverse', () => {
     expect(() => solve(tf.eye(2), tf.zeros([2]))).toThrow(/^solve: b must have rank >= 2/);
     expect(() => inverse(tf.zeros([2, 2], 'int32'))).toThrow(/^inverse: a must be float32, got int32/);
     expect(() => inverse(tf.zeros([3]))).toThrow(/^inverse: a must have rank >= 2/);
+    expect(() => inverse([[1]] as never)).toThrow(/^inverse: a must be a tf.Tensor/);
+    const gone = tf.eye(2);
+    gone.dispose();
+    expect(() => solve(gone, tf.ones([2, 1]))).toThrow(/^solve: a was disposed/);
     await expect(checkedSolve(tf.eye(2), tf.ones([2, 1]), { maxCondition: 0 })).rejects.toThrow(/^checkedSolve: maxCondition must be a number >= 1, got 0/);
     await expect(conditionNumber(tf.tensor2d([[Number.NaN, 0], [0, 1]]))).rejects.toThrow(/^conditionNumber: matrix 0 has a non-finite entry/);
   });

@@ -140,6 +140,8 @@ describeBackends('bjorck', () => {
     expect(() => bjorck(tf.zeros([3]))).toThrow(/^bjorck: w must have rank >= 2/);
     expect(() => bjorck(tf.zeros([3, 3], 'int32'))).toThrow(/^bjorck: w must be float32, got int32/);
     expect(() => bjorck(tf.zeros([0, 3]))).toThrow(/^bjorck: w has an empty dimension/);
+    expect(() => bjorck([[1, 0]] as never)).toThrow(/^bjorck: w must be a tf.Tensor/);
+    expect(() => bjorck(w, 3 as never)).toThrow(/^bjorck: options must be an object, got 3/);
     const disposed = tf.zeros([2, 2]);
     disposed.dispose();
     expect(() => bjorck(disposed)).toThrow(/^bjorck: w was disposed/);
