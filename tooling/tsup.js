@@ -38,7 +38,8 @@ export function cliBundleConfig(packageDir, { nodeBundleOptions, copyWasmBinarie
     platform: 'node',
     target: recipe.target,
     sourcemap: true,
-    clean: true,
+    // Only the CLI's own files: dist/ may also hold other builds (apps/robustness/dist/web).
+    clean: ['cli.js', 'cli.js.map'],
     dts: false,
     splitting: false,
     noExternal: [/.*/],
