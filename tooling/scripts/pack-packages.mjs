@@ -3,7 +3,7 @@
 // with `pnpm pack` (which rewrites workspace: ranges to real versions). Prints the tarball paths as JSON.
 // Publishing is `pnpm -r publish` after `pnpm version-packages`; this script never touches the network.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -23,4 +23,5 @@ for (const dir of readdirSync(join(root, 'packages'))) {
   const file = out.trim().split('\n').filter((l) => l.endsWith('.tgz')).pop();
   tarballs[pkg.name] = file?.startsWith('/') ? file : join(outDir, file ?? '');
 }
+writeFileSync(join(outDir, 'tarballs.json'), `${JSON.stringify(tarballs, null, 2)}\n`);
 console.log(JSON.stringify(tarballs, null, 2));

@@ -1,0 +1,92 @@
+/**
+ * What is tested: every public package, built and packed as it would be published (`pnpm release`), installs
+ * from its tarball into a fresh npm project OUTSIDE the workspace (with only the registry's
+ * @tensorflow/tfjs-core as peer) and works under plain Node: imports resolve, gradients are registered,
+ * the wasm backend trains, a BCOP layer is orthogonal and a model certifies.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const work = mkdtempSync(join(tmpdir(), 'lipschitz-pack-'));
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+it('packed packages install outside the workspace and run under plain Node', () => {
+  const releaseDir = join(work, 'release');
+  execFileSync('pnpm', ['release', releaseDir], { cwd: root, stdio: 'pipe', timeout: 900_000 });
+  const tarballs = readFileSync(join(releaseDir, 'tarballs.json'), 'utf8');
+  const byName = JSON.parse(tarballs) as Record<string, string>;
+  const names = Object.keys(byName).sort();
+  expect(names).toEqual([
+    '@lipschitz/backends',
+    '@lipschitz/blockconv',
+    '@lipschitz/certify',
+    '@lipschitz/core',
+    '@lipschitz/datasets',
+    '@lipschitz/layers',
+    '@lipschitz/linalg',
+    '@lipschitz/orthogonalize',
+    '@lipschitz/train',
+    '@lipschitz/wasserstein',
+  ]);
+  const project = join(work, 'project');
+  execFileSync('mkdir', ['-p', project]);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '@tensorflow/tfjs-core@4.22.0', ...Object.values(byName)], {
+    cwd: project,
+    stdio: 'pipe',
+    timeout: 600_000,
+  });
+  writeFileSync(
+    join(project, 'smoke.mjs'),
+    `
+import { prepareBackend } from '@lipschitz/backends';
+import { bcopConv2d, smallConvNet } from '@lipschitz/layers';
+import { certifyModel } from '@lipschitz/certify';
+import { convSingularValues } from '@lipschitz/linalg';
+import { exactW1 } from '@lipschitz/wasserstein';
+import { syntheticImages } from '@lipschitz/datasets';
+import { createOptimizer } from '@lipschitz/train';
+import { bjorck } from '@lipschitz/orthogonalize';
+import { circularPad } from '@lipschitz/blockconv';
+import { LipschitzError } from '@lipschitz/core';
+import * as tf from '@tensorflow/tfjs-core';
+
+const { backend } = await prepareBackend('wasm');
+const layer = bcopConv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, seed: 1 });
+const [kernel] = await layer.exportLayers([6, 6, 4]).then((l) => l.filter((x) => x.type === 'conv2d'));
+const x = tf.randomNormal([2, 6, 6, 4], 0, 1, 'float32', 3);
+const grads = tf.variableGrads(() => tf.sum(tf.square(layer.apply(x))), layer.trainableVariables);
+const gradNorm = (await tf.addN(Object.values(grads.grads).map((g) => tf.sum(tf.abs(g)))).data())[0];
+const set = syntheticImages({ count: 20, height: 28, width: 28, channels: 1, numClasses: 10, seed: 1 });
+const model = smallConvNet({ conv: 'bcop', inputShape: [28, 28, 1], seed: 1 });
+const report = await certifyModel(model, tf.tensor4d(set.images, [20, 28, 28, 1]), tf.tensor1d(set.labels, 'int32'), { epsilons: [0.1], inputShape: [28, 28, 1] });
+const sv = await layer.lipschitzUpperBound([6, 6, 4]);
+console.log(JSON.stringify({
+  backend, gradNorm, sv, bound: report.lipschitzUpperBound, w1: exactW1({ points: [0, 1], count: 2, dim: 1 }, { points: [2, 3], count: 2, dim: 1 }).w1,
+  optimizer: createOptimizer({ kind: 'adam' }).getClassName(), kernelType: kernel.type,
+  isError: LipschitzError.isInstance(new LipschitzError('INVALID_ARGUMENT', 'x')),
+  bjorckShape: bjorck(tf.randomNormal([4, 3], 0, 1, 'float32', 5)).shape, padded: circularPad(x, 3).shape,
+  svCount: convSingularValues(new Float32Array(9), [3, 3, 1, 1], [4, 4]).length,
+}));
+`,
+  );
+  const output = execFileSync(process.execPath, ['smoke.mjs'], { cwd: project, encoding: 'utf8', timeout: 300_000 });
+  const result = JSON.parse(output.trim().split('\n').pop() as string);
+  expect(result.backend).toBe('wasm');
+  expect(result.gradNorm).toBeGreaterThan(0);
+  expect(result.sv).toBeGreaterThan(0.999);
+  expect(result.sv).toBeLessThan(1.001);
+  expect(result.bound).toBeGreaterThanOrEqual(1);
+  expect(result.w1).toBe(2);
+  expect(result.optimizer).toBe('Adam');
+  expect(result.kernelType).toBe('conv2d');
+  expect(result.isError).toBe(true);
+  expect(result.bjorckShape).toEqual([4, 3]);
+  expect(result.padded).toEqual([2, 8, 8, 4]);
+  expect(result.svCount).toBe(16);
+}, 1_200_000);
