@@ -96,7 +96,7 @@ test('perf: faster orthogonalizers on MNIST-Small — step time, exact orthogona
       scheme,
     });
   }
-  writeBenchResult('perf-orthogonalizers', {
+  writeBenchResult(TRAIN_STEPS === 469 ? 'perf-orthogonalizers' : `perf-orthogonalizers-${TRAIN_STEPS}steps`, {
     description:
       'BCOP MNIST-Small trained from the same init on the same real MNIST batches with each orthogonalizer (layers option); ' +
       'exact per-layer singular values (host float64) and clean/certified(1.58) accuracy on the 10k test set after training. ' +
