@@ -165,15 +165,25 @@ program
   .option('--out <dir>', 'run directory', 'runs/mnist-quick')
   .option('--epochs <n>', 'epochs', '1')
   .option('--attack-limit <n>', 'test images to attack', '1000')
+  .option('--train-limit <n>', 'train on the first N training images (default: all 60,000)')
+  .option('--test-limit <n>', 'evaluate and certify the first N test images (default: all 10,000)')
   .option('--force', 'replace an existing run in --out')
   .addOption(backendOption())
-  .action((flags: { out: string; epochs: string; attackLimit: string; force?: boolean; backend: string }) =>
+  .action((flags: { out: string; epochs: string; attackLimit: string; trainLimit?: string; testLimit?: string; force?: boolean; backend: string }) =>
     runAction(NAME, async () => {
       const backend = backendOf(flags.backend);
-      const config = experimentFrom({ preset: 'quick', seed: '0', out: flags.out, backend: flags.backend, epochs: flags.epochs });
+      const config = experimentFrom({
+        preset: 'quick',
+        seed: '0',
+        out: flags.out,
+        backend: flags.backend,
+        epochs: flags.epochs,
+        trainLimit: flags.trainLimit,
+        testLimit: flags.testLimit,
+      });
       await trainCommand({ config, out: flags.out, backend, resume: false, force: Boolean(flags.force) });
       const epsilons = defaultEpsilons('mnist');
-      await certifyCommand({ run: flags.out, epsilons, backend });
+      await certifyCommand({ run: flags.out, epsilons, backend, testLimit: config.testLimit });
       const attackLimit = parsePositiveInt('--attack-limit', flags.attackLimit);
       await attackCommand({ run: flags.out, attack: 'pgd', epsilon: epsilons[0], steps: 200, restarts: 0, testLimit: attackLimit, backend });
       await attackCommand({ run: flags.out, attack: 'fgsm', epsilon: epsilons[0], steps: 1, restarts: 0, testLimit: attackLimit, backend });

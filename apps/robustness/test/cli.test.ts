@@ -115,6 +115,16 @@ describe('robustness CLI: a short real MNIST run', () => {
   });
 });
 
+describe('robustness CLI: the quickstart job', () => {
+  it('runs train, certify, PGD, FGSM and the report in one process', () => {
+    const out = join(work, 'quickstart');
+    const result = runCli(cli, ['quickstart', '--out', out, '--train-limit', '256', '--test-limit', '100', '--attack-limit', '20']);
+    expect(result.code, result.stderr).toBe(0);
+    for (const file of ['metrics.jsonl', 'certify.json', 'attack-pgd.json', 'attack-fgsm.json', 'report.html']) expect(existsSync(join(out, file)), file).toBe(true);
+    expect(result.stdout).toMatch(/report: .*report\.html/);
+  });
+});
+
 describe('robustness CLI: interruptions and failures', () => {
   const args = (out: string) => ['train', '--out', out, '--train-limit', '512', '--test-limit', '200', '--epochs', '3', '--seed', '1'];
 
