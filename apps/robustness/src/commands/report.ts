@@ -121,7 +121,7 @@ export async function reportCommand({ run, quiet = false }: { run: string; quiet
       width: 500,
       height: 120,
       mark: 'bar',
-      encoding: { y: { field: 'what', type: 'nominal', title: null }, x: { field: 'value', type: 'quantitative', title: 'Lipschitz constant' } },
+      encoding: { y: { field: 'what', type: 'nominal', title: null, axis: { labelLimit: 320 } }, x: { field: 'value', type: 'quantitative', title: 'Lipschitz constant' } },
     });
     sections.push({
       title: 'Certified bound vs empirical lower bound',
@@ -154,7 +154,7 @@ export async function reportCommand({ run, quiet = false }: { run: string; quiet
         height: 110,
         mark: 'bar',
         encoding: {
-          x: { field: 'sigma', type: 'quantitative', bin: { step: 0.02, extent: [-0.01, 1.09] }, title: 'singular value' },
+          x: { field: 'sigma', type: 'quantitative', bin: { step: 0.02, extent: [-0.01, 1.09], nice: false }, title: 'singular value' },
           y: { aggregate: 'count', type: 'quantitative', title: 'count' },
         },
       },
