@@ -1,5 +1,4 @@
 import { mnist } from '@lipschitz/datasets';
-import { FAST_POLAR } from '@lipschitz/orthogonalize';
 import { describeBackends } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
@@ -24,13 +23,12 @@ function hingeLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, margin = Math.SQRT2
 describeBackends(
   'training smallConvNet (BCOP) on real MNIST',
   () => {
-    it('reduces the hinge loss over 60 Adam steps and stays 1-Lipschitz', async () => {
+    it('reduces the hinge loss over 200 Adam steps (reference Björck) and stays 1-Lipschitz', async () => {
       const { train } = await mnist({ trainLimit: 2000, testLimit: 0 });
       const n = train.count;
       const images = tf.tensor4d(train.images, [n, 28, 28, 1]);
       const labels = tf.tensor1d(train.labels, 'int32');
-      // FAST_POLAR (same polar factor as Björck, fewer products) keeps the test within a minute here.
-      const model = smallConvNet({ conv: 'bcop', activation: 'maxmin', inputShape: [28, 28, 1], seed: 0, orthogonalizer: FAST_POLAR });
+      const model = smallConvNet({ conv: 'bcop', activation: 'maxmin', inputShape: [28, 28, 1], seed: 0 });
       const evaluate = async () => {
         model.freeze();
         const loss = tf.tidy(() => hingeLoss(model.apply(images) as tf.Tensor2D, labels));
@@ -42,7 +40,7 @@ describeBackends(
       const before = await evaluate();
       const optimizer = tf.train.adam(1e-3);
       const batch = 32;
-      for (let step = 0; step < 60; step++) {
+      for (let step = 0; step < 200; step++) {
         const start = (step * batch) % (n - batch);
         const cost = optimizer.minimize(
           () => tf.tidy(() => hingeLoss(model.apply(tf.slice(images, [start, 0, 0, 0], [batch, 28, 28, 1])) as tf.Tensor2D, tf.slice(labels, start, batch))),
@@ -53,7 +51,7 @@ describeBackends(
       }
       const after = await evaluate();
       expect(before).toBeGreaterThan(1.5);
-      expect(after).toBeLessThan(0.5 * before);
+      expect(after).toBeLessThan(0.25 * before);
       model.freeze();
       const bound = await model.lipschitzUpperBound([28, 28, 1]);
       expect(bound).toBeLessThanOrEqual(1 + 1e-4);
@@ -62,7 +60,7 @@ describeBackends(
       model.dispose();
       optimizer.dispose();
       tf.dispose([images, labels]);
-    }, 300_000); // ~15 s of CPU; the shared 2-core test machine can stretch it several-fold
+    }, 600_000); // about 30 s on an idle 2-core machine
   },
   ['wasm'],
 );
