@@ -6,7 +6,6 @@ import { expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
 import { type CayleyConv2d, type CayleyConv2dOptions, cayleyConv2d } from './cayley-conv2d';
 import type { StridedConv } from './layer-base';
-import { deserializeModel, serializeModel } from './serialize-model';
 
 /** Min and max of the nonzero-rank singular values of `layer` (bias off) on `[h, w, cin]`. */
 async function extremeSingularValues(layer: { apply(x: tf.Tensor): tf.Tensor }, shape: number[], rank: number): Promise<[number, number]> {

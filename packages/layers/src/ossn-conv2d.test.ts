@@ -6,7 +6,6 @@ import { expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
 import type { StridedConv } from './layer-base';
 import { type OssnConv2d, type OssnConv2dOptions, ossnConv2d } from './ossn-conv2d';
-import { deserializeModel, serializeModel } from './serialize-model';
 
 /** Runs `steps` training forwards (each one `powerIterations` rounds) with gradients, as a loop would. */
 function trainForwards(layer: { apply(x: tf.Tensor): tf.Tensor; trainableVariables: tf.Variable[] }, x: tf.Tensor, steps: number): void {

@@ -5,7 +5,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
 import { type SvcmConv2d, svcmConv2d } from './svcm-conv2d';
-import { deserializeModel, serializeModel } from './serialize-model';
 
 const exactNorm = async (kernel: tf.Tensor, size: [number, number]) =>
   (await mapSingularValues((z) => circularConv2d(z as tf.Tensor4D, kernel as tf.Tensor4D), [size[0], size[1], kernel.shape[2] as number]))[0];
