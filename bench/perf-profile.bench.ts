@@ -117,16 +117,9 @@ async function profileStep(name: ModelName, conv: 'bcop' | 'plain', scheme?: str
 test('perf: per-layer and per-op profile of a training step (wasm, batch 128)', async () => {
   await prepareBackend('wasm');
   const layers: Record<string, unknown> = {};
-  for (const name of ['mnist-small', 'mnist-large'] as ModelName[]) layers[name] = await profileLayers(name);
-  const steps: Record<string, unknown> = {};
-  for (const name of ['mnist-small', 'mnist-large'] as ModelName[]) {
-    steps[name] = {
-      plain: await profileStep(name, 'plain'),
-      'bcop-reference': await profileStep(name, 'bcop', 'reference'),
-      'bcop-polarExpress': await profileStep(name, 'bcop', 'polarExpress'),
-    };
-  }
-  writeBenchResult('perf-profile', {
+  const steps: Record<string, Record<string, unknown>> = {};
+  const save = () =>
+    writeBenchResult('perf-profile', {
     description:
       'Per-layer times (median of PERF_REPEATS after 1 warmup; batch 128; BCOP with the reference Björck-20) and one profiled ' +
       'training step per model/variant (tf.profile: op count, peak memory, top ops by kernel time). Shared 2-vCPU machine: noisy.',
@@ -134,4 +127,18 @@ test('perf: per-layer and per-op profile of a training step (wasm, batch 128)', 
     layers,
     steps,
   });
+  // Written after every part (a missing part did not finish): the cheap Small parts first.
+  for (const name of ['mnist-small', 'mnist-large'] as ModelName[]) {
+    steps[name] = {};
+    for (const [label, conv, scheme] of [
+      ['plain', 'plain', undefined],
+      ['bcop-polarExpress', 'bcop', 'polarExpress'],
+      ['bcop-reference', 'bcop', 'reference'],
+    ] as const) {
+      steps[name][label] = await profileStep(name, conv, scheme);
+      save();
+    }
+    layers[name] = await profileLayers(name);
+    save();
+  }
 });
