@@ -7,7 +7,7 @@
  * What is not tested here: browser training on WebGPU (too slow on SwiftShader, measured in the README),
  * the file-input path (the same code as `?model=`, after reading the file).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { prepareBackend } from '@lipschitz/backends';
@@ -15,28 +15,14 @@ import { certifyExportedModel } from '@lipschitz/certify';
 import type { ExportedModel } from '@lipschitz/core';
 import { mnist } from '@lipschitz/datasets';
 import * as tf from '@tensorflow/tfjs-core';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { launchHeadlessChromium } from '@lipschitz/test-utils';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWeb } from '../scripts/build-web.mjs';
 import { serveDirectory } from '../scripts/serve-web.mjs';
 import type { PageResults } from '../web/main';
 import { buildCli, runCli } from './cli-bundle';
 
-// Debian's chromium (runtime.md; `.ci/run` installs it). Override with CHROMIUM_PATH.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-webgpu-adapter=swiftshader',
-  '--use-angle=swiftshader',
-];
 
 /** Test images certified by both the CLI and the page (SwiftShader WebGPU is slow: keep it small). */
 const COUNT = 100;
@@ -90,9 +76,6 @@ function expectSameAsCli(certify: NonNullable<PageResults['certify']>): void {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the web page test needs Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
-  }
   dir = mkdtempSync(join(tmpdir(), 'robustness-web-'));
   const webDir = join(dir, 'web');
   // The CLI as shipped (one bundle, wasm binaries beside it) and the page, both built from sources so a
@@ -105,7 +88,7 @@ beforeAll(async () => {
   cli = JSON.parse(readFileSync(join(runDir, 'certify.json'), 'utf8'));
   exported = JSON.parse(readFileSync(join(webDir, 'model.json'), 'utf8'));
   server = await serveDirectory(webDir);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchHeadlessChromium('the web page test');
   page = await browser.newPage();
   await page.goto(`${server.origin}/?model=/model.json&n=${COUNT}`);
   await page.waitForFunction(() => {
