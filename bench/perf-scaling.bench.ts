@@ -15,7 +15,7 @@ import { writeBenchResult } from '@lipschitz/test-utils';
 import { createOptimizer } from '@lipschitz/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'vitest';
-import { lossFor, randomBatch, round, SCHEMES, stepFn } from './perf-common';
+import { knob, lossFor, randomBatch, round, SCHEMES, stepFn } from './perf-common';
 
 /** The Large network (reference §6) with every channel count and dense width multiplied by `width`, MNIST input. */
 function largeWithWidth(width: number, kind: 'bcop' | 'plain', orthogonalizer?: OrthogonalizerSpec) {
@@ -79,16 +79,19 @@ test('perf: scaling of step time and peak memory with width and batch (wasm)', a
     [1, 512, ['plain', 'bcop-polarExpress']],
     [4, 128, ['plain']],
   ];
+  // PERF_SCALING_FROM = n starts at the n-th configuration, 1-based (a later part of the grid after an abort of the
+  // wasm module, which ends the process); its rows go to perf-scaling-from-<n>.json.
+  const from = knob('PERF_SCALING_FROM', 1) - 1;
   const rows: Record<string, unknown>[] = [];
   const save = () =>
-    writeBenchResult('perf-scaling', {
+    writeBenchResult(from === 0 ? 'perf-scaling' : `perf-scaling-from-${from + 1}`, {
     description:
       'Large network, widths ×0.5–×4 (convs 32·w, 32·w, 64·w, 64·w; dense 512·w), MNIST input, batch 32–512; one warm-up step then ' +
       'one step timed under tf.profile (peakMB = tf.profile peakBytes; residentMB = tf.memory() after the warm-up). ' +
       'Subsampled grid (see the file header): BCOP ×4 skipped, batches 32/512 at ×1 only. Single samples on a shared machine.',
     rows,
   });
-  for (const [width, batch, variants] of grid) {
+  for (const [width, batch, variants] of grid.slice(from)) {
     let plainMs = 0;
     for (const variant of variants) {
       const r = await run(width, batch, variant);
