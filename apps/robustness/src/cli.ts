@@ -8,7 +8,7 @@ import { certifyCommand } from './commands/certify';
 import { exportCommand } from './commands/export';
 import { reportCommand } from './commands/report';
 import { trainCommand } from './commands/train';
-import { ACTIVATIONS, BACKENDS, CONVS, DATASETS, type ExperimentConfig, MODELS, PRESETS, defaultEpsilons } from './experiment';
+import { ACTIVATIONS, BACKENDS, CONVS, DATASETS, type ExperimentConfig, MODELS, ORTHOGONALIZERS, PRESETS, defaultEpsilons } from './experiment';
 
 const NAME = 'robustness';
 
@@ -41,6 +41,7 @@ interface TrainFlags {
   resume?: boolean;
   force?: boolean;
   dataDir?: string;
+  orthogonalizer?: string;
 }
 
 function experimentFrom(flags: TrainFlags): ExperimentConfig {
@@ -63,6 +64,7 @@ function experimentFrom(flags: TrainFlags): ExperimentConfig {
   if (flags.trainLimit) config.trainLimit = parsePositiveInt('--train-limit', flags.trainLimit);
   if (flags.testLimit) config.testLimit = parsePositiveInt('--test-limit', flags.testLimit);
   if (flags.dataDir) config.dataDir = flags.dataDir;
+  if (flags.orthogonalizer) config.orthogonalizer = parseChoice('--orthogonalizer', flags.orthogonalizer, ORTHOGONALIZERS);
   return config;
 }
 
@@ -83,6 +85,7 @@ program
   .option('--train-limit <n>', 'train on the first N training images')
   .option('--test-limit <n>', 'evaluate on the first N test images')
   .option('--data-dir <dir>', 'directory of the dataset files (CIFAR-10, Fashion-MNIST)')
+  .option('--orthogonalizer <name>', `${ORTHOGONALIZERS.join('|')}: the reference Björck-20, or a faster polar iteration (same orthogonality)`, 'reference')
   .option('--resume', 'continue an interrupted run from its latest checkpoint')
   .option('--force', 'start over, replacing an existing run in --out')
   .action((flags: TrainFlags) =>

@@ -1,4 +1,4 @@
-import { type OrthogonalizerSpec, REFERENCE_BJORCK, orthogonalize } from '@lipschitz/orthogonalize';
+import { type OrthogonalizerSpec, REFERENCE_BJORCK, REFERENCE_BJORCK_GRAM, orthogonalize } from '@lipschitz/orthogonalize';
 import type * as tf from '@tensorflow/tfjs-core';
 
 export type { OrthogonalizerSpec };
@@ -11,14 +11,18 @@ export type { OrthogonalizerSpec };
 export const REFERENCE_ORTHOGONALIZER: Readonly<OrthogonalizerSpec> = REFERENCE_BJORCK;
 
 /**
- * @internal The default orthogonalizer of a layer with seed `seed`: the reference's Björck with a
- * fixed power-iteration start, so the kernel is the same on every forward pass (the reference draws a
- * fresh start each call; the results differ only at float32 rounding level, and a fixed start makes
- * frozen and unfrozen outputs identical). tfjs's random ops treat a seed of 0 as "no seed", hence
- * `seed + 1`.
+ * @internal The default orthogonalizer of a layer with seed `seed`: the reference's Björck (20 iterations,
+ * β = 0.5, order 1, power-iteration scaling) computed in the Gram form (`REFERENCE_BJORCK_GRAM` of
+ * `@lipschitz/orthogonalize`): for a tall or wide weight the same iterates `w_k = w_0 p_k(w_0ᵀw_0)` are
+ * run on the small Gram matrix and only the last two steps on w itself; for a square weight (every BCOP
+ * matrix) it is exactly `bjorck`. Tested equal to `bjorck` in values and gradients; 2.3× faster training
+ * step on MNIST-Small, the same orthogonality and accuracy after an epoch (bench/README.md).
+ * The power-iteration start is fixed (the reference draws a fresh one each call; the results differ only
+ * at float32 rounding level, and a fixed start makes frozen and unfrozen outputs identical). tfjs's random
+ * ops treat a seed of 0 as "no seed", hence `seed + 1`.
  */
 export function defaultOrthogonalizer(seed: number, iterations = 20): OrthogonalizerSpec {
-  return { ...(REFERENCE_BJORCK as OrthogonalizerSpec & { kind: 'bjorck' }), iterations, seed: seed >= 0 ? seed + 1 : seed };
+  return { ...(REFERENCE_BJORCK_GRAM as OrthogonalizerSpec & { kind: 'bjorck-gram' }), iterations, seed: seed >= 0 ? seed + 1 : seed };
 }
 
 /** @internal Orthogonalizes the last two axes of `w` as `spec` says (differentiable). */
