@@ -22,6 +22,8 @@ import { buildModel, knob, lossFor, type ModelName, REFERENCE_MS, randomBatch, r
 const REPEATS = knob('PERF_REPEATS', 3);
 const EPOCH_STEPS = knob('PERF_EPOCH_STEPS', 20);
 const PGD_IMAGES = knob('PERF_PGD_IMAGES', 100);
+// PERF_LARGE_ONLY=1: only the MNIST-Large and CIFAR-Large steps, written to perf-steps-large.json (a re-run of the noisiest part).
+const LARGE_ONLY = knob('PERF_LARGE_ONLY', 2) === 1;
 
 const STEP_REFERENCE: Record<ModelName, number> = {
   'mnist-small': REFERENCE_MS.mnistSmallStep,
@@ -55,7 +57,7 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
   const save = (key: string, value: unknown) => {
     out[key] = value;
     out.totalBenchMs = round(performance.now() - started);
-    writeBenchResult('perf-steps', out);
+    writeBenchResult(LARGE_ONLY ? 'perf-steps-large' : 'perf-steps', out);
   };
 
   // 1. Training steps, batch 128.
@@ -78,6 +80,10 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
     save('steps', steps);
   }
   };
+  if (LARGE_ONLY) {
+    await runSteps(['mnist-large', 'cifar-large']);
+    return;
+  }
   await runSteps(['mnist-small']);
 
   // 2. One MNIST-Small epoch with data loading, extrapolated from EPOCH_STEPS steps.
