@@ -179,3 +179,4 @@ export async function finiteDifferenceGradient(
 export { measure, writeBenchResult, type Timing } from './bench';
 export { quickstartFromReadme, runReadmeQuickstart } from './readme';
 export { HEADLESS_CHROMIUM_FLAGS, chromiumPath, launchHeadlessChromium } from './chromium';
+export { buildCliBundle, runCli, startCli, type CliRun } from './cli-bundle';
