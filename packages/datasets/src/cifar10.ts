@@ -93,7 +93,9 @@ export async function cifar10(options: Cifar10Options): Promise<TrainTestSets> {
   return loadSplitsLazily('cifar10', `cifar10:${dir}`, options, shape, async (split) => {
     const read = async (path: string) => cifarBatch('cifar10', await readFileBytes('cifar10', path, CIFAR_HOW_TO_GET), path);
     const files = split === 'train' ? [1, 2, 3, 4, 5].map((i) => joinPath(dir, `data_batch_${i}.bin`)) : [joinPath(dir, 'test_batch.bin')];
-    const parts = await Promise.all(files.map(read));
+    // In order, so that the first missing or corrupt file is the one reported (deterministic).
+    const parts = [];
+    for (const file of files) parts.push(await read(file));
     return { ...shape, ...(parts.length === 1 ? parts[0] : concatParts(parts, 3072)), name: `cifar10/${split}` };
   });
 }

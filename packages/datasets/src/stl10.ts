@@ -127,10 +127,9 @@ export async function stl10(options: Stl10Options): Promise<TrainTestSets> {
   return loadSplitsLazily('stl10', `stl10:${dir}`, options, shape, async (name) => {
     const imagePath = joinPath(dir, `${name}_X.bin`);
     const labelPath = joinPath(dir, `${name}_y.bin`);
-    const [imageBytes, labelBytes] = await Promise.all([
-      readFileBytes('stl10', imagePath, STL_HOW_TO_GET),
-      readFileBytes('stl10', labelPath, STL_HOW_TO_GET),
-    ]);
+    // One after the other, so that a missing split always reports its image file first (deterministic).
+    const imageBytes = await readFileBytes('stl10', imagePath, STL_HOW_TO_GET);
+    const labelBytes = await readFileBytes('stl10', labelPath, STL_HOW_TO_GET);
     const { images, count } = stlImages('stl10', imageBytes, imagePath);
     const labels = stlLabels('stl10', labelBytes, labelPath);
     if (labels.length !== count) {
