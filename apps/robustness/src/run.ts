@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { LipschitzError } from '@lipschitz/core';
 import type { Sequential } from '@lipschitz/layers';
 import { type RunStore, openRunDirectory, restoreCheckpoint } from '@lipschitz/train';
-import { type ExperimentConfig, buildModel } from './experiment';
+import { prepareCliBackend } from '@lipschitz/app-kit';
+import type { BackendName } from '@lipschitz/backends';
+import type * as tf from '@tensorflow/tfjs-core';
+import { type ExperimentConfig, buildModel, loadDataset } from './experiment';
+import { testTensors } from './test-set';
 
 /** A finished (or interrupted) training run, opened for certification, attacks, export or a report. */
 export interface OpenedRun {
@@ -47,4 +51,39 @@ export async function openRun(dir: string): Promise<OpenedRun> {
     throw error;
   }
   return { dir, store, config, model, checkpoint };
+}
+
+/** The first test images of a run's dataset, as tensors (disposed by {@link withRunOnTestSet}). */
+export interface RunTestSet {
+  images: tf.Tensor4D;
+  labels: tf.Tensor1D;
+  count: number;
+}
+
+/**
+ * Prepares the backend, opens the run (best checkpoint, kernels frozen) and its first `testLimit` test
+ * images, runs `body`, and disposes the model and the tensors whatever happens. The shared scaffold of
+ * `certify` and `attack`.
+ */
+export async function withRunOnTestSet<T>(
+  dir: string,
+  backend: BackendName,
+  testLimit: number | undefined,
+  body: (opened: OpenedRun, test: RunTestSet) => Promise<T>,
+): Promise<T> {
+  await prepareCliBackend(backend);
+  const opened = await openRun(dir);
+  try {
+    const data = await loadDataset(opened.config);
+    const test = testTensors(data.test, testLimit);
+    try {
+      opened.model.freeze();
+      return await body(opened, test);
+    } finally {
+      test.images.dispose();
+      test.labels.dispose();
+    }
+  } finally {
+    opened.model.dispose();
+  }
 }

@@ -1,12 +1,10 @@
 import { join } from 'node:path';
-import { writeJsonAtomic, prepareCliBackend } from '@lipschitz/app-kit';
+import { writeJsonAtomic } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
-
 import { certifyModel, fgsmAttack, pgdAttack } from '@lipschitz/certify';
 import { LipschitzError } from '@lipschitz/core';
-import { inputShapeOf, loadDataset } from '../experiment';
-import { openRun } from '../run';
-import { testTensors } from '../test-set';
+import { inputShapeOf } from '../experiment';
+import { withRunOnTestSet } from '../run';
 
 export interface AttackCommandOptions {
   run: string;
@@ -42,57 +40,44 @@ export interface AttackFile {
  */
 export async function attackCommand(options: AttackCommandOptions): Promise<AttackFile> {
   const { run, attack, epsilon, steps, restarts, testLimit, backend, quiet = false } = options;
-  await prepareCliBackend(backend);
-  const opened = await openRun(run);
-  const { model, config } = opened;
   const started = performance.now();
-  try {
-    const data = await loadDataset(config);
-    const { images, labels, count } = testTensors(data.test, testLimit);
-    try {
-      model.freeze();
-      const certificate = await certifyModel(model, images, labels, {
-        epsilons: [epsilon.value],
-        inputShape: inputShapeOf(config.dataset),
-        batchSize: 500,
-      });
-      const predict = (x: Parameters<typeof model.apply>[0]) => model.apply(x);
-      const result =
-        attack === 'pgd'
-          ? await pgdAttack(predict, images, labels, { epsilon: epsilon.value, steps, restarts, batchSize: 100, certifiedRadii: certificate.examples.radii })
-          : await fgsmAttack(predict, images, labels, { epsilon: epsilon.value, batchSize: 100, certifiedRadii: certificate.examples.radii });
-      const file: AttackFile = {
-        attack,
-        epsilon: epsilon.value,
-        steps: attack === 'pgd' ? steps : 1,
-        restarts: attack === 'pgd' ? restarts : 0,
-        count,
-        clean: certificate.clean,
-        robustAccuracy: result.robustAccuracy,
-        certified: certificate.certified[String(epsilon.value)],
-        brokenCertified: result.brokenCertified,
-        brokenCertifiedIndices: result.brokenCertifiedIndices,
-        seconds: (performance.now() - started) / 1000,
-      };
-      await writeJsonAtomic(join(run, `attack-${attack}.json`), file);
-      if (!quiet) {
-        process.stdout.write(
-          `${attack.toUpperCase()} ε=${epsilon.text}: robust accuracy ${(100 * result.robustAccuracy).toFixed(2)}% ` +
-            `(clean ${(100 * certificate.clean).toFixed(2)}%, certified ${(100 * file.certified).toFixed(2)}%, ${count} images), certified broken: ${result.brokenCertified}\n`,
-        );
-      }
-      if (result.brokenCertified > 0) {
-        throw new LipschitzError(
-          'NUMERICAL_ERROR',
-          `BUG: the ${attack} attack broke ${result.brokenCertified} certified example(s) (indices ${result.brokenCertifiedIndices.slice(0, 10).join(', ')}); the certificate is unsound. Please report this.`,
-        );
-      }
-      return file;
-    } finally {
-      images.dispose();
-      labels.dispose();
+  return withRunOnTestSet(run, backend, testLimit, async ({ model, config }, { images, labels, count }) => {
+    const certificate = await certifyModel(model, images, labels, {
+      epsilons: [epsilon.value],
+      inputShape: inputShapeOf(config.dataset),
+      batchSize: 500,
+    });
+    const predict = (x: Parameters<typeof model.apply>[0]) => model.apply(x);
+    const result =
+      attack === 'pgd'
+        ? await pgdAttack(predict, images, labels, { epsilon: epsilon.value, steps, restarts, batchSize: 100, certifiedRadii: certificate.examples.radii })
+        : await fgsmAttack(predict, images, labels, { epsilon: epsilon.value, batchSize: 100, certifiedRadii: certificate.examples.radii });
+    const file: AttackFile = {
+      attack,
+      epsilon: epsilon.value,
+      steps: attack === 'pgd' ? steps : 1,
+      restarts: attack === 'pgd' ? restarts : 0,
+      count,
+      clean: certificate.clean,
+      robustAccuracy: result.robustAccuracy,
+      certified: certificate.certified[String(epsilon.value)],
+      brokenCertified: result.brokenCertified,
+      brokenCertifiedIndices: result.brokenCertifiedIndices,
+      seconds: (performance.now() - started) / 1000,
+    };
+    await writeJsonAtomic(join(run, `attack-${attack}.json`), file);
+    if (!quiet) {
+      process.stdout.write(
+        `${attack.toUpperCase()} ε=${epsilon.text}: robust accuracy ${(100 * result.robustAccuracy).toFixed(2)}% ` +
+          `(clean ${(100 * certificate.clean).toFixed(2)}%, certified ${(100 * file.certified).toFixed(2)}%, ${count} images), certified broken: ${result.brokenCertified}\n`,
+      );
     }
-  } finally {
-    model.dispose();
-  }
+    if (result.brokenCertified > 0) {
+      throw new LipschitzError(
+        'NUMERICAL_ERROR',
+        `BUG: the ${attack} attack broke ${result.brokenCertified} certified example(s) (indices ${result.brokenCertifiedIndices.slice(0, 10).join(', ')}); the certificate is unsound. Please report this.`,
+      );
+    }
+    return file;
+  });
 }

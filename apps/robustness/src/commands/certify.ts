@@ -1,13 +1,11 @@
 import { join } from 'node:path';
-import { writeJsonAtomic, prepareCliBackend } from '@lipschitz/app-kit';
+import { writeJsonAtomic } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
-
 import { certifyModel, empiricalLipschitzLowerBound } from '@lipschitz/certify';
 import * as tf from '@tensorflow/tfjs-core';
-import { inputShapeOf, loadDataset } from '../experiment';
-import { openRun } from '../run';
+import { inputShapeOf } from '../experiment';
+import { withRunOnTestSet } from '../run';
 import { convSpectra } from '../spectra';
-import { testTensors } from '../test-set';
 
 export interface CertifyCommandOptions {
   run: string;
@@ -41,62 +39,50 @@ export interface CertifyFile {
  * only if correct and its margin exceeds √2·ε·L, L the sound bound), written to DIR/certify.json.
  */
 export async function certifyCommand({ run, epsilons, testLimit, backend, quiet = false }: CertifyCommandOptions): Promise<CertifyFile> {
-  await prepareCliBackend(backend);
-  const opened = await openRun(run);
-  const { model, config } = opened;
-  const inputShape = inputShapeOf(config.dataset);
   const started = performance.now();
-  try {
-    const data = await loadDataset(config);
-    const { images, labels, count } = testTensors(data.test, testLimit);
+  return withRunOnTestSet(run, backend, testLimit, async (opened, { images, labels, count }) => {
+    const { model, config } = opened;
+    const inputShape = inputShapeOf(config.dataset);
+    const report = await certifyModel(model, images, labels, { epsilons: epsilons.map((e) => e.value), inputShape, batchSize: 500 });
+    const certified: Record<string, number> = {};
+    for (const e of epsilons) certified[e.text] = report.certified[String(e.value)];
+    const maxEps = config.dataset === 'cifar10' ? 0.5 : 3;
+    const curve = Array.from({ length: 61 }, (_, i) => {
+      const epsilon = (maxEps * i) / 60;
+      let n = 0;
+      for (let k = 0; k < report.examples.count; k++) if (report.examples.correct[k] && report.examples.radii[k] > epsilon) n++;
+      return { epsilon, certified: n / report.examples.count };
+    });
+    const sampleCount = Math.min(200, count);
+    const sample = tf.slice(images, 0, sampleCount) as tf.Tensor4D;
+    let empirical: Awaited<ReturnType<typeof empiricalLipschitzLowerBound>>;
     try {
-      model.freeze();
-      const report = await certifyModel(model, images, labels, { epsilons: epsilons.map((e) => e.value), inputShape, batchSize: 500 });
-      const certified: Record<string, number> = {};
-      for (const e of epsilons) certified[e.text] = report.certified[String(e.value)];
-      const maxEps = config.dataset === 'cifar10' ? 0.5 : 3;
-      const curve = Array.from({ length: 61 }, (_, i) => {
-        const epsilon = (maxEps * i) / 60;
-        let n = 0;
-        for (let k = 0; k < report.examples.count; k++) if (report.examples.correct[k] && report.examples.radii[k] > epsilon) n++;
-        return { epsilon, certified: n / report.examples.count };
-      });
-      const sampleCount = Math.min(200, count);
-      const sample = tf.slice(images, 0, sampleCount) as tf.Tensor4D;
-      let empirical: Awaited<ReturnType<typeof empiricalLipschitzLowerBound>>;
-      try {
-        empirical = await empiricalLipschitzLowerBound((x) => model.apply(x), sample, { seed: 0 });
-      } finally {
-        sample.dispose();
-      }
-      const spectra = convSpectra(await model.exportLayers(inputShape), inputShape);
-      const file: CertifyFile = {
-        clean: report.clean,
-        certified,
-        lipschitzUpperBound: report.lipschitzUpperBound,
-        layers: report.layers,
-        count,
-        checkpoint: opened.checkpoint,
-        exactProduct: report.exactProduct,
-        safetyFactor: report.safetyFactor,
-        curve,
-        empiricalLowerBound: { ...empirical, images: sampleCount },
-        spectra,
-        seconds: (performance.now() - started) / 1000,
-      };
-      await writeJsonAtomic(join(run, 'certify.json'), file);
-      if (!quiet) {
-        const parts = epsilons.map((e) => `certified@${e.text} ${(100 * certified[e.text]).toFixed(2)}%`);
-        process.stdout.write(
-          `clean ${(100 * report.clean).toFixed(2)}%, ${parts.join(', ')}, L ≤ ${report.lipschitzUpperBound.toPrecision(8)} (${count} test images)\n`,
-        );
-      }
-      return file;
+      empirical = await empiricalLipschitzLowerBound((x) => model.apply(x), sample, { seed: 0 });
     } finally {
-      images.dispose();
-      labels.dispose();
+      sample.dispose();
     }
-  } finally {
-    model.dispose();
-  }
+    const spectra = convSpectra(await model.exportLayers(inputShape), inputShape);
+    const file: CertifyFile = {
+      clean: report.clean,
+      certified,
+      lipschitzUpperBound: report.lipschitzUpperBound,
+      layers: report.layers,
+      count,
+      checkpoint: opened.checkpoint,
+      exactProduct: report.exactProduct,
+      safetyFactor: report.safetyFactor,
+      curve,
+      empiricalLowerBound: { ...empirical, images: sampleCount },
+      spectra,
+      seconds: (performance.now() - started) / 1000,
+    };
+    await writeJsonAtomic(join(run, 'certify.json'), file);
+    if (!quiet) {
+      const parts = epsilons.map((e) => `certified@${e.text} ${(100 * certified[e.text]).toFixed(2)}%`);
+      process.stdout.write(
+        `clean ${(100 * report.clean).toFixed(2)}%, ${parts.join(', ')}, L ≤ ${report.lipschitzUpperBound.toPrecision(8)} (${count} test images)\n`,
+      );
+    }
+    return file;
+  });
 }
