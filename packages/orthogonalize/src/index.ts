@@ -14,6 +14,8 @@ export {
   ORTHOGONALIZER_PRESETS,
   REFERENCE_BJORCK,
   REFERENCE_BJORCK_GRAM,
+  REPROJECTED_BJORCK,
   orthogonalize,
   type OrthogonalizerSpec,
 } from './orthogonalize';
+export { SCALED_POLAR_LOWER_BOUND, scaledPolar, type ScaledPolarOptions } from './scaled-polar';

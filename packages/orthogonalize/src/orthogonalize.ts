@@ -48,7 +48,28 @@ export const FAST_POLAR: Readonly<OrthogonalizerSpec> = Object.freeze({
   form: 'auto',
 });
 
-/** Named presets for {@link orthogonalize}. */
+/**
+ * The reduced Björck meant to be used **together with re-projection** (`scaledPolar` after every
+ * optimizer step, e.g. the layers' `reproject: true`): 1 Björck step (order 1, β = 0.5) after a 1-step
+ * power-iteration scaling. On a re-projected parameter (`c·Q`, every σ/c within ε of 1) the power
+ * estimate lies in [σ_min, σ_max], so the scaled σ are within 2ε of 1, and one step
+ * `σ ← 1.5σ − 0.5σ³` leaves an error of about 1.5·(2ε)²: measured ε ≤ 5e-6 on MNIST-Small (bench/README.md),
+ * i.e. float32 orthogonality. The Jacobian of the step at an orthogonal point is the derivative of the
+ * polar factor there (the tangent projection `dw − Q sym(Qᵀdw)`), so the gradient equals the converged
+ * scheme's. σ ≤ 1 holds for any input (1.5σ − 0.5σ³ ≤ 1), but a parameter **far** from the scaled
+ * manifold is not orthogonalized (σ_min/σ_max = 0.5 leaves σ_min ≈ 0.69): use {@link REFERENCE_BJORCK}
+ * or {@link FAST_POLAR} without re-projection.
+ */
+export const REPROJECTED_BJORCK: Readonly<OrthogonalizerSpec> = Object.freeze({
+  kind: 'bjorck',
+  iterations: 1,
+  beta: 0.5,
+  order: 1,
+  scaling: 'power',
+  powerIterations: 1,
+});
+
+/** Named presets for {@link orthogonalize} (self-contained schemes; {@link REPROJECTED_BJORCK} is not one, it needs re-projection). */
 export const ORTHOGONALIZER_PRESETS = Object.freeze({
   reference: REFERENCE_BJORCK,
   referenceGram: REFERENCE_BJORCK_GRAM,
