@@ -1,6 +1,13 @@
-import { LipschitzError, SeededRandom, assertPositiveInteger } from '@lipschitz/core';
+import { LipschitzError, SeededRandom, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
 import { bcopInitialParams, bcopKernelFromOrthogonal } from '@lipschitz/blockconv';
-import { type OrthogonalizerSpec, defaultOrthogonalizer, orthogonalizeWeight } from './orthogonalizer';
+import {
+  type OrthogonalizerSpec,
+  defaultOrthogonalizer,
+  orthogonalizeWeight,
+  reprojectInPlace,
+  reprojectedOrthogonalizer,
+  validateReproject,
+} from './orthogonalizer';
 import type * as tf from '@tensorflow/tfjs-core';
 import { CircularConvLayer, type ConvLayerOptions, type LayerModule, uniformTensor, withStride } from './layer-base';
 
@@ -13,6 +20,13 @@ export interface BcopConv2dOptions extends ConvLayerOptions {
    * order 1, power-iteration scaling, `iterations` steps — reference §2).
    */
   orthogonalizer?: OrthogonalizerSpec;
+  /**
+   * Re-project the parameter matrices after every optimizer step (`afterStep`): `w ← c·polar(w)`,
+   * `c = ‖w‖_F/√cmax` per matrix, outside the tape (the function is unchanged). Without an explicit
+   * `orthogonalizer` the forward pass then uses `REPROJECTED_BJORCK` (1 Björck step; `iterations`
+   * overrides) instead of 20. Default false (the reference).
+   */
+  reproject?: boolean;
 }
 
 /** Stride-1 BCOP convolution (see {@link bcopConv2d}). */
@@ -21,11 +35,16 @@ export class BcopConv2d extends CircularConvLayer {
   readonly params: tf.Variable;
   readonly bias: tf.Variable | null;
   readonly orthogonalizer: OrthogonalizerSpec;
+  /** Whether `afterStep` re-projects the parameter matrices (option `reproject`). */
+  readonly reproject: boolean;
 
   constructor(options: BcopConv2dOptions) {
     super('bcopConv2d', options);
     const seed = options.seed ?? 0;
-    this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(seed, options.iterations ?? 20);
+    this.reproject = options.reproject ?? false;
+    this.orthogonalizer =
+      options.orthogonalizer ??
+      (this.reproject ? reprojectedOrthogonalizer(seed, options.iterations) : defaultOrthogonalizer(seed, options.iterations ?? 20));
     this.params = this.addVariable(
       bcopInitialParams({ inChannels: options.inChannels, outChannels: options.outChannels, kernelSize: options.kernelSize, seed }),
     );
@@ -41,6 +60,24 @@ export class BcopConv2d extends CircularConvLayer {
       kernelSize: this.kernelSize,
     });
     return this.bias ? [kernel, this.bias] : [kernel];
+  }
+
+  /** With `reproject: true`, re-projects the parameter matrices ({@link BcopConv2d.reprojectParameters}); else nothing. */
+  afterStep(step: number): void {
+    assertNotDisposed('bcopConv2d.afterStep', this.disposed);
+    assertPositiveInteger('bcopConv2d.afterStep', 'step', step);
+    if (this.reproject) this.reprojectParameters();
+  }
+
+  /**
+   * Re-projects every parameter matrix now, `w ← c·polar(w)` with `c = ‖w‖_F/√cmax` (`scaledPolar`),
+   * in place, outside any gradient tape, without reading anything back; the kernel is unchanged up to
+   * float32 rounding. Call it after assigning parameters that are not on the scaled manifold to a layer
+   * that uses the reduced `REPROJECTED_BJORCK` (the initial parameters already are).
+   */
+  reprojectParameters(): void {
+    assertNotDisposed('bcopConv2d.reprojectParameters', this.disposed);
+    reprojectInPlace(this.params, this);
   }
 }
 
@@ -63,6 +100,12 @@ export class BcopConv2d extends CircularConvLayer {
  * Kernel caching: `freeze()` builds the kernel once and `apply` is then a single convolution;
  * `unfreeze()` before training (gradients do not reach a frozen layer's parameters).
  *
+ * Re-projection (option `reproject: true`, issue 10): `afterStep` (called by the training loops after
+ * every optimizer step) moves each parameter matrix back to the scaled orthogonal manifold,
+ * `w ← ‖w‖_F/√cmax · polar(w)`, which leaves the kernel unchanged, and the forward pass then needs only
+ * 1 Björck step (`REPROJECTED_BJORCK`) instead of 20, with the same gradient (see bench/README.md for
+ * the measured orthogonality, accuracy and step time).
+ *
  * Ownership: owns its variables (`dispose()`); `apply` borrows `x` (NHWC `[b, h, w, cin]`) and returns
  * a new tensor `[b, h/s, w/s, cout]`. Throws `INVALID_ARGUMENT` on bad options (kernelSize not a
  * multiple of stride, …), `SHAPE_MISMATCH` on a wrong input.
@@ -78,6 +121,7 @@ export class BcopConv2d extends CircularConvLayer {
  */
 export function bcopConv2d(options: BcopConv2dOptions): LayerModule {
   if (options?.iterations !== undefined) assertPositiveInteger('bcopConv2d', 'iterations', options.iterations);
+  validateReproject('bcopConv2d', options?.reproject);
   if (options?.orthogonalizer !== undefined && (options.orthogonalizer === null || typeof options.orthogonalizer !== 'object')) {
     throw new LipschitzError('INVALID_ARGUMENT', 'bcopConv2d: orthogonalizer must be an OrthogonalizerSpec object from @lipschitz/orthogonalize.');
   }

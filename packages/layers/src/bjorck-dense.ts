@@ -7,7 +7,14 @@ import {
   encodeTensor,
 } from '@lipschitz/core';
 import { spectralNorm } from '@lipschitz/linalg';
-import { type OrthogonalizerSpec, defaultOrthogonalizer, orthogonalizeWeight } from './orthogonalizer';
+import {
+  type OrthogonalizerSpec,
+  defaultOrthogonalizer,
+  orthogonalizeWeight,
+  reprojectInPlace,
+  reprojectedOrthogonalizer,
+  validateReproject,
+} from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
 import { HOST_BOUND_SLACK, LayerBase, type LayerModule, orthogonalTensor, uniformTensor } from './layer-base';
 
@@ -24,6 +31,13 @@ export interface BjorckDenseOptions {
    * power-iteration scaling). See `@lipschitz/orthogonalize`.
    */
   orthogonalizer?: OrthogonalizerSpec;
+  /**
+   * Re-project the weight after every optimizer step (`afterStep`): `w ← c·polar(w)`,
+   * `c = ‖w‖_F/√min(rows, cols)`, outside the tape (the function is unchanged). Without an explicit
+   * `orthogonalizer` the forward pass then uses `REPROJECTED_BJORCK` (1 Björck step) instead of 20.
+   * Default false (the reference).
+   */
+  reproject?: boolean;
   /** Seed of the initial values (default 0). */
   seed?: number;
 }
@@ -99,10 +113,14 @@ export class BjorckDense extends DenseLayerBase {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
   readonly orthogonalizer: OrthogonalizerSpec;
+  /** Whether `afterStep` re-projects the weight (option `reproject`). */
+  readonly reproject: boolean;
 
   constructor(options: BjorckDenseOptions) {
     super('bjorckDense', options, `bjorckDense(${options.inputs}→${options.outputs})`);
-    this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(options.seed ?? 0);
+    this.reproject = options.reproject ?? false;
+    const seed = options.seed ?? 0;
+    this.orthogonalizer = options.orthogonalizer ?? (this.reproject ? reprojectedOrthogonalizer(seed) : defaultOrthogonalizer(seed));
     const rng = new SeededRandom(options.seed ?? 0);
     const { inputs, outputs } = options;
     const gain = 1 / Math.sqrt(inputs);
@@ -113,6 +131,24 @@ export class BjorckDense extends DenseLayerBase {
   protected override computeKernels(): tf.Tensor[] {
     const w = orthogonalizeWeight(this.weight, this.orthogonalizer);
     return this.bias ? [w, this.bias] : [w];
+  }
+
+  /** With `reproject: true`, re-projects the weight ({@link BjorckDense.reprojectParameters}); else nothing. */
+  afterStep(step: number): void {
+    assertNotDisposed('bjorckDense.afterStep', this.disposed);
+    assertPositiveInteger('bjorckDense.afterStep', 'step', step);
+    if (this.reproject) this.reprojectParameters();
+  }
+
+  /**
+   * Re-projects the weight now, `w ← c·polar(w)` with `c = ‖w‖_F/√min(rows, cols)` (`scaledPolar`), in
+   * place, outside any gradient tape, without reading anything back; the orthogonalized weight is
+   * unchanged up to float32 rounding. Call it after assigning a weight that is not on the scaled manifold
+   * to a layer that uses the reduced `REPROJECTED_BJORCK` (the initial weight already is).
+   */
+  reprojectParameters(): void {
+    assertNotDisposed('bjorckDense.reprojectParameters', this.disposed);
+    reprojectInPlace(this.weight, this);
   }
 }
 
@@ -131,6 +167,10 @@ export class BjorckDense extends DenseLayerBase {
  * Kernel caching: `freeze()` orthonormalizes once and `apply` reuses it (one matMul); `unfreeze()`
  * before training — gradients do not reach the variables of a frozen layer.
  *
+ * Re-projection (`reproject: true`, issue 10): `afterStep` moves the weight back to the scaled
+ * orthogonal manifold after every optimizer step (function unchanged), so the forward pass needs only 1
+ * Björck step (`REPROJECTED_BJORCK`), with the same gradient.
+ *
  * Ownership: owns its variables (`dispose()`); `apply` borrows `x` `[batch, inputs]` and returns a new
  * tensor. Throws `INVALID_ARGUMENT` on bad options, `SHAPE_MISMATCH` on a wrong input shape.
  *
@@ -144,5 +184,6 @@ export class BjorckDense extends DenseLayerBase {
  */
 export function bjorckDense(options: BjorckDenseOptions): LayerModule {
   validateDenseOptions('bjorckDense', options);
+  validateReproject('bjorckDense', options.reproject);
   return new BjorckDense(options);
 }

@@ -37,12 +37,19 @@ export interface ModelOptions {
    * 20-step Björck). E.g. `FAST_POLAR` from `@lipschitz/orthogonalize` for fewer matrix products.
    */
   orthogonalizer?: OrthogonalizerSpec;
+  /**
+   * Re-project the parameters of the BCOP/RKO convolutions and Björck dense layers after every optimizer
+   * step (`model.afterStep`), and use the reduced `REPROJECTED_BJORCK` in the forward pass unless
+   * `orthogonalizer` is given (see `bcopConv2d`). Default false. Kept in the layers' configs, so
+   * `saveModel`/`loadModel` rebuild it.
+   */
+  reproject?: boolean;
 }
 
 const CONV_TYPES: readonly ConvType[] = ['bcop', 'rko', 'ossn', 'svcm', 'cayley', 'plain'];
 const ACTIVATIONS: readonly ActivationType[] = ['maxmin', 'relu'];
 
-type ConvFactory = (options: ConvLayerOptions & { orthogonalizer?: OrthogonalizerSpec }) => LayerModule;
+type ConvFactory = (options: ConvLayerOptions & { orthogonalizer?: OrthogonalizerSpec; reproject?: boolean }) => LayerModule;
 
 function convFactory(fn: string, conv: ConvType): ConvFactory {
   switch (conv) {
@@ -91,7 +98,13 @@ function builder(fn: string, options: ModelOptions): Builder {
   if (options.orthogonalizer !== undefined && (options.orthogonalizer === null || typeof options.orthogonalizer !== 'object')) {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: orthogonalizer must be an OrthogonalizerSpec object from @lipschitz/orthogonalize.`);
   }
-  const orthogonalizer = options.orthogonalizer ? { orthogonalizer: options.orthogonalizer } : {};
+  if (options.reproject !== undefined && typeof options.reproject !== 'boolean') {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: reproject must be a boolean, got ${String(options.reproject)}.`);
+  }
+  const orthogonalizer = {
+    ...(options.orthogonalizer ? { orthogonalizer: options.orthogonalizer } : {}),
+    ...(options.reproject ? { reproject: true } : {}),
+  };
   let index = 0;
   const nextSeed = () => seed + 1000 * index++;
   return {

@@ -1,5 +1,13 @@
-import { type OrthogonalizerSpec, REFERENCE_BJORCK, REFERENCE_BJORCK_GRAM, orthogonalize } from '@lipschitz/orthogonalize';
-import type * as tf from '@tensorflow/tfjs-core';
+import { LipschitzError } from '@lipschitz/core';
+import {
+  type OrthogonalizerSpec,
+  REFERENCE_BJORCK,
+  REFERENCE_BJORCK_GRAM,
+  REPROJECTED_BJORCK,
+  orthogonalize,
+  scaledPolar,
+} from '@lipschitz/orthogonalize';
+import * as tf from '@tensorflow/tfjs-core';
 
 export type { OrthogonalizerSpec };
 
@@ -28,4 +36,37 @@ export function defaultOrthogonalizer(seed: number, iterations = 20): Orthogonal
 /** @internal Orthogonalizes the last two axes of `w` as `spec` says (differentiable). */
 export function orthogonalizeWeight(w: tf.Tensor, spec: Readonly<OrthogonalizerSpec>): tf.Tensor {
   return orthogonalize(w, spec);
+}
+
+/**
+ * @internal The orthogonalizer of a layer with `reproject: true` and no explicit orthogonalizer:
+ * `REPROJECTED_BJORCK` (1 Björck step after a 1-step power scaling; `iterations` overrides the steps)
+ * with the layer's fixed power-iteration start (`seed + 1`, as {@link defaultOrthogonalizer}).
+ */
+export function reprojectedOrthogonalizer(seed: number, iterations?: number): OrthogonalizerSpec {
+  const base = REPROJECTED_BJORCK as OrthogonalizerSpec & { kind: 'bjorck' };
+  return { ...base, iterations: iterations ?? base.iterations, seed: seed >= 0 ? seed + 1 : seed };
+}
+
+/** @internal Throws `INVALID_ARGUMENT` unless `reproject` is undefined or a boolean. */
+export function validateReproject(fn: string, reproject: unknown): void {
+  if (reproject !== undefined && typeof reproject !== 'boolean') {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: reproject must be a boolean, got ${String(reproject)}.`);
+  }
+}
+
+/**
+ * @internal Re-projects a parameter matrix (batch) in place onto the scaled orthogonal manifold,
+ * `w ← c·polar(w)` with `c = ‖w‖_F/√min(m, n)` per matrix (`scaledPolar` of `@lipschitz/orthogonalize`):
+ * forward only, inside `tf.tidy`, nothing read back. The function of the layer is unchanged (its
+ * orthogonalizer scales first); a frozen layer's cached kernels are rebuilt. Call outside gradient tapes.
+ */
+export function reprojectInPlace(variable: tf.Variable, layer: { readonly frozen: boolean; freeze(): void; unfreeze(): void }): void {
+  tf.tidy(() => {
+    variable.assign(scaledPolar(variable));
+  });
+  if (layer.frozen) {
+    layer.unfreeze();
+    layer.freeze();
+  }
 }

@@ -1,5 +1,12 @@
-import { LipschitzError, SeededRandom } from '@lipschitz/core';
-import { type OrthogonalizerSpec, defaultOrthogonalizer, orthogonalizeWeight } from './orthogonalizer';
+import { LipschitzError, SeededRandom, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
+import {
+  type OrthogonalizerSpec,
+  defaultOrthogonalizer,
+  orthogonalizeWeight,
+  reprojectInPlace,
+  reprojectedOrthogonalizer,
+  validateReproject,
+} from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
 import { CircularConvLayer, type ConvLayerOptions, type LayerModule, orthogonalTensor, uniformTensor, withStride } from './layer-base';
 
@@ -7,6 +14,13 @@ import { CircularConvLayer, type ConvLayerOptions, type LayerModule, orthogonalT
 export interface RkoConv2dOptions extends ConvLayerOptions {
   /** How the reshaped matrix is orthogonalized (default: the reference's 20-step Björck). */
   orthogonalizer?: OrthogonalizerSpec;
+  /**
+   * Re-project the weight after every optimizer step (`afterStep`): `w ← c·polar(w)`,
+   * `c = ‖w‖_F/√min(rows, cols)`, outside the tape (the function is unchanged). Without an explicit
+   * `orthogonalizer` the forward pass then uses `REPROJECTED_BJORCK` (1 Björck step) instead of 20.
+   * Default false (the reference).
+   */
+  reproject?: boolean;
 }
 
 /** Stride-1 RKO convolution (see {@link rkoConv2d}). */
@@ -15,10 +29,14 @@ export class RkoConv2d extends CircularConvLayer {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
   readonly orthogonalizer: OrthogonalizerSpec;
+  /** Whether `afterStep` re-projects the weight (option `reproject`). */
+  readonly reproject: boolean;
 
   constructor(options: RkoConv2dOptions) {
     super('rkoConv2d', options);
-    this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(options.seed ?? 0);
+    this.reproject = options.reproject ?? false;
+    const seed = options.seed ?? 0;
+    this.orthogonalizer = options.orthogonalizer ?? (this.reproject ? reprojectedOrthogonalizer(seed) : defaultOrthogonalizer(seed));
     const k = options.kernelSize;
     const rows = k * k * options.inChannels;
     const rng = new SeededRandom(options.seed ?? 0);
@@ -32,6 +50,24 @@ export class RkoConv2d extends CircularConvLayer {
     const w = orthogonalizeWeight(this.weight, this.orthogonalizer);
     const kernel = tf.reshape(tf.div(w, k), [k, k, this.inChannels, this.outChannels]);
     return this.bias ? [kernel, this.bias] : [kernel];
+  }
+
+  /** With `reproject: true`, re-projects the weight ({@link RkoConv2d.reprojectParameters}); else nothing. */
+  afterStep(step: number): void {
+    assertNotDisposed('rkoConv2d.afterStep', this.disposed);
+    assertPositiveInteger('rkoConv2d.afterStep', 'step', step);
+    if (this.reproject) this.reprojectParameters();
+  }
+
+  /**
+   * Re-projects the weight now, `w ← c·polar(w)` with `c = ‖w‖_F/√min(rows, cols)` (`scaledPolar`), in
+   * place, outside any gradient tape, without reading anything back; the orthogonalized weight is
+   * unchanged up to float32 rounding. Call it after assigning a weight that is not on the scaled manifold
+   * to a layer that uses the reduced `REPROJECTED_BJORCK` (the initial weight already is).
+   */
+  reprojectParameters(): void {
+    assertNotDisposed('rkoConv2d.reprojectParameters', this.disposed);
+    reprojectInPlace(this.weight, this);
   }
 }
 
@@ -47,7 +83,8 @@ export class RkoConv2d extends CircularConvLayer {
  * is usually below 1 and gradients attenuate); `lipschitzUpperBound` is the exact σ_max of the kernel
  * actually used (float64 FFT at the input size).
  *
- * Kernel caching and ownership as {@link bcopConv2d}.
+ * Kernel caching, ownership and re-projection (`reproject: true`: the weight matrix is moved back to the
+ * scaled orthogonal manifold after every optimizer step, and 1 Björck step replaces 20) as {@link bcopConv2d}.
  *
  * @example
  * ```ts
@@ -56,6 +93,7 @@ export class RkoConv2d extends CircularConvLayer {
  * @see Li et al., NeurIPS 2019, §4.1 and reference-bcop.md §4; Cisse et al. 2017 (Parseval networks).
  */
 export function rkoConv2d(options: RkoConv2dOptions): LayerModule {
+  validateReproject('rkoConv2d', options?.reproject);
   if (options?.orthogonalizer !== undefined && (options.orthogonalizer === null || typeof options.orthogonalizer !== 'object')) {
     throw new LipschitzError('INVALID_ARGUMENT', 'rkoConv2d: orthogonalizer must be an OrthogonalizerSpec object from @lipschitz/orthogonalize.');
   }
