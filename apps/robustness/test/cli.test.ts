@@ -48,7 +48,7 @@ describe('robustness CLI: help and argument errors', () => {
     oneLineError(runCli(cli, ['certify', '--run', work, '--bogus']), /unknown option '--bogus'/);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--epochs', 'zero']), /--epochs must be a positive integer, got "zero"/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--conv', 'fft']), /--conv must be one of bcop, rko, ossn, svcm, cayley, got "fft"/, 2);
-    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--orthogonalizer', 'qr']), /--orthogonalizer must be one of reference, fast-polar, got "qr"/, 2);
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--orthogonalizer', 'qr']), /--orthogonalizer must be one of reference, fast-polar, reprojected, got "qr"/, 2);
     oneLineError(runCli(cli, ['attack', '--run', work, '--attack', 'pgd', '--eps', '-1']), /--eps: "-1" is not a non-negative number/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--backend', 'node-gpu']), /tfjs-node-gpu/);
   });
