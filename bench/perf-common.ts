@@ -1,8 +1,9 @@
 // Shared helpers of the perf-* benchmarks (issue 10). Not a benchmark itself (no `.bench.ts`).
 import { multiMarginLoss } from '@lipschitz/certify';
 import type { LipschitzModule } from '@lipschitz/core';
-import { type ConvType, largeConvNet, type Sequential, smallConvNet } from '@lipschitz/layers';
-import { FAST_POLAR, type OrthogonalizerSpec, REFERENCE_BJORCK_GRAM } from '@lipschitz/orthogonalize';
+import { BcopConv2d, BjorckDense, type ConvType, type LayerModule, largeConvNet, RkoConv2d, type Sequential, StridedConv, smallConvNet } from '@lipschitz/layers';
+import { singularValues } from '@lipschitz/linalg';
+import { FAST_POLAR, type OrthogonalizerSpec, REFERENCE_BJORCK_GRAM, REPROJECTED_BJORCK } from '@lipschitz/orthogonalize';
 import type { Timing } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -22,7 +23,11 @@ export const SCHEMES: Record<string, OrthogonalizerSpec | undefined> = {
   reference: undefined, // the layers' default: Björck 20 it., β 0.5, order 1, power scaling (REFERENCE_BJORCK, fixed seed)
   bjorckGram: REFERENCE_BJORCK_GRAM as OrthogonalizerSpec,
   polarExpress: FAST_POLAR as OrthogonalizerSpec,
+  reprojected: REPROJECTED_BJORCK as OrthogonalizerSpec, // with the layers' `reproject: true` (see REPROJECTED_SCHEMES)
 };
+
+/** Schemes that need the layers' `reproject: true` (re-projection in `model.afterStep` after every optimizer step). */
+export const REPROJECTED_SCHEMES: ReadonlySet<string> = new Set(['reprojected']);
 
 export type ModelName = 'mnist-small' | 'mnist-large' | 'cifar-large';
 
@@ -33,8 +38,8 @@ export const INPUT_SHAPES: Record<ModelName, [number, number, number]> = {
 };
 
 /** The paper's model with `conv` layers (`'plain'`: same architecture, unconstrained convs and dense layers). */
-export function buildModel(name: ModelName, conv: ConvType, orthogonalizer?: OrthogonalizerSpec, seed = 0): Sequential {
-  const options = { conv, inputShape: INPUT_SHAPES[name], seed, ...(orthogonalizer ? { orthogonalizer } : {}) };
+export function buildModel(name: ModelName, conv: ConvType, orthogonalizer?: OrthogonalizerSpec, seed = 0, reproject = false): Sequential {
+  const options = { conv, inputShape: INPUT_SHAPES[name], seed, ...(orthogonalizer ? { orthogonalizer } : {}), ...(reproject ? { reproject } : {}) };
   return name === 'mnist-small' ? smallConvNet(options) : largeConvNet(options);
 }
 
@@ -47,6 +52,73 @@ export function lossFor(name: ModelName) {
 /** One Adam step (forward + backward + update) without reading anything back but the loss (as `measure` does). */
 export function stepFn(model: LipschitzModule, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor, loss: (z: tf.Tensor, y: tf.Tensor) => tf.Scalar) {
   return () => tf.tidy(() => optimizer.minimize(() => loss(model.apply(x), y), true, model.trainableVariables) as tf.Scalar);
+}
+
+/**
+ * One Adam step followed by `model.afterStep(step)` (the re-projection of the `reproject` option, outside the
+ * tape), as `train()` runs it: returns the loss. For models without `afterStep` it is {@link stepFn}.
+ */
+export function stepWithAfterStep(model: LipschitzModule, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor, loss: (z: tf.Tensor, y: tf.Tensor) => tf.Scalar) {
+  const step = stepFn(model, optimizer, x, y, loss);
+  let count = 0;
+  return async () => {
+    const cost = step();
+    await model.afterStep?.(++count);
+    return cost;
+  };
+}
+
+/** The re-projected parameter variables of a model (`[label, variable]`): BCOP parameter stacks, RKO and Björck dense weights. */
+export function reprojectedVariables(model: Sequential): [string, tf.Variable][] {
+  const out: [string, tf.Variable][] = [];
+  const visit = (m: LayerModule) => {
+    const layer = m instanceof StridedConv ? m.inner : m;
+    if (layer instanceof BcopConv2d) out.push([layer.name, layer.params]);
+    else if (layer instanceof BjorckDense || layer instanceof RkoConv2d) out.push([layer.name, layer.weight]);
+  };
+  for (const l of model.layers) visit(l);
+  return out;
+}
+
+/**
+ * Exact (float64, host) spectrum statistics of every matrix of `variables` relative to its scale
+ * `c = ‖w‖_F/√min(m, n)`: max |σ/c − 1| and min σ_min/σ_max over all matrices of each variable.
+ */
+export async function scaledSpectrumStats(variables: [string, tf.Variable][]): Promise<{ layer: string; maxRelativeDeviation: number; minConditionRatio: number }[]> {
+  const out: { layer: string; maxRelativeDeviation: number; minConditionRatio: number }[] = [];
+  for (const [label, v] of variables) {
+    const shape = v.shape;
+    const rows = shape[shape.length - 2];
+    const cols = shape[shape.length - 1];
+    const data = await v.data();
+    let dev = 0;
+    let ratio = 1;
+    for (let b = 0; b < data.length / (rows * cols); b++) {
+      const m = data.subarray(b * rows * cols, (b + 1) * rows * cols);
+      let values: ArrayLike<number> = m;
+      let [r, c] = [rows, cols];
+      if (rows < cols) {
+        const t = new Float64Array(rows * cols);
+        for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j];
+        values = t;
+        [r, c] = [cols, rows];
+      }
+      const s = singularValues(values, r, c);
+      let sumSq = 0;
+      for (const x of m) sumSq += x * x;
+      const scale = Math.sqrt(sumSq / Math.min(rows, cols));
+      let min = Number.POSITIVE_INFINITY;
+      let max = 0;
+      for (const x of s) {
+        dev = Math.max(dev, Math.abs(x / scale - 1));
+        min = Math.min(min, x);
+        max = Math.max(max, x);
+      }
+      ratio = Math.min(ratio, min / max);
+    }
+    out.push({ layer: label, maxRelativeDeviation: dev, minConditionRatio: ratio });
+  }
+  return out;
 }
 
 export const round = (v: number, digits = 2): number => {
@@ -68,4 +140,10 @@ export function knob(name: string, fallback: number): number {
   const value = raw === undefined || raw === '' ? fallback : Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
   return value;
+}
+
+/** A comma-separated knob of the perf benchmarks (e.g. `PERF_SCHEMES=reference,reprojected`), or undefined when unset. */
+export function listKnob(name: string): string[] | undefined {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? undefined : raw.split(',');
 }

@@ -10,6 +10,8 @@
 // - PGD-200 (reference settings) on a subset of images, extrapolated to 1,000.
 // Models are untrained (seeded init): step, inference and certification times do not depend on the weights.
 // PERF_REPEATS (default 3; Large models use max(1, PERF_REPEATS − 1)) sets the timed repeats.
+// bcop-reprojected (the layers' `reproject: true` + REPROJECTED_BJORCK) times the optimizer step plus
+// `model.afterStep` (the re-projection), as the training loop runs them.
 import { prepareBackend } from '@lipschitz/backends';
 import { certifyModel, pgdAttack } from '@lipschitz/certify';
 import { batches, mnist } from '@lipschitz/datasets';
@@ -17,13 +19,28 @@ import { measure, type Timing, writeBenchResult } from '@lipschitz/test-utils';
 import { createOptimizer } from '@lipschitz/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'vitest';
-import { buildModel, knob, lossFor, type ModelName, REFERENCE_MS, randomBatch, round, SCHEMES, stepFn, summary } from './perf-common';
+import {
+  buildModel,
+  knob,
+  lossFor,
+  type ModelName,
+  REFERENCE_MS,
+  REPROJECTED_SCHEMES,
+  randomBatch,
+  round,
+  SCHEMES,
+  stepFn,
+  stepWithAfterStep,
+  summary,
+} from './perf-common';
 
 const REPEATS = knob('PERF_REPEATS', 3);
 const EPOCH_STEPS = knob('PERF_EPOCH_STEPS', 20);
 const PGD_IMAGES = knob('PERF_PGD_IMAGES', 100);
 // PERF_LARGE_ONLY=1: only the MNIST-Large and CIFAR-Large steps, written to perf-steps-large.json (a re-run of the noisiest part).
 const LARGE_ONLY = knob('PERF_LARGE_ONLY', 2) === 1;
+// PERF_SMALL_ONLY=1: only the MNIST-Small steps, written to perf-steps-small.json.
+const SMALL_ONLY = knob('PERF_SMALL_ONLY', 2) === 1;
 
 const STEP_REFERENCE: Record<ModelName, number> = {
   'mnist-small': REFERENCE_MS.mnistSmallStep,
@@ -32,11 +49,13 @@ const STEP_REFERENCE: Record<ModelName, number> = {
 };
 
 async function timeStep(name: ModelName, conv: 'bcop' | 'plain', scheme: string | undefined, x: tf.Tensor, y: tf.Tensor): Promise<Timing> {
-  const model = buildModel(name, conv, scheme ? SCHEMES[scheme] : undefined);
+  const reproject = scheme !== undefined && REPROJECTED_SCHEMES.has(scheme);
+  const model = buildModel(name, conv, scheme ? SCHEMES[scheme] : undefined, 0, reproject);
   const optimizer = createOptimizer({ kind: 'adam' });
   try {
     const repeats = name === 'mnist-small' ? REPEATS : Math.max(1, REPEATS - 1);
-    return await measure(stepFn(model, optimizer, x, y, lossFor(name)), { warmup: 1, repeats });
+    const step = reproject ? stepWithAfterStep(model, optimizer, x, y, lossFor(name)) : stepFn(model, optimizer, x, y, lossFor(name));
+    return await measure(step, { warmup: 1, repeats });
   } finally {
     optimizer.dispose();
     model.dispose();
@@ -50,6 +69,7 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
     description:
       'Issue 10 targets 1–3 on wasm. Steps: batch 128, Adam, reference hinge loss, untrained seeded models, random inputs; ' +
       'bcop-reference = layers default (Björck 20, power scaling); bcop-bjorckGram = REFERENCE_BJORCK_GRAM; bcop-polarExpress = FAST_POLAR; ' +
+      'bcop-reprojected = reproject: true + REPROJECTED_BJORCK (1 Björck step), timed as optimizer step + model.afterStep (the re-projection); ' +
       'plain = same architecture with plainConv2d (circular) / plainDense. Medians of few repeats on a shared 2-vCPU machine: compare same-run ratios. ' +
       'Sections are written as they finish (a missing section did not finish).',
     repeats: REPEATS,
@@ -57,7 +77,7 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
   const save = (key: string, value: unknown) => {
     out[key] = value;
     out.totalBenchMs = round(performance.now() - started);
-    writeBenchResult(LARGE_ONLY ? 'perf-steps-large' : 'perf-steps', out);
+    writeBenchResult(LARGE_ONLY ? 'perf-steps-large' : SMALL_ONLY ? 'perf-steps-small' : 'perf-steps', out);
   };
 
   // 1. Training steps, batch 128.
@@ -67,7 +87,7 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
     const { x, y } = randomBatch(name, 128);
     const plain = await timeStep(name, 'plain', undefined, x, y);
     const row: Record<string, unknown> = { plain: summary(plain), referenceFigureMs: STEP_REFERENCE[name] };
-    for (const scheme of name === 'mnist-small' ? Object.keys(SCHEMES) : ['reference', 'polarExpress']) {
+    for (const scheme of name === 'mnist-small' ? Object.keys(SCHEMES) : ['reference', 'polarExpress', 'reprojected']) {
       const t = await timeStep(name, 'bcop', scheme, x, y);
       row[`bcop-${scheme}`] = {
         ...summary(t),
@@ -85,6 +105,7 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
     return;
   }
   await runSteps(['mnist-small']);
+  if (SMALL_ONLY) return;
 
   // 2. One MNIST-Small epoch with data loading, extrapolated from EPOCH_STEPS steps.
   const loadStart = performance.now();
@@ -95,14 +116,17 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
     ['plain', 'plain', undefined],
     ['bcop-reference', 'bcop', 'reference'],
     ['bcop-polarExpress', 'bcop', 'polarExpress'],
+    ['bcop-reprojected', 'bcop', 'reprojected'],
   ] as const) {
-    const model = buildModel('mnist-small', conv, scheme ? SCHEMES[scheme] : undefined);
+    const reproject = scheme !== undefined && REPROJECTED_SCHEMES.has(scheme);
+    const model = buildModel('mnist-small', conv, scheme ? SCHEMES[scheme] : undefined, 0, reproject);
     const optimizer = createOptimizer({ kind: 'adam' });
     const loss = lossFor('mnist-small');
     const t0 = performance.now();
     let n = 0;
     for (const { x, y } of batches(train, { batchSize: 128, shuffle: true, seed: 1 })) {
       const cost = stepFn(model, optimizer, x, y, loss)();
+      if (reproject) await model.afterStep(n + 1);
       await cost.data(); // the loop reads the loss back, as a progress bar would
       tf.dispose([cost, x, y]);
       if (++n >= EPOCH_STEPS) break;
