@@ -1,5 +1,5 @@
 import { LipschitzError } from '@lipschitz/core';
-import { describeBackends, expectClose, expectNoLeaks, seededNormal } from '@lipschitz/test-utils';
+import { describeBackends, expectClose, expectNoLeaks, finiteDifferenceGradient, seededNormal } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { hostCircularConv } from '../test/helpers';
@@ -70,6 +70,34 @@ describeBackends('circularPad', () => {
     );
     // padded index i holds x[(i − 3) mod 2]: x[1] at i = 0, 2, 4, 6 and x[0] at i = 1, 3, 5, 7.
     await expectClose(wrapped, [1 + 3 + 5 + 7, 0 + 2 + 4 + 6], { atol: 0 });
+  });
+
+  it('its gradient is the exact adjoint (host oracle) for every kernel size up to the input size, and matches finite differences', async () => {
+    const shape = [2, 3, 4, 2];
+    const x = seededNormal(shape, 21) as tf.Tensor4D;
+    const [n, h, w, c] = shape;
+    for (const [kh, kw] of [[1, 2], [2, 2], [3, 3], [4, 5], [2, 4], [4, 1], [3, 2]]) {
+      const ph = h + kh - 1;
+      const pw = w + kw - 1;
+      const g = seededNormal([n, ph, pw, c], kh * 10 + kw);
+      const gv = await g.data();
+      // dx[b, y, x, ch] = Σ over padded positions (p, q) that hold x[b, y, x, ch] of g[b, p, q, ch].
+      const expected = new Float64Array(n * h * w * c);
+      for (let b = 0; b < n; b++)
+        for (let p = 0; p < ph; p++)
+          for (let q = 0; q < pw; q++) {
+            const yy = (((p - Math.floor(kh / 2)) % h) + h) % h;
+            const xx = (((q - Math.floor(kw / 2)) % w) + w) % w;
+            for (let ch = 0; ch < c; ch++) expected[((b * h + yy) * w + xx) * c + ch] += gv[((b * ph + p) * pw + q) * c + ch];
+          }
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(circularPad(t as tf.Tensor4D, [kh, kw]), g)))(x);
+      await expectClose(dx, expected, { atol: 1e-5 });
+    }
+    const g = seededNormal([1, 4, 5, 1], 31);
+    const f = (t: tf.Tensor) => tf.sum(tf.mul(circularPad(t as tf.Tensor4D, 3), g)) as tf.Scalar;
+    const x1 = seededNormal([1, 2, 3, 1], 32);
+    const analytic = await tf.grad(f)(x1).data();
+    for (const [i, v] of await finiteDifferenceGradient(f, x1, 1e-2)) expect(Math.abs(analytic[i] - v), `entry ${i}`).toBeLessThan(1e-3);
   });
 
   it('does not leak', async () => {

@@ -37,31 +37,99 @@ export function kernelSizePair(fn: string, kernelSize: KernelSize): [number, num
   return [kernelSize[0], kernelSize[1]];
 }
 
-function padAxisCircular(x: tf.Tensor4D, axis: 1 | 2, before: number, after: number): tf.Tensor4D {
+/**
+ * The periodic extension along one axis by tiling, then cutting the window that starts `before`
+ * positions before index 0; used only when the padding wraps around more than once
+ * (`before + after > size`: a kernel larger than the input).
+ */
+function padAxisTiled(x: tf.Tensor4D, axis: 1 | 2, before: number, after: number): tf.Tensor4D {
   if (before === 0 && after === 0) return x;
   const size = x.shape[axis];
-  // Fresh begin/size arrays per call: tfjs keeps the attribute arrays for the backward pass.
-  const along = (start: number, length: number): [number[], number[]] => {
-    const begin = [0, 0, 0, 0];
-    const extent = [-1, -1, -1, -1];
-    begin[axis] = start;
-    extent[axis] = length;
-    return [begin, extent];
-  };
-  if (before <= size && after <= size) {
-    const parts: tf.Tensor4D[] = [];
-    if (before > 0) parts.push(tf.slice(x, ...along(size - before, before)));
-    parts.push(x);
-    if (after > 0) parts.push(tf.slice(x, ...along(0, after)));
-    return tf.concat(parts, axis);
-  }
-  // The padding wraps around more than once (kernel larger than the input): tile, then cut the
-  // window that starts `before` positions before index 0 of the periodic extension.
   const length = size + before + after;
   const start = (((-before) % size) + size) % size;
   const reps = [1, 1, 1, 1];
   reps[axis] = Math.ceil((start + length) / size);
-  return tf.slice(tf.tile(x, reps), ...along(start, length));
+  const begin = [0, 0, 0, 0];
+  const extent = [-1, -1, -1, -1];
+  begin[axis] = start;
+  extent[axis] = length;
+  return tf.slice(tf.tile(x, reps), begin, extent);
+}
+
+/**
+ * Columns `[start, start + length)` of a matrix, for a narrow border strip: a `stridedSlice` that
+ * keeps every row runs in wasm and reads only the strip, whereas wasm's `Slice` first copies its whole
+ * input to the JS heap (`readSync`). (Fresh begin/end arrays: tfjs keeps them for the backward pass.)
+ */
+function border(m: tf.Tensor2D, start: number, length: number): tf.Tensor2D {
+  return tf.stridedSlice(m, [0, start], [m.shape[0], start + length], [1, 1]) as tf.Tensor2D;
+}
+
+/**
+ * Columns `[start, start + length)` of a matrix, for a wide strip: a `slice` (row-wise block copies;
+ * wasm's strided slice copies element by element, which is slower for most of a matrix).
+ */
+function center(m: tf.Tensor2D, start: number, length: number): tf.Tensor2D {
+  return tf.slice(m, [0, start], [-1, length]);
+}
+
+/**
+ * Circular padding of the blocks of a matrix: `m` is `[rows, size·unit]` (each row `size` blocks of
+ * `unit` contiguous entries); returns `[rows, (before + size + after)·unit]` with the last `before`
+ * blocks copied in front and the first `after` blocks at the end — one concat of two border slices
+ * and `m` (requires `before + after ≤ size`).
+ */
+function wrapBlocks(m: tf.Tensor2D, size: number, unit: number, before: number, after: number): tf.Tensor2D {
+  if (before + after === 0) return m;
+  const parts: tf.Tensor2D[] = [];
+  if (before > 0) parts.push(border(m, (size - before) * unit, before * unit));
+  parts.push(m);
+  if (after > 0) parts.push(border(m, 0, after * unit));
+  return tf.concat(parts, 1);
+}
+
+/**
+ * The adjoint of {@link wrapBlocks}: folds the gradient `d` `[rows, (before + size + after)·unit]` of
+ * the padded blocks back onto the `size` blocks, adding each wrapped border block to the block it
+ * was copied from: blocks `[0, after)` get `center + tail`, blocks `[size − before, size)` get
+ * `center + head`, the others the center alone (requires `before + after ≤ size`).
+ */
+function foldBlocks(d: tf.Tensor2D, size: number, unit: number, before: number, after: number): tf.Tensor2D {
+  if (before + after === 0) return d;
+  const parts: tf.Tensor2D[] = [];
+  if (after > 0) parts.push(tf.add(border(d, before * unit, after * unit), border(d, (before + size) * unit, after * unit)));
+  const middle = size - before - after;
+  if (middle > 0) parts.push(center(d, (before + after) * unit, middle * unit));
+  if (before > 0) parts.push(tf.add(border(d, size * unit, before * unit), border(d, 0, before * unit)));
+  return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
+}
+
+/**
+ * Circular padding as one differentiable node (`before + after ≤ size` on both axes). Rows are
+ * wrapped on the `[n, h·w·c]` view (each row of the image one contiguous block) and columns on the
+ * `[n·h', w·c]` view (each pixel one block), so each axis is two narrow border strips and one concat
+ * of whole contiguous blocks (reshapes are free); the gradient folds the wrapped borders back in the
+ * reverse order ({@link foldBlocks}) instead of autodiff's full-size zero-padded gradient of every
+ * slice plus the split of the concat.
+ */
+function circularPadFused(x: tf.Tensor4D, h: { before: number; after: number }, w: { before: number; after: number }): tf.Tensor4D {
+  const [n, height, width, c] = x.shape;
+  const paddedHeight = height + h.before + h.after;
+  const paddedWidth = width + w.before + w.after;
+  const node = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor4D;
+    const rows = wrapBlocks(tf.reshape(input, [n, height * width * c]), height, width * c, h.before, h.after);
+    const cols = wrapBlocks(tf.reshape(rows, [n * paddedHeight, width * c]), width, c, w.before, w.after);
+    return {
+      value: tf.reshape(cols, [n, paddedHeight, paddedWidth, c]),
+      gradFunc: (dy: tf.Tensor) => {
+        const foldedCols = foldBlocks(tf.reshape(dy, [n * paddedHeight, paddedWidth * c]), width, c, w.before, w.after);
+        const foldedRows = foldBlocks(tf.reshape(foldedCols, [n, paddedHeight * width * c]), height, width * c, h.before, h.after);
+        return [tf.reshape(foldedRows, [n, height, width, c])];
+      },
+    };
+  });
+  return node(x) as tf.Tensor4D;
 }
 
 /**
@@ -69,8 +137,10 @@ function padAxisCircular(x: tf.Tensor4D, axis: 1 | 2, before: number, after: num
  * size `kernelSize`, exactly as the reference: along each spatial axis `⌊k/2⌋` rows/columns taken
  * from the end are put before and `k − 1 − ⌊k/2⌋` taken from the start after (see
  * {@link circularPadding}). Output shape `[b, h + kh − 1, w + kw − 1, c]`, so a 'valid' convolution
- * returns `[b, h, w, cout]`. Built from `slice` + `concat` (or `tile` + `slice` when the kernel is
- * larger than the input), so it is differentiable on every backend.
+ * returns `[b, h, w, cout]`. For float32 inputs it is one differentiable node (two border strips and
+ * one concat per axis, on reshaped views) whose hand-written gradient adds the wrapped borders back;
+ * otherwise, or when the padding wraps around more than once (`⌊k/2⌋ + k − 1 − ⌊k/2⌋ > size`, a kernel
+ * larger than the input), `tile` + `slice` with autodiff. It runs and differentiates on every backend.
  *
  * `padded[b, y, x, c] = x[b, (y − ⌊kh/2⌋) mod h, (x − ⌊kw/2⌋) mod w, c]`.
  *
@@ -93,9 +163,9 @@ export function circularPad(x: tf.Tensor4D, kernelSize: KernelSize): tf.Tensor4D
   const h = circularPadding(kh);
   const w = circularPadding(kw);
   return tf.tidy(() => {
-    const rows = padAxisCircular(x, 1, h.before, h.after);
-    const out = padAxisCircular(rows, 2, w.before, w.after);
-    return out === x ? tf.clone(x) : out;
+    if (h.before + h.after === 0 && w.before + w.after === 0) return tf.clone(x);
+    if (x.dtype === 'float32' && h.before + h.after <= x.shape[1] && w.before + w.after <= x.shape[2]) return circularPadFused(x, h, w);
+    return padAxisTiled(padAxisTiled(x, 1, h.before, h.after), 2, w.before, w.after);
   });
 }
 

@@ -1,5 +1,13 @@
 import { LipschitzError } from '@lipschitz/core';
-import { denseMatrixOf, describeBackends, expectClose, expectNoLeaks, seededNormal, singularValuesOracle } from '@lipschitz/test-utils';
+import {
+  denseMatrixOf,
+  describeBackends,
+  expectClose,
+  expectNoLeaks,
+  finiteDifferenceGradient,
+  seededNormal,
+  singularValuesOracle,
+} from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { flatten, groupSort, invertibleDownsample, maxMin, relu, upsampleNearest } from './index';
@@ -35,6 +43,34 @@ describeBackends('activations', () => {
     // ReLU is 1-Lipschitz but not GNP: it drops the gradient of negative units.
     const nRelu = await vjpNorm((t) => relu().apply(t), x, g);
     expect(nRelu).toBeLessThan(0.9 * gNorm);
+  });
+
+  it('maxMin equals the composite split/maximum/minimum/concat, values and gradients, on maps and vectors', async () => {
+    const composite = (t: tf.Tensor) => {
+      const [a, b] = tf.split(t, 2, t.rank - 1);
+      return tf.concat([tf.maximum(a, b), tf.minimum(a, b)], t.rank - 1);
+    };
+    for (const shape of [[2, 3, 5, 6], [4, 10], [3, 2]]) {
+      const x = seededNormal(shape, 11);
+      const g = seededNormal(shape, 12);
+      await expectClose(maxMin().apply(x), composite(x), { atol: 0 });
+      const ours = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(maxMin().apply(t), g)))(x);
+      const theirs = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(composite(t), g)))(x);
+      await expectClose(ours, theirs, { atol: 0 });
+    }
+  });
+
+  it('maxMin gradient: finite differences, and ties route each gradient entry exactly one way', async () => {
+    const x = seededNormal([1, 2, 2, 4], 13);
+    const g = seededNormal([1, 2, 2, 4], 14);
+    const f = (t: tf.Tensor) => tf.sum(tf.mul(maxMin().apply(t), g)) as tf.Scalar;
+    const analytic = await tf.grad(f)(x).data();
+    const numeric = await finiteDifferenceGradient(f, x, 1e-3);
+    for (const [i, v] of numeric) expect(Math.abs(analytic[i] - v), `entry ${i}`).toBeLessThan(2e-3);
+    // a = b everywhere: max takes a, min takes b, so ∂a = ∂max and ∂b = ∂min (a permutation, norm kept).
+    const tie = tf.tensor2d([[1, -2, 1, -2]]);
+    const dy = tf.tensor2d([[3, 5, 7, 11]]);
+    await expectClose(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(maxMin().apply(t), dy)))(tie), [3, 5, 7, 11], { atol: 0 });
   });
 
   it('groupSort sorts each group descending', async () => {
