@@ -28,6 +28,6 @@ export {
   type ExportedRelu,
   type ExportedTensor,
 } from './model-format';
-export type { LipschitzModule } from './module';
+export type { LipschitzModule, StepContext } from './module';
 export { disposeAll, sizeOf, takeData, withDisposal } from './tensors';
 export { importNodeModule } from './node-module';

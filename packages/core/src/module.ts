@@ -2,6 +2,18 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ExportedLayer } from './model-format';
 
 /**
+ * Where a training step falls in its epoch, passed to {@link LipschitzModule.afterStep} by loops that
+ * go through epochs (e.g. `@lipschitz/train`'s `train`). The reference's trainer uses both: SVCM projects
+ * when `batch_idx % 100 == 0` and at the last batch of every epoch (`lconvnet/experiment/trainer.py`).
+ */
+export interface StepContext {
+  /** 0-based index of the batch just trained on, within its epoch. */
+  batchInEpoch: number;
+  /** True for the last batch of the epoch (just before the epoch's evaluation). */
+  lastInEpoch: boolean;
+}
+
+/**
  * The contract every Lipschitz layer and model (`@lipschitz/layers`) implements, and the only thing
  * `@lipschitz/train`, `@lipschitz/certify` and `@lipschitz/wasserstein` rely on.
  *
@@ -27,9 +39,10 @@ export interface LipschitzModule {
   readonly frozen: boolean;
   /**
    * Called by training loops after every optimizer step (`step` counts from 1), outside any gradient
-   * tape: e.g. SVCM's periodic projection or OSSN's power-iteration update.
+   * tape: e.g. SVCM's periodic projection or OSSN's power-iteration update. Loops that go through
+   * epochs pass `context` (where the step falls in its epoch); callers without epochs may omit it.
    */
-  afterStep?(step: number): void | Promise<void>;
+  afterStep?(step: number, context?: StepContext): void | Promise<void>;
   /**
    * A sound upper bound on the ℓ2 Lipschitz constant for inputs of shape `inputShape` (without the
    * batch axis), computed on the host in float64 from the exact per-layer spectral norms.

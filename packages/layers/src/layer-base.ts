@@ -36,6 +36,7 @@ import {
   type ExportedLayer,
   type LipschitzModule,
   type SeededRandom,
+  type StepContext,
   assertNotDisposed,
   assertPositiveInteger,
   encodeTensor,
@@ -363,8 +364,8 @@ export class StridedConv implements LayerModule {
   unfreeze(): void {
     this.inner.unfreeze();
   }
-  afterStep(step: number): void | Promise<void> {
-    return this.inner.afterStep?.(step);
+  afterStep(step: number, context?: StepContext): void | Promise<void> {
+    return this.inner.afterStep?.(step, context);
   }
   outputShape(inputShape: readonly number[]): number[] {
     return this.inner.outputShape(this.innerShape(`${this.config.type}.outputShape`, inputShape));

@@ -1,4 +1,4 @@
-import { LipschitzError, type ExportedLayer, assertNotDisposed } from '@lipschitz/core';
+import { LipschitzError, type ExportedLayer, type StepContext, assertNotDisposed } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerConfig, LayerModule } from './layer-base';
 
@@ -48,8 +48,8 @@ export class Sequential implements LayerModule {
     for (const l of this.layers) l.unfreeze();
   }
 
-  async afterStep(step: number): Promise<void> {
-    for (const l of this.layers) await l.afterStep?.(step);
+  async afterStep(step: number, context?: StepContext): Promise<void> {
+    for (const l of this.layers) await l.afterStep?.(step, context);
   }
 
   /** The input shape of every child for an input of `inputShape` (without the batch axis). */

@@ -35,6 +35,25 @@ describeBackends('svcmConv2d', () => {
     layer.dispose();
   });
 
+  it("with a StepContext, projects on the reference trainer's schedule: batchInEpoch % projectEvery === 0 and the epoch's last batch", async () => {
+    const layer = svcmConv2d({ inChannels: 2, outChannels: 2, kernelSize: 3, stride: 1, inputSize: [5, 5], projectEvery: 4, projections: 10, seed: 4 });
+    const inner = layer as unknown as SvcmConv2d;
+    const blowUp = () => inner.kernel.assign(tf.mul(inner.kernel, 3));
+    const projected = async () => (await exactNorm(inner.kernel, [5, 5])) < 1.05;
+    blowUp();
+    await layer.afterStep(6, { batchInEpoch: 5, lastInEpoch: false }); // step 6 % 4 ≠ 0 and 5 % 4 ≠ 0: nothing
+    expect(await projected()).toBe(false);
+    await layer.afterStep(7, { batchInEpoch: 6, lastInEpoch: true }); // the epoch's last batch
+    expect(await projected()).toBe(true);
+    blowUp();
+    await layer.afterStep(8, { batchInEpoch: 0, lastInEpoch: false }); // the first batch of the next epoch (0 % 4 = 0)
+    expect(await projected()).toBe(true);
+    blowUp();
+    await layer.afterStep(12, { batchInEpoch: 3, lastInEpoch: false }); // step 12 % 4 = 0, but the context decides
+    expect(await projected()).toBe(false);
+    layer.dispose();
+  });
+
   it('stride 2: project() on the strided module clips the inner k/2 kernel at the downsampled size', async () => {
     const layer = svcmConv2d({ inChannels: 1, outChannels: 4, kernelSize: 4, stride: 2, inputSize: [8, 8], projections: 20, seed: 3 });
     const inner = (layer as unknown as { inner: SvcmConv2d }).inner;

@@ -1,4 +1,4 @@
-import { LipschitzError, SeededRandom, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
+import { LipschitzError, SeededRandom, type StepContext, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { clipConvSingularValues } from './fourier';
 import { linkStridedInputSize, recordInputSize } from './input-size';
@@ -6,7 +6,12 @@ import { CircularConvLayer, type ConvLayerOptions, type LayerModule, uniformTens
 
 /** Options of {@link svcmConv2d}. */
 export interface SvcmConv2dOptions extends ConvLayerOptions {
-  /** `afterStep(step)` projects when `step % projectEvery === 0` (default 100, as the reference). */
+  /**
+   * Projection period (default 100, as the reference). With a `StepContext` (from `train`), `afterStep`
+   * projects as the reference's trainer does: when `batchInEpoch % projectEvery === 0` and after the last
+   * batch of every epoch (so every evaluation sees a projected kernel); without one, when
+   * `step % projectEvery === 0`.
+   */
   projectEvery?: number;
   /** Clip-and-truncate rounds per projection (default 50, as the reference). */
   projections?: number;
@@ -21,7 +26,7 @@ export class SvcmConv2d extends CircularConvLayer {
   readonly kernel: tf.Variable;
   /** The bias `[cout]`, or null with `bias: false`. */
   readonly bias: tf.Variable | null;
-  /** `afterStep(step)` projects when `step % projectEvery === 0`. */
+  /** Projection period (see {@link SvcmConv2dOptions.projectEvery}). */
   readonly projectEvery: number;
   /** Clip-and-truncate rounds per projection. */
   readonly projections: number;
@@ -61,12 +66,16 @@ export class SvcmConv2d extends CircularConvLayer {
     return super.apply(x);
   }
 
-  /** Projects (see {@link SvcmConv2d.project}) when `step % projectEvery === 0`. */
-  afterStep(step: number): Promise<void> {
+  /**
+   * Projects (see {@link SvcmConv2d.project}) on the reference's schedule: with `context`, when
+   * `context.batchInEpoch % projectEvery === 0` or `context.lastInEpoch`; without, when
+   * `step % projectEvery === 0`.
+   */
+  afterStep(step: number, context?: StepContext): Promise<void> {
     assertNotDisposed('svcmConv2d.afterStep', this.disposed);
     assertPositiveInteger('svcmConv2d.afterStep', 'step', step);
-    if (step % this.projectEvery !== 0) return Promise.resolve();
-    return this.project();
+    const due = context ? context.batchInEpoch % this.projectEvery === 0 || context.lastInEpoch : step % this.projectEvery === 0;
+    return due ? this.project() : Promise.resolve();
   }
 
   /**

@@ -82,6 +82,8 @@ describeBackends('train', () => {
     expect(events.at(-1)?.type).toBe('done');
     expect(stepEvents.at(-1)?.etaMs).toBe(0);
     expect(model.afterSteps).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    // Each call says where the step falls in its epoch (5 batches per epoch): SVCM projects on the last one.
+    expect(model.afterStepContexts).toEqual(Array.from({ length: 25 }, (_, i) => ({ batchInEpoch: i % 5, lastInEpoch: i % 5 === 4 })));
     model.dispose();
   });
 

@@ -159,7 +159,7 @@ function validate(options: TrainOptions): void {
  *   optimizer at the start of the epoch;
  * - each epoch draws a shuffle seed from a `SeededRandom(seed)` and goes through the (limited) training set in
  *   batches of `batchSize` (last partial batch kept), one `optimizer.minimize` per batch inside `tf.tidy`,
- *   then `await model.afterStep?.(step)`;
+ *   then `await model.afterStep?.(step, { batchInEpoch, lastInEpoch })` (a `StepContext`);
  * - the test set is evaluated with frozen (cached) kernels before epoch 1 and after every `evaluateEvery`
  *   epochs; the checkpoint with the best test accuracy is kept beside the latest one;
  * - a checkpoint (model variables and `stateVariables`, optimizer state, epoch, step, batch within the
@@ -395,7 +395,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         previousSum.dispose();
         state.step++;
         state.batchInEpoch++;
-        await model.afterStep?.(state.step);
+        await model.afterStep?.(state.step, { batchInEpoch: state.batchInEpoch - 1, lastInEpoch: state.batchInEpoch === stepsPerEpoch });
         let lossValue: number | undefined;
         if (state.step % lossEvery === 0) {
           lossValue = (await cost.data())[0];

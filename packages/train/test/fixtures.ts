@@ -1,4 +1,4 @@
-import { type LipschitzModule, SeededRandom } from '@lipschitz/core';
+import { type LipschitzModule, SeededRandom, type StepContext } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LabeledImages, WithStateVariables } from '../src';
 
@@ -11,6 +11,8 @@ export interface TinyModel extends LipschitzModule, WithStateVariables {
   readonly stateVariables: tf.Variable[];
   /** afterStep calls so far, and the steps it saw. */
   readonly afterSteps: number[];
+  /** The step contexts afterStep saw (undefined when the caller passed none). */
+  readonly afterStepContexts: (StepContext | undefined)[];
   freezeCalls: number;
 }
 
@@ -37,6 +39,7 @@ export function tinyModel({
   let cached: tf.Tensor | null = null;
   let disposed = false;
   const afterSteps: number[] = [];
+  const afterStepContexts: (StepContext | undefined)[] = [];
   const scaled = () =>
     tf.tidy(() => {
       const unit = tf.div(u, tf.norm(u));
@@ -48,6 +51,7 @@ export function tinyModel({
     trainableVariables: [w1, b1, w2, b2],
     stateVariables: [u],
     afterSteps,
+    afterStepContexts,
     freezeCalls: 0,
     get frozen() {
       return cached != null;
@@ -68,8 +72,9 @@ export function tinyModel({
       cached?.dispose();
       cached = null;
     },
-    async afterStep(step) {
+    async afterStep(step, context) {
       afterSteps.push(step);
+      afterStepContexts.push(context);
       tf.tidy(() => {
         const next = tf.matMul(tf.transpose(w1), tf.matMul(w1, u));
         u.assign(tf.div(next, tf.norm(next)));
