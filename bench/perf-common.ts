@@ -3,7 +3,7 @@ import { multiMarginLoss } from '@lipschitz/certify';
 import type { LipschitzModule } from '@lipschitz/core';
 import { BcopConv2d, BjorckDense, type ConvType, type LayerModule, largeConvNet, RkoConv2d, type Sequential, StridedConv, smallConvNet } from '@lipschitz/layers';
 import { singularValues } from '@lipschitz/linalg';
-import { FAST_POLAR, type OrthogonalizerSpec, REFERENCE_BJORCK_GRAM, REPROJECTED_BJORCK } from '@lipschitz/orthogonalize';
+import { FAST_POLAR, type OrthogonalizerSpec, REFERENCE_BJORCK, REPROJECTED_BJORCK } from '@lipschitz/orthogonalize';
 import type { Timing } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -20,8 +20,8 @@ export const REFERENCE_MS = {
 
 /** Orthogonalizer variants compared: the reference Björck-20 (the layers' default), and the faster options. */
 export const SCHEMES: Record<string, OrthogonalizerSpec | undefined> = {
-  reference: undefined, // the layers' default: Björck 20 it., β 0.5, order 1, power scaling (REFERENCE_BJORCK, fixed seed)
-  bjorckGram: REFERENCE_BJORCK_GRAM as OrthogonalizerSpec,
+  reference: REFERENCE_BJORCK as OrthogonalizerSpec, // the reference's literal form: Björck 20 it., β 0.5, order 1, power scaling
+  bjorckGram: undefined, // the layers' default: the same iterates in the Gram form (REFERENCE_BJORCK_GRAM, fixed power-iteration seed)
   polarExpress: FAST_POLAR as OrthogonalizerSpec,
   reprojected: REPROJECTED_BJORCK as OrthogonalizerSpec, // with the layers' `reproject: true` (see REPROJECTED_SCHEMES)
 };

@@ -139,7 +139,7 @@ test('perf: faster orthogonalizers on MNIST-Small — step time, exact orthogona
     description:
       'BCOP MNIST-Small trained from the same init on the same real MNIST batches with each orthogonalizer (layers option); ' +
       'exact per-layer singular values (host float64) and clean/certified(1.58) accuracy on the 10k test set after training. ' +
-      'reference = layers default (Björck 20, power scaling); bjorckGram = REFERENCE_BJORCK_GRAM; polarExpress = FAST_POLAR; ' +
+      'reference = REFERENCE_BJORCK (the reference\'s literal Björck 20, power scaling); bjorckGram = the layers\' default (REFERENCE_BJORCK_GRAM, same iterates); polarExpress = FAST_POLAR; ' +
       'reprojected = reproject: true + REPROJECTED_BJORCK (step time includes model.afterStep, the re-projection).',
     trainSteps: TRAIN_STEPS,
     results,

@@ -68,7 +68,7 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
   const out: Record<string, unknown> = {
     description:
       'Issue 10 targets 1–3 on wasm. Steps: batch 128, Adam, reference hinge loss, untrained seeded models, random inputs; ' +
-      'bcop-reference = layers default (Björck 20, power scaling); bcop-bjorckGram = REFERENCE_BJORCK_GRAM; bcop-polarExpress = FAST_POLAR; ' +
+      'bcop-reference = REFERENCE_BJORCK (the reference\'s literal Björck 20, power scaling); bcop-bjorckGram = the layers\' default (the same iterates in the Gram form, REFERENCE_BJORCK_GRAM); bcop-polarExpress = FAST_POLAR; ' +
       'bcop-reprojected = reproject: true + REPROJECTED_BJORCK (1 Björck step), timed as optimizer step + model.afterStep (the re-projection); ' +
       'plain = same architecture with plainConv2d (circular) / plainDense. Medians of few repeats on a shared 2-vCPU machine: compare same-run ratios. ' +
       'Sections are written as they finish (a missing section did not finish).',
@@ -87,7 +87,7 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
     const { x, y } = randomBatch(name, 128);
     const plain = await timeStep(name, 'plain', undefined, x, y);
     const row: Record<string, unknown> = { plain: summary(plain), referenceFigureMs: STEP_REFERENCE[name] };
-    for (const scheme of name === 'mnist-small' ? Object.keys(SCHEMES) : ['reference', 'polarExpress', 'reprojected']) {
+    for (const scheme of name === 'mnist-small' ? Object.keys(SCHEMES) : ['bjorckGram', 'polarExpress', 'reprojected']) {
       const t = await timeStep(name, 'bcop', scheme, x, y);
       row[`bcop-${scheme}`] = {
         ...summary(t),
@@ -114,7 +114,7 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
   const epoch: Record<string, unknown> = { timedSteps: EPOCH_STEPS, stepsPerEpoch: 469, mnistLoadMs: round(loadMs), referenceFigureMs: REFERENCE_MS.mnistSmallEpoch };
   for (const [label, conv, scheme] of [
     ['plain', 'plain', undefined],
-    ['bcop-reference', 'bcop', 'reference'],
+    ['bcop-bjorckGram', 'bcop', 'bjorckGram'],
     ['bcop-polarExpress', 'bcop', 'polarExpress'],
     ['bcop-reprojected', 'bcop', 'reprojected'],
   ] as const) {
