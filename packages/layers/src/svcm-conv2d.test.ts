@@ -41,17 +41,24 @@ describeBackends('svcmConv2d', () => {
     const blowUp = () => inner.kernel.assign(tf.mul(inner.kernel, 3));
     const projected = async () => (await exactNorm(inner.kernel, [5, 5])) < 1.05;
     blowUp();
-    await layer.afterStep(6, { batchInEpoch: 5, lastInEpoch: false }); // step 6 % 4 ≠ 0 and 5 % 4 ≠ 0: nothing
+    await inner.afterStep(6, { batchInEpoch: 5, lastInEpoch: false }); // step 6 % 4 ≠ 0 and 5 % 4 ≠ 0: nothing
     expect(await projected()).toBe(false);
-    await layer.afterStep(7, { batchInEpoch: 6, lastInEpoch: true }); // the epoch's last batch
+    await inner.afterStep(7, { batchInEpoch: 6, lastInEpoch: true }); // the epoch's last batch
     expect(await projected()).toBe(true);
     blowUp();
-    await layer.afterStep(8, { batchInEpoch: 0, lastInEpoch: false }); // the first batch of the next epoch (0 % 4 = 0)
+    await inner.afterStep(8, { batchInEpoch: 0, lastInEpoch: false }); // the first batch of the next epoch (0 % 4 = 0)
     expect(await projected()).toBe(true);
     blowUp();
-    await layer.afterStep(12, { batchInEpoch: 3, lastInEpoch: false }); // step 12 % 4 = 0, but the context decides
+    await inner.afterStep(12, { batchInEpoch: 3, lastInEpoch: false }); // step 12 % 4 = 0, but the context decides
     expect(await projected()).toBe(false);
     layer.dispose();
+    // A strided module passes the context on to its inner layer.
+    const strided = svcmConv2d({ inChannels: 1, outChannels: 4, kernelSize: 4, stride: 2, inputSize: [8, 8], projectEvery: 4, projections: 10, seed: 5 });
+    const stridedInner = (strided as unknown as { inner: SvcmConv2d }).inner;
+    stridedInner.kernel.assign(tf.mul(stridedInner.kernel, 6));
+    await strided.afterStep?.(5, { batchInEpoch: 2, lastInEpoch: true });
+    expect(await exactNorm(stridedInner.kernel, [4, 4])).toBeLessThan(1.05);
+    strided.dispose();
   });
 
   it('stride 2: project() on the strided module clips the inner k/2 kernel at the downsampled size', async () => {
