@@ -145,6 +145,24 @@ describeBackends('circularConv2d', () => {
     });
   }
 
+  it('its hand-written gradients (x, kernel, bias) equal autodiff of the padding + valid convolution', async () => {
+    for (const [kh, kw, h, w] of [[3, 3, 4, 5], [2, 2, 3, 3], [4, 1, 4, 2], [1, 2, 2, 3], [5, 4, 5, 4]]) {
+      const x = seededNormal([2, h, w, 3], kh + 10 * kw) as tf.Tensor4D;
+      const k = seededNormal([kh, kw, 3, 2], kh * kw + 5) as tf.Tensor4D;
+      const b = seededNormal([2], 7) as tf.Tensor1D;
+      const g = seededNormal([2, h, w, 2], 8);
+      const loss = (f: (a: tf.Tensor4D, c: tf.Tensor4D, d: tf.Tensor1D) => tf.Tensor) => (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+        tf.sum(tf.mul(f(a as tf.Tensor4D, c as tf.Tensor4D, d as tf.Tensor1D), g));
+      const ours = tf.grads(loss((a, c, d) => circularConv2d(a, c, d)))([x, k, b]);
+      const composite = tf.grads(loss((a, c, d) => tf.add(tf.conv2d(circularPad(a, [kh, kw]), c, 1, 'valid'), d)))([x, k, b]);
+      await expectClose(circularConv2d(x, k, b), tf.add(tf.conv2d(circularPad(x, [kh, kw]), k, 1, 'valid'), b), { atol: 1e-5 });
+      for (let i = 0; i < 3; i++) await expectClose(ours[i], composite[i], { atol: 1e-4 });
+      const noBias = tf.grads((a: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(circularConv2d(a as tf.Tensor4D, c as tf.Tensor4D), g)))([x, k]);
+      await expectClose(noBias[0], composite[0], { atol: 1e-4 });
+      await expectClose(noBias[1], composite[1], { atol: 1e-4 });
+    }
+  });
+
   it('has gradients for x, kernel and bias consistent with the adjoint identity', async () => {
     const x = seededNormal([1, 4, 4, 2], 3) as tf.Tensor4D;
     const k = seededNormal([2, 2, 2, 3], 4) as tf.Tensor4D;
@@ -161,6 +179,7 @@ describeBackends('circularConv2d', () => {
     const k = seededNormal([3, 3, 2, 3], 4) as tf.Tensor4D;
     const b = tf.zeros([3]) as tf.Tensor1D;
     await expectNoLeaks(() => circularConv2d(x, k, b));
+    await expectNoLeaks(() => tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(circularConv2d(a as tf.Tensor4D, c as tf.Tensor4D, d as tf.Tensor1D)))([x, k, b]));
   });
 
   it('validates shapes', () => {

@@ -104,6 +104,12 @@ function foldBlocks(d: tf.Tensor2D, size: number, unit: number, before: number, 
   return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
 }
 
+/** Rows (or columns) wrapped before and after. */
+interface Padding {
+  before: number;
+  after: number;
+}
+
 /**
  * Circular padding as one differentiable node (`before + after ≤ size` on both axes). Rows are
  * wrapped on the `[n, h·w·c]` view (each row of the image one contiguous block) and columns on the
@@ -112,24 +118,72 @@ function foldBlocks(d: tf.Tensor2D, size: number, unit: number, before: number, 
  * reverse order ({@link foldBlocks}) instead of autodiff's full-size zero-padded gradient of every
  * slice plus the split of the concat.
  */
-function circularPadFused(x: tf.Tensor4D, h: { before: number; after: number }, w: { before: number; after: number }): tf.Tensor4D {
+function circularPadFused(x: tf.Tensor4D, h: Padding, w: Padding): tf.Tensor4D {
   const [n, height, width, c] = x.shape;
   const paddedHeight = height + h.before + h.after;
   const paddedWidth = width + w.before + w.after;
+  const node = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: wrapBoth(args[0] as tf.Tensor4D, h, w),
+    gradFunc: (dy: tf.Tensor) => {
+      const foldedCols = foldBlocks(tf.reshape(dy, [n * paddedHeight, paddedWidth * c]), width, c, w.before, w.after);
+      const foldedRows = foldBlocks(tf.reshape(foldedCols, [n, paddedHeight * width * c]), height, width * c, h.before, h.after);
+      return [tf.reshape(foldedRows, [n, height, width, c])];
+    },
+  }));
+  return node(x) as tf.Tensor4D;
+}
+
+/** The forward of {@link circularPadFused} (no gradient of its own): rows, then columns. */
+function wrapBoth(x: tf.Tensor4D, h: Padding, w: Padding): tf.Tensor4D {
+  const [n, height, width, c] = x.shape;
+  const paddedHeight = height + h.before + h.after;
+  const rows = wrapBlocks(tf.reshape(x, [n, height * width * c]), height, width * c, h.before, h.after);
+  const cols = wrapBlocks(tf.reshape(rows, [n * paddedHeight, width * c]), width, c, w.before, w.after);
+  return tf.reshape(cols, [n, paddedHeight, width + w.before + w.after, c]);
+}
+
+/** Whether {@link circularPadFused} applies: float32 and the padding wraps at most once per axis. */
+function fusable(x: tf.Tensor4D, h: Padding, w: Padding): boolean {
+  return x.dtype === 'float32' && h.before + h.after <= x.shape[1] && w.before + w.after <= x.shape[2];
+}
+
+/**
+ * The circular convolution as one differentiable node (see {@link circularConv2d}). Backward:
+ * - `∂x` is the adjoint, itself a circular convolution: `∂y` circularly padded with the before/after
+ *   amounts swapped, then a 'valid' convolution with the kernel flipped in space and transposed
+ *   (`K'[u, v, o, c] = K[kh − 1 − u, kw − 1 − v, c, o]`) — instead of the zero-padded input gradient
+ *   on the padded grid followed by folding the wrapped borders back;
+ * - `∂K` is the usual filter gradient of the 'valid' convolution of the padded input (the
+ *   `Conv2DBackpropFilter` kernel, as tfjs's own conv2d gradient); `∂b = Σ_{n,p,q} ∂y`.
+ */
+function circularConvFused(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D | undefined, h: Padding, w: Padding): tf.Tensor4D {
+  const inputs: tf.Tensor[] = bias == null ? [x, kernel] : [x, kernel, bias];
   const node = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const input = args[0] as tf.Tensor4D;
-    const rows = wrapBlocks(tf.reshape(input, [n, height * width * c]), height, width * c, h.before, h.after);
-    const cols = wrapBlocks(tf.reshape(rows, [n * paddedHeight, width * c]), width, c, w.before, w.after);
+    const save = args[inputs.length] as tf.GradSaveFunc;
+    const k = args[1] as tf.Tensor4D;
+    const padded = wrapBoth(args[0] as tf.Tensor4D, h, w);
+    const y = tf.conv2d(padded, k, 1, 'valid');
+    save([padded, k]);
     return {
-      value: tf.reshape(cols, [n, paddedHeight, paddedWidth, c]),
-      gradFunc: (dy: tf.Tensor) => {
-        const foldedCols = foldBlocks(tf.reshape(dy, [n * paddedHeight, paddedWidth * c]), width, c, w.before, w.after);
-        const foldedRows = foldBlocks(tf.reshape(foldedCols, [n, paddedHeight * width * c]), height, width * c, h.before, h.after);
-        return [tf.reshape(foldedRows, [n, height, width, c])];
+      value: bias == null ? y : tf.add(y, args[2] as tf.Tensor1D),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [p, kk] = saved as tf.Tensor4D[];
+        const swappedH = { before: h.after, after: h.before };
+        const swappedW = { before: w.after, after: w.before };
+        const adjointKernel = tf.transpose(tf.reverse(kk, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+        const dx = tf.conv2d(wrapBoth(dy as tf.Tensor4D, swappedH, swappedW), adjointKernel, 1, 'valid');
+        const dk = tf.engine().runKernel('Conv2DBackpropFilter', { x: p, dy }, {
+          strides: [1, 1],
+          pad: 'valid',
+          dataFormat: 'NHWC',
+          dimRoundingMode: undefined,
+          filterShape: kk.shape,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+        return bias == null ? [dx, dk] : [dx, dk, tf.sum(dy, [0, 1, 2])];
       },
     };
   });
-  return node(x) as tf.Tensor4D;
+  return node(...inputs) as tf.Tensor4D;
 }
 
 /**
@@ -164,7 +218,7 @@ export function circularPad(x: tf.Tensor4D, kernelSize: KernelSize): tf.Tensor4D
   const w = circularPadding(kw);
   return tf.tidy(() => {
     if (h.before + h.after === 0 && w.before + w.after === 0) return tf.clone(x);
-    if (x.dtype === 'float32' && h.before + h.after <= x.shape[1] && w.before + w.after <= x.shape[2]) return circularPadFused(x, h, w);
+    if (fusable(x, h, w)) return circularPadFused(x, h, w);
     return padAxisTiled(padAxisTiled(x, 1, h.before, h.after), 2, w.before, w.after);
   });
 }
@@ -174,6 +228,13 @@ export function circularPad(x: tf.Tensor4D, kernelSize: KernelSize): tf.Tensor4D
  * i.e. `y[n, p, q, o] = Σ_{u,v,c} x[n, (p + u − ⌊kh/2⌋) mod h, (q + v − ⌊kw/2⌋) mod w, c] · K[u, v, c, o] + b[o]`
  * (a cross-correlation, as `F.conv2d`). The output has the input's spatial size. This is the
  * operator whose singular values BCOP makes all 1.
+ *
+ * Gradients (float32, padding wrapping at most once — every layer of the paper's models): one node
+ * whose input gradient is the adjoint circular convolution (`∂y` circularly padded with the
+ * before/after amounts swapped, 'valid' convolution with the spatially flipped, in/out-transposed
+ * kernel), which avoids the zero-padded input gradient on the padded grid and folding its wrapped
+ * borders back; kernel and bias gradients as autodiff (`Conv2DBackpropFilter` of the padded input,
+ * `Σ ∂y`). Otherwise autodiff of {@link circularPad} + `conv2d`. Tested equal to autodiff.
  *
  * Ownership: arguments are borrowed; the result is owned by the caller.
  *
@@ -200,7 +261,10 @@ export function circularConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, bias?: tf.Te
   if (bias != null && (bias.rank !== 1 || bias.shape[0] !== kernel.shape[3])) {
     throw new LipschitzError('SHAPE_MISMATCH', `${fn}: bias must have shape [${kernel.shape[3]}], got [${bias.shape.join(', ')}].`);
   }
+  const h = circularPadding(kernel.shape[0]);
+  const w = circularPadding(kernel.shape[1]);
   return tf.tidy(() => {
+    if (fusable(x, h, w) && kernel.dtype === 'float32') return circularConvFused(x, kernel, bias, h, w);
     const padded = circularPad(x, [kernel.shape[0], kernel.shape[1]]);
     const y = tf.conv2d(padded, kernel, 1, 'valid');
     return bias == null ? y : tf.add(y, bias);
