@@ -2,8 +2,9 @@
 // (×0.5, ×1, ×2, ×4 of 32-32-64-64 convs and the 512-512 dense layers) and with the batch size (32–512),
 // BCOP ("ours") and the same architecture with plain layers side by side, MNIST-shaped inputs, wasm.
 // Each configuration: one warm-up step, then one step timed under tf.profile (wall time, peak bytes, op count).
-// "ours" is BCOP with FAST_POLAR (the fast option; the reference Björck-20 is added where it runs in
-// bounded time: ×0.5 and ×1 at batch 128). The grid is subsampled to keep the run bounded on a shared
+// "ours" is BCOP with FAST_POLAR and BCOP with re-projection (`reproject: true`, REPROJECTED_BJORCK: one taped
+// Björck step; the step time includes the re-projection in afterStep); the layers' default (Björck-20, Gram form)
+// is added where it runs in bounded time: ×0.5 and ×1 at batch 128. The grid is subsampled to keep the run bounded on a shared
 // 2-vCPU machine: BCOP at ×4 is skipped (the 12544×2048 dense orthogonalization alone is ≈1.5e12 flops
 // per step forward+backward, tens of minutes here); batches 32 and 512 are run at ×1 only. A first full run
 // aborted inside the wasm module (XNNPACK convolution setup failed, then `Aborted()` on allocation: the
@@ -15,14 +16,14 @@ import { writeBenchResult } from '@lipschitz/test-utils';
 import { createOptimizer } from '@lipschitz/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'vitest';
-import { knob, lossFor, randomBatch, round, SCHEMES, stepFn } from './perf-common';
+import { knob, lossFor, randomBatch, round, SCHEMES, stepWithAfterStep } from './perf-common';
 
 /** The Large network (reference §6) with every channel count and dense width multiplied by `width`, MNIST input. */
-function largeWithWidth(width: number, kind: 'bcop' | 'plain', orthogonalizer?: OrthogonalizerSpec) {
+function largeWithWidth(width: number, kind: 'bcop' | 'plain', orthogonalizer?: OrthogonalizerSpec, reproject = false) {
   const c1 = Math.round(32 * width);
   const c2 = Math.round(64 * width);
   const d = Math.round(512 * width);
-  const o = orthogonalizer ? { orthogonalizer } : {};
+  const o = { ...(orthogonalizer ? { orthogonalizer } : {}), ...(reproject ? { reproject } : {}) };
   const conv = (inChannels: number, outChannels: number, kernelSize: number, stride: number, seed: number): LayerModule =>
     kind === 'bcop' ? bcopConv2d({ inChannels, outChannels, kernelSize, stride, seed, ...o }) : plainConv2d({ inChannels, outChannels, kernelSize, stride, seed });
   const dense = (inputs: number, outputs: number, seed: number): LayerModule =>
@@ -45,19 +46,25 @@ function largeWithWidth(width: number, kind: 'bcop' | 'plain', orthogonalizer?: 
   ]);
 }
 
-async function run(width: number, batch: number, variant: 'plain' | 'bcop-polarExpress' | 'bcop-reference') {
+type Variant = 'plain' | 'bcop-polarExpress' | 'bcop-default' | 'bcop-reprojected';
+
+async function run(width: number, batch: number, variant: Variant) {
   const model =
-    variant === 'plain' ? largeWithWidth(width, 'plain') : largeWithWidth(width, 'bcop', variant === 'bcop-polarExpress' ? SCHEMES.polarExpress : undefined);
+    variant === 'plain'
+      ? largeWithWidth(width, 'plain')
+      : variant === 'bcop-reprojected'
+        ? largeWithWidth(width, 'bcop', undefined, true)
+        : largeWithWidth(width, 'bcop', variant === 'bcop-polarExpress' ? SCHEMES.polarExpress : undefined);
   const optimizer = createOptimizer({ kind: 'adam' });
   const { x, y } = randomBatch('mnist-large', batch);
-  const step = stepFn(model, optimizer, x, y, lossFor('mnist-large'));
-  const warm = step();
+  const step = stepWithAfterStep(model, optimizer, x, y, lossFor('mnist-large'));
+  const warm = await step();
   await warm.data();
   warm.dispose();
   const residentMB = tf.memory().numBytes / 2 ** 20; // parameters + Adam moments + the batch
   const t0 = performance.now();
   const info = await tf.profile(async () => {
-    const cost = step();
+    const cost = await step();
     await cost.data();
     cost.dispose();
   });
@@ -71,12 +78,12 @@ async function run(width: number, batch: number, variant: 'plain' | 'bcop-polarE
 
 test('perf: scaling of step time and peak memory with width and batch (wasm)', async () => {
   await prepareBackend('wasm');
-  const grid: [number, number, ('plain' | 'bcop-polarExpress' | 'bcop-reference')[]][] = [
-    [0.5, 128, ['plain', 'bcop-polarExpress', 'bcop-reference']],
-    [1, 32, ['plain', 'bcop-polarExpress']],
-    [1, 128, ['plain', 'bcop-polarExpress', 'bcop-reference']],
-    [2, 128, ['plain', 'bcop-polarExpress']],
-    [1, 512, ['plain', 'bcop-polarExpress']],
+  const grid: [number, number, Variant[]][] = [
+    [0.5, 128, ['plain', 'bcop-reprojected', 'bcop-polarExpress', 'bcop-default']],
+    [1, 32, ['plain', 'bcop-reprojected', 'bcop-polarExpress']],
+    [1, 128, ['plain', 'bcop-reprojected', 'bcop-polarExpress', 'bcop-default']],
+    [1, 512, ['plain', 'bcop-reprojected']],
+    [2, 128, ['plain', 'bcop-reprojected']],
     [4, 128, ['plain']],
   ];
   // PERF_SCALING_FROM = n starts at the n-th configuration, 1-based (a later part of the grid after an abort of the
@@ -88,7 +95,7 @@ test('perf: scaling of step time and peak memory with width and batch (wasm)', a
     description:
       'Large network, widths ×0.5–×4 (convs 32·w, 32·w, 64·w, 64·w; dense 512·w), MNIST input, batch 32–512; one warm-up step then ' +
       'one step timed under tf.profile (peakMB = tf.profile peakBytes; residentMB = tf.memory() after the warm-up). ' +
-      'Subsampled grid (see the file header): BCOP ×4 skipped, batches 32/512 at ×1 only. Single samples on a shared machine.',
+      'Subsampled grid (see the file header): at ×2 only plain and re-projection, ×4 plain only, batches 32/512 at ×1 only; bcop-default = the layers\' default (Björck-20, Gram form); bcop-reprojected includes afterStep. Single samples on a shared machine.',
     rows,
   });
   for (const [width, batch, variants] of grid.slice(from)) {
