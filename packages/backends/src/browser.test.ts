@@ -8,37 +8,16 @@ import { build } from 'esbuild';
 import { launchHeadlessChromium } from '@lipschitz/test-utils';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRADIENT_CHECK_SOURCE } from '../test/gradient-check';
 import { copyWasmBinaries } from './bundling';
 
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-// The page: computes conv2d (strides 1, 2) and flagged-matMul gradients on cpu, then on the requested
-// backend, and returns the largest difference.
-const PAGE_SCRIPT = `
-import * as tf from '@tensorflow/tfjs-core';
-import { prepareBackend } from '@lipschitz/backends';
-const values = (n, k) => Array.from({ length: n }, (_, i) => Math.sin(i * k));
-function compute() {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(values(2 * 6 * 7 * 3, 0.7), [2, 6, 7, 3]);
-    const w = tf.tensor4d(values(3 * 3 * 3 * 4, 1.3), [3, 3, 3, 4]);
-    const a = tf.tensor2d(values(5 * 4, 0.3), [5, 4]);
-    const out = [];
-    for (const stride of [1, 2]) out.push(...tf.grads((p, q) => tf.sum(tf.square(tf.conv2d(p, q, stride, 'same'))))([x, w]));
-    out.push(tf.grad((p) => tf.sum(tf.square(tf.matMul(p, p, true, false))))(a));
-    return out;
-  });
-}
-window.check = async (name, options) => {
-  await prepareBackend('cpu');
-  const expected = await Promise.all(compute().map((t) => t.data()));
-  const prepared = await prepareBackend(name, options);
-  const actual = await Promise.all(compute().map((t) => t.data()));
-  let maxDiff = 0;
-  actual.forEach((v, i) => v.forEach((value, j) => { maxDiff = Math.max(maxDiff, Math.abs(value - expected[i][j])); }));
-  return { backend: prepared.backend, reason: prepared.reason, maxDiff, count: actual.length };
-};
+// The page: `window.check(name, options)` compares conv2d and flagged-matMul gradients on `name` with the
+// cpu backend (test/gradient-check.ts); `window.failure(name)` returns prepareBackend's error.
+const PAGE_SCRIPT = `${GRADIENT_CHECK_SOURCE}
+window.check = compareWithCpu;
 window.failure = async (name) => {
   try { await prepareBackend(name); return 'no error'; } catch (e) { return e.code + ': ' + e.message; }
 };

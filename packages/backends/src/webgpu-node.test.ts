@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GRADIENT_CHECK_SOURCE } from '../test/gradient-check';
 import { nodeBundleOptions } from './bundling';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -14,33 +15,11 @@ const CHROMIUM_DIR = '/usr/lib/chromium';
 const SWIFTSHADER_ICD = join(CHROMIUM_DIR, 'vk_swiftshader_icd.json');
 
 // Runs in a child process: the Vulkan loader is found through LD_LIBRARY_PATH, which only takes effect
-// at process start. Computes conv2d (strides 1 and 2) and flagged matMul gradients on cpu, then on
-// webgpu, and prints the largest difference.
-const SCRIPT = `
-import * as tf from '@tensorflow/tfjs-core';
-import { prepareBackend } from '@lipschitz/backends';
-const values = (n, k) => Array.from({ length: n }, (_, i) => Math.sin(i * k));
-function compute() {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(values(2 * 6 * 7 * 3, 0.7), [2, 6, 7, 3]);
-    const w = tf.tensor4d(values(3 * 3 * 3 * 4, 1.3), [3, 3, 3, 4]);
-    const a = tf.tensor2d(values(5 * 4, 0.3), [5, 4]);
-    const out = [];
-    for (const stride of [1, 2]) {
-      out.push(...tf.grads((p, q) => tf.sum(tf.square(tf.conv2d(p, q, stride, 'same'))))([x, w]));
-    }
-    out.push(tf.grad((p) => tf.sum(tf.square(tf.matMul(p, p, true, false))))(a));
-    return out;
-  });
-}
-await prepareBackend('cpu');
-const expected = await Promise.all(compute().map((t) => t.data()));
+// at process start. Compares conv2d and flagged-matMul gradients on webgpu with the cpu backend
+// (test/gradient-check.ts) and prints the result, or the error.
+const SCRIPT = `${GRADIENT_CHECK_SOURCE}
 try {
-  const prepared = await prepareBackend('webgpu', { vulkanIcdFilenames: process.env.LIPSCHITZ_ICD || undefined });
-  const actual = await Promise.all(compute().map((t) => t.data()));
-  let maxDiff = 0;
-  actual.forEach((v, i) => v.forEach((value, j) => { maxDiff = Math.max(maxDiff, Math.abs(value - expected[i][j])); }));
-  console.log(JSON.stringify({ backend: prepared.backend, reason: prepared.reason, maxDiff, count: actual.length }));
+  console.log(JSON.stringify(await compareWithCpu('webgpu', { vulkanIcdFilenames: process.env.LIPSCHITZ_ICD || undefined })));
 } catch (error) {
   console.log(JSON.stringify({ code: error.code, message: error.message }));
 }
