@@ -28,3 +28,6 @@ export {
   type EmpiricalLipschitzOptions,
   type EmpiricalLipschitzResult,
 } from './empirical-lipschitz';
+export { boundaryAttack, type BoundaryAttackOptions } from './boundary-attack';
+export { pointwiseAttack, type PointwiseAttackOptions } from './pointwise-attack';
+export type { DecisionAttackResult } from './decision-attack-core';
