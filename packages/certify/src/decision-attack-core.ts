@@ -54,7 +54,7 @@ export function squaredDistance(a: ArrayLike<number>, b: ArrayLike<number>): num
 
 /** Clamps every coordinate of `v` into `[lo, hi]`, in place. @internal */
 export function clampInPlace(v: Float64Array, lo: number, hi: number): Float64Array {
-  for (let i = 0; i < v.length; i++) v[i] = v[i] < lo ? lo : v[i] > hi ? hi : v[i];
+  for (let i = 0; i < v.length; i++) v[i] = Math.min(hi, Math.max(lo, v[i]));
   return v;
 }
 
@@ -200,7 +200,7 @@ export async function runDecisionAttack(
   const found = bestPoint.map((p, i) => (p !== null ? i : -1)).filter((i) => i >= 0);
   if (found.length > 0) {
     const rows = new Float32Array(found.length * size);
-    found.forEach((i, k) => rows.set(bestPoint[i] as Float64Array, k * size));
+    for (const [k, i] of found.entries()) rows.set(bestPoint[i] as Float64Array, k * size);
     const predicted = await predictClasses(predict, rows, found.length, imageShape, settings.batchSize);
     found.forEach((i, k) => {
       if (predicted[k] === y[i]) {

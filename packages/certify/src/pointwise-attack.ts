@@ -55,7 +55,7 @@ function* saltAndPepperStart(ctx: DecisionSearchContext, s: PointwiseSettings): 
         for (let c = 0; c < s.channels; c++) {
           const i = q * s.channels + c;
           const value = x0[i] + noise;
-          v[i] = value < lo ? lo : value > hi ? hi : value;
+          v[i] = Math.min(hi, Math.max(lo, value));
         }
       }
       if (squaredDistance(v, x0) >= ctx.bestSquaredDistance()) continue;

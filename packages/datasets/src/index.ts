@@ -29,3 +29,6 @@ export {
   translated,
   twoMoons,
 } from './synthetic';
+export { type ImageFolderOptions, imageFolder } from './image-folder';
+export { type DecodedImage, decodeImage } from './image-decode';
+export { type TarEntry, parseTar } from './tar-archive';

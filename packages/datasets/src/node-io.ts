@@ -94,3 +94,28 @@ export async function packageDir(fn: string, name: string): Promise<string | und
     return undefined;
   }
 }
+
+/** The entries of a directory, sorted by name, with whether each is a directory; a missing one is `NOT_FOUND`. @internal */
+export async function listDirectory(fn: string, path: string): Promise<{ name: string; directory: boolean }[]> {
+  fsModule ??= importNode<FsPromises>(fn, FS_SPECIFIER);
+  const fs = await fsModule;
+  try {
+    const entries = await fs.readdir(path, { withFileTypes: true });
+    return entries.map((e) => ({ name: e.name, directory: e.isDirectory() })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new LipschitzError('NOT_FOUND', `${fn}: directory ${path} does not exist.`, { cause });
+    throw new LipschitzError('IO_ERROR', `${fn}: could not list ${path} (${code ?? String(cause)}).`, { cause });
+  }
+}
+
+/** True when `path` is a directory. @internal */
+export async function isDirectory(fn: string, path: string): Promise<boolean> {
+  fsModule ??= importNode<FsPromises>(fn, FS_SPECIFIER);
+  const fs = await fsModule;
+  try {
+    return (await fs.stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
