@@ -3,9 +3,9 @@ import { type ExportedLayer, type ExportedModel, MODEL_FORMAT, SeededRandom, enc
 import { measure, writeBenchResult } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'vitest';
+import { exportedForward, networkLipschitzUpperBound, validateExportedModel } from '@lipschitz/model-format';
 // The root package does not depend on @lipschitz/certify, so import its sources.
-import { exportedForward } from '../packages/certify/src/exported-forward';
-import { certifyExportedModel, networkLipschitzUpperBound, pgdAttack } from '../packages/certify/src/index';
+import { certifyExportedModel, pgdAttack } from '../packages/certify/src/index';
 
 // The paper's MNIST-Small shape with random weights: unshuffle2 → conv k2 4→16 @14 → MaxMin →
 // unshuffle2 → conv k2 64→32 @7 → MaxMin → flatten 1568 → dense 100 → MaxMin → dense 10.
@@ -24,13 +24,13 @@ function small(): ExportedModel {
     { type: 'maxMin' },
     { type: 'dense', weight: t([100, 10], 0.1), bias: t([10], 0.01) },
   ];
-  return { format: MODEL_FORMAT, input: { shape: [28, 28, 1], range: [0, 1] }, layers, lipschitzUpperBound: Number.NaN };
+  return { format: MODEL_FORMAT, input: { shape: [28, 28, 1], range: [0, 1] }, layers, lipschitzUpperBound: 0 };
 }
 
 test('certify throughput: certify 100 images and PGD-200 on MNIST-Small (random weights), wasm', async () => {
   await prepareBackend('wasm');
   const model = small();
-  const forward = exportedForward(model);
+  const forward = exportedForward(validateExportedModel(model));
   const n = 100;
   const images = tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', 1);
   const labels = tf.tidy(() => tf.cast(tf.argMax(forward.predict(images), 1), 'int32')) as tf.Tensor1D;

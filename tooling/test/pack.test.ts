@@ -2,7 +2,7 @@
  * What is tested: every public package, built and packed as it would be published (`pnpm release`), installs
  * from its tarball into a fresh npm project OUTSIDE the workspace (with only the registry's
  * @tensorflow/tfjs-core as peer) and works under plain Node: imports resolve, gradients are registered,
- * the wasm backend trains, a BCOP layer is orthogonal and a model certifies.
+ * the wasm backend trains, a BCOP layer is orthogonal, a model certifies and its export validates.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,7 @@ it('packed packages install outside the workspace and run under plain Node', () 
     '@lipschitz/datasets',
     '@lipschitz/layers',
     '@lipschitz/linalg',
+    '@lipschitz/model-format',
     '@lipschitz/orthogonalize',
     '@lipschitz/train',
     '@lipschitz/wasserstein',
@@ -45,7 +46,7 @@ it('packed packages install outside the workspace and run under plain Node', () 
     join(project, 'smoke.mjs'),
     `
 import { prepareBackend } from '@lipschitz/backends';
-import { bcopConv2d, smallConvNet } from '@lipschitz/layers';
+import { bcopConv2d, exportModel, smallConvNet } from '@lipschitz/layers';
 import { certifyModel } from '@lipschitz/certify';
 import { convSingularValues } from '@lipschitz/linalg';
 import { exactW1 } from '@lipschitz/wasserstein';
@@ -53,6 +54,7 @@ import { syntheticImages } from '@lipschitz/datasets';
 import { createOptimizer } from '@lipschitz/train';
 import { bjorck } from '@lipschitz/orthogonalize';
 import { circularPad } from '@lipschitz/blockconv';
+import { validateExportedModel } from '@lipschitz/model-format';
 import { LipschitzError } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -66,11 +68,13 @@ const set = syntheticImages({ count: 20, height: 28, width: 28, channels: 1, num
 const model = smallConvNet({ conv: 'bcop', inputShape: [28, 28, 1], seed: 1 });
 const report = await certifyModel(model, tf.tensor4d(set.images, [20, 28, 28, 1]), tf.tensor1d(set.labels, 'int32'), { epsilons: [0.1], inputShape: [28, 28, 1] });
 const sv = await layer.lipschitzUpperBound([6, 6, 4]);
+const validated = validateExportedModel(JSON.stringify(await exportModel(model, { inputShape: [28, 28, 1] })));
 console.log(JSON.stringify({
   backend, gradNorm, sv, bound: report.lipschitzUpperBound, w1: exactW1({ points: [0, 1], count: 2, dim: 1 }, { points: [2, 3], count: 2, dim: 1 }).w1,
   optimizer: createOptimizer({ kind: 'adam' }).getClassName(), kernelType: kernel.type,
   isError: LipschitzError.isInstance(new LipschitzError('INVALID_ARGUMENT', 'x')),
   bjorckShape: bjorck(tf.randomNormal([4, 3], 0, 1, 'float32', 5)).shape, padded: circularPad(x, 3).shape,
+  outputShape: validated.outputShape,
   svCount: convSingularValues(new Float32Array(9), [3, 3, 1, 1], [4, 4]).length,
 }));
 `,
@@ -89,4 +93,5 @@ console.log(JSON.stringify({
   expect(result.bjorckShape).toEqual([4, 3]);
   expect(result.padded).toEqual([2, 8, 8, 4]);
   expect(result.svCount).toBe(16);
+  expect(result.outputShape).toEqual([10]);
 }, 1_200_000);

@@ -4,7 +4,7 @@ import type { BackendName } from '@lipschitz/backends';
 import { LipschitzError } from '@lipschitz/core';
 import { Command, Option } from 'commander';
 import { attackCommand } from './commands/attack';
-import { certifyCommand } from './commands/certify';
+import { certifyCommand, certifyModelFileCommand } from './commands/certify';
 import { exportCommand } from './commands/export';
 import { reportCommand } from './commands/report';
 import { trainCommand } from './commands/train';
@@ -98,18 +98,34 @@ program
 
 program
   .command('certify')
-  .description('certified accuracy of the best checkpoint; writes DIR/certify.json')
-  .requiredOption('--run <dir>', 'run directory')
+  .description('certified accuracy of the best checkpoint (writes DIR/certify.json), or of an exported lipschitz-model/1 file (writes FILE.certify.json beside it, or --out)')
+  .option('--run <dir>', 'run directory')
+  .option('--model <file>', 'a lipschitz-model/1 file (from robustness export or another tool) instead of --run')
   .option('--eps <list>', 'comma-separated ℓ2 radii (default: the paper’s, 1.58,0.3 on MNIST)')
   .option('--test-limit <n>', 'certify the first N test images')
+  .option('--out <file>', 'with --model: where to write the result (default FILE.certify.json)')
+  .option('--force', 'with --model: overwrite an existing output file')
+  .option('--dataset <name>', `with --model: the test set (${DATASETS.join(', ')}; default: the file's metadata, else by input shape)`)
+  .option('--data-dir <dir>', 'with --model: directory of the dataset files (CIFAR-10, Fashion-MNIST)')
   .addOption(backendOption())
-  .action((flags: { run: string; eps?: string; testLimit?: string; backend: string }) =>
-    runAction(NAME, async () => {
-      const backend = backendOf(flags.backend);
-      const testLimit = flags.testLimit ? parsePositiveInt('--test-limit', flags.testLimit) : undefined;
-      const epsilons = flags.eps ? parseNumberList('--eps', flags.eps) : await epsilonsOfRun(flags.run);
-      await certifyCommand({ run: flags.run, epsilons, testLimit, backend });
-    }),
+  .action(
+    (flags: { run?: string; model?: string; eps?: string; testLimit?: string; out?: string; force?: boolean; dataset?: string; dataDir?: string; backend: string }) =>
+      runAction(NAME, async () => {
+        const backend = backendOf(flags.backend);
+        const testLimit = flags.testLimit ? parsePositiveInt('--test-limit', flags.testLimit) : undefined;
+        if ((flags.run === undefined) === (flags.model === undefined)) {
+          throw new LipschitzError('INVALID_ARGUMENT', 'certify needs exactly one of --run DIR and --model FILE.json.');
+        }
+        if (flags.model !== undefined) {
+          const dataset = flags.dataset === undefined ? undefined : (parseChoice('--dataset', flags.dataset, DATASETS) as (typeof DATASETS)[number]);
+          const epsilons = flags.eps ? parseNumberList('--eps', flags.eps) : undefined;
+          await certifyModelFileCommand({ model: flags.model, epsilons, testLimit, backend, out: flags.out, force: flags.force, dataset, dataDir: flags.dataDir });
+          return;
+        }
+        const run = flags.run as string;
+        const epsilons = flags.eps ? parseNumberList('--eps', flags.eps) : await epsilonsOfRun(run);
+        await certifyCommand({ run, epsilons, testLimit, backend });
+      }),
   );
 
 async function epsilonsOfRun(run: string) {

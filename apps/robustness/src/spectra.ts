@@ -1,5 +1,5 @@
-import { type ExportedLayer, decodeTensor } from '@lipschitz/core';
-import { convSingularValues } from '@lipschitz/linalg';
+import type { ExportedLayer } from '@lipschitz/core';
+import { type NetworkBound, networkLipschitzUpperBound } from '@lipschitz/model-format';
 
 /** The singular values of one convolution layer of a model (the paper's Figure 2). */
 export interface ConvSpectrum {
@@ -12,23 +12,23 @@ export interface ConvSpectrum {
 }
 
 /**
+ * The spectra a bound computed with `singularValues: true` already holds (`bound.spectra`, one FFT per
+ * layer for the bound and the report together), labelled for the report.
+ */
+export function spectraOfBound(bound: Pick<NetworkBound, 'spectra'>): ConvSpectrum[] {
+  return (bound.spectra ?? []).map((s) => {
+    const [kh, kw, cin, cout] = s.kernelShape;
+    const [h, w] = s.inputSize;
+    return { index: s.index, label: `${kh}×${kw} ${cin}→${cout} @ ${h}×${w}`, singularValues: Array.from(s.singularValues) };
+  });
+}
+
+/**
  * Exact singular values (float64, FFT per frequency) of every circular `conv2d` of an exported model,
- * each at the spatial size it sees, found by walking the layer list from `inputShape`.
+ * each at the spatial size it sees — `networkLipschitzUpperBound(…, { singularValues: true })` of
+ * `@lipschitz/model-format` (its one shape walk), for a model that is not being certified (e.g. at
+ * initialisation).
  */
 export function convSpectra(layers: readonly ExportedLayer[], inputShape: readonly number[]): ConvSpectrum[] {
-  let [h, w] = inputShape as [number, number, number];
-  const spectra: ConvSpectrum[] = [];
-  layers.forEach((layer, index) => {
-    if (layer.type === 'invertibleDownsample') {
-      h /= layer.factor;
-      w /= layer.factor;
-    } else if (layer.type === 'conv2d') {
-      const { shape, values } = decodeTensor(layer.kernel, `layers[${index}].kernel`);
-      if (layer.padding === 'circular') {
-        const sv = convSingularValues(values, shape, [h, w]);
-        spectra.push({ index, label: `${shape[0]}×${shape[1]} ${shape[2]}→${shape[3]} @ ${h}×${w}`, singularValues: Array.from(sv) });
-      }
-    }
-  });
-  return spectra;
+  return spectraOfBound(networkLipschitzUpperBound({ input: { shape: inputShape }, layers }, { singularValues: true }));
 }

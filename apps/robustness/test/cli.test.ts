@@ -9,7 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prepareBackend } from '@lipschitz/backends';
+import { certifyExportedModel } from '@lipschitz/certify';
+import { mnist } from '@lipschitz/datasets';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certifyExported } from '../web/app';
 import { buildCli, runCli, startCli } from './cli-bundle';
 
 let cli: string;
@@ -113,6 +118,67 @@ describe('robustness CLI: a short real MNIST run', () => {
     expect(html).toContain('<svg');
     expect(html).toContain('Singular values');
     oneLineError(runCli(cli, ['train', '--out', run, '--train-limit', '256', '--epochs', '1']), /holds a finished run; pass --force/);
+  });
+});
+
+describe('robustness CLI: one model, one certified count', () => {
+  const run = join(work, 'short');
+  const model = join(work, 'model.json');
+
+  it('the training log, certify --run, export, certify --model, certifyExportedModel and the web page agree exactly', async () => {
+    // The run, its certify.json (1,000 images, ε 1.58 and 0.3) and model.json come from the tests above.
+    const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const best = metrics.reduce((a, b) => (b.testAccuracy > a.testAccuracy ? b : a));
+    const fromRun = JSON.parse(readFileSync(join(run, 'certify.json'), 'utf8'));
+    const exported = JSON.parse(readFileSync(model, 'utf8'));
+    const out = join(work, 'model.certify.json');
+    const result = runCli(cli, ['certify', '--model', model, '--eps', '1.58,0.3', '--test-limit', '1000']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(out);
+    const fromFile = JSON.parse(readFileSync(out, 'utf8'));
+    // one L under one key everywhere: the training log, certify --run, the exported file, certify --model
+    expect(best.lipschitzUpperBound).toBe(fromRun.lipschitzUpperBound);
+    expect(exported.lipschitzUpperBound).toBe(fromRun.lipschitzUpperBound);
+    expect(fromFile.lipschitzUpperBound).toBe(fromRun.lipschitzUpperBound);
+    // one certified count: training-time evaluation, certify --run, certify --model
+    expect(fromRun.count).toBe(1000);
+    expect(fromFile.count).toBe(1000);
+    expect(fromFile.clean).toBe(fromRun.clean);
+    expect(best.testAccuracy).toBe(fromRun.clean);
+    for (const eps of ['1.58', '0.3']) {
+      expect(best.certified[eps], eps).toBe(fromRun.certified[eps]);
+      expect(fromFile.certified[eps], eps).toBe(fromRun.certified[eps]);
+    }
+    // the library and the web page's code path, in this process, on the same backend (wasm, what auto picks in Node)
+    await prepareBackend('wasm');
+    const { test } = await mnist({ trainLimit: 1, testLimit: 1000 });
+    const images = tf.tensor4d(test.images, [1000, 28, 28, 1]);
+    const labels = tf.tensor1d(test.labels, 'int32');
+    const library = await certifyExportedModel(exported, images, labels, { epsilons: [1.58, 0.3] });
+    tf.dispose([images, labels]);
+    const page = await certifyExported(exported, test, 1000);
+    for (const eps of ['1.58', '0.3']) {
+      expect(library.certified[eps], eps).toBe(fromRun.certified[eps]);
+      expect(page.certified[eps], eps).toBe(fromRun.certified[eps]);
+    }
+    expect(library.lipschitzUpperBound).toBe(fromRun.lipschitzUpperBound);
+    expect(page.lipschitzUpperBound).toBe(fromRun.lipschitzUpperBound);
+    expect(page.clean).toBe(fromRun.clean);
+    // an existing result is not overwritten without --force
+    oneLineError(runCli(cli, ['certify', '--model', model, '--test-limit', '10']), /model\.certify\.json already exists; pass --force/);
+    expect(runCli(cli, ['certify', '--model', model, '--test-limit', '10', '--force']).code).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).count).toBe(10);
+  }, 300_000);
+
+  it('certify --model refuses a hostile file with the validator\'s one-line message', async () => {
+    const hostile = JSON.parse(readFileSync(model, 'utf8'));
+    const last = hostile.layers.length - 1;
+    hostile.layers[last].bias = { shape: [2, 5], dtype: 'float32', data: hostile.layers[last].bias.data };
+    const path = join(work, 'hostile.json');
+    writeFileSync(path, JSON.stringify(hostile));
+    oneLineError(runCli(cli, ['certify', '--model', path]), new RegExp(`validateExportedModel: layer ${last} \\(dense\\) bias must have a shape of 1 positive integers`));
+    expect(existsSync(join(work, 'hostile.certify.json'))).toBe(false);
+    oneLineError(runCli(cli, ['certify', '--model', path, '--run', run]), /certify needs exactly one of --run DIR and --model FILE\.json/);
   });
 });
 

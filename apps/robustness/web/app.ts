@@ -1,9 +1,9 @@
 // The page's logic, free of DOM code: load the MNIST subsets, certify an exported model, train in the
 // browser. main.ts wires it to the page.
-import { type CertifyResult, certify, multiMarginLoss, networkLipschitzUpperBound } from '@lipschitz/certify';
+import { type CertifyReport, certifyExportedModel, multiMarginLoss } from '@lipschitz/certify';
 import type { ExportedModel } from '@lipschitz/core';
 import { type ImageSet, parseIdxImages, parseIdxLabels } from '@lipschitz/datasets';
-import { exportModel, loadExportedModel, smallConvNet } from '@lipschitz/layers';
+import { exportModel, smallConvNet } from '@lipschitz/layers';
 import { type TrainProgressEvent, memoryRunStore, train } from '@lipschitz/train';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -62,15 +62,17 @@ export interface PageCertification {
 }
 
 /**
- * Certifies the first `count` images of `set` with an exported `lipschitz-model/1` network: the forward
- * pass runs with `loadExportedModel` (plain tfjs ops on the active backend) in batches; L is the sound
- * bound `networkLipschitzUpperBound(exported)` (the file's own bound is not trusted); `certify` then
- * counts an image as certified at ε iff it is correct and `margin > √2·ε·L`, as `robustness certify`.
+ * Certifies the first `count` images of `set` with an exported `lipschitz-model/1` network by calling
+ * `certifyExportedModel` of @lipschitz/certify — the very function `robustness certify --model` and
+ * every other reader use: the one validator of `@lipschitz/model-format` (so the page refuses a file
+ * exactly as the CLI does, with the same message), the recomputed sound bound L (the file's own is not
+ * trusted), the float32 forward on the active backend in batches, and the one certificate rule (an image
+ * is certified at ε iff it is correct and `margin > √2·ε·L`).
  *
  * Ownership: borrows `exported` and `set`; every tensor it creates is disposed before it returns.
  *
- * @throws LipschitzError `CORRUPT_DATA` for an invalid file, `SHAPE_MISMATCH` when the model does not take
- *   `[28, 28, 1]` images, `UNSUPPORTED_CONFIGURATION` for layers that cannot be bounded.
+ * @throws LipschitzError `CORRUPT_DATA`/`LIMIT_EXCEEDED` for an invalid file, `SHAPE_MISMATCH` when the
+ *   model does not take `[28, 28, 1]` images, `UNSUPPORTED_CONFIGURATION` for layers that cannot be bounded.
  * @example
  * ```ts
  * const result = await certifyExported(JSON.parse(text), testSet, 100);
@@ -82,38 +84,24 @@ export async function certifyExported(exported: ExportedModel, set: ImageSet, co
   const started = performance.now();
   const n = Math.min(count, set.count);
   const pixels = set.height * set.width * set.channels;
-  const { lipschitzUpperBound } = networkLipschitzUpperBound(exported);
-  const runner = loadExportedModel(exported);
-  const chunks: tf.Tensor[] = [];
-  let result: CertifyResult;
+  const images = tf.tensor4d(set.images.subarray(0, n * pixels), [n, set.height, set.width, set.channels]);
+  const labels = tf.tensor1d(set.labels.subarray(0, n), 'int32');
+  let report: CertifyReport;
   try {
-    for (let offset = 0; offset < n; offset += batchSize) {
-      const size = Math.min(batchSize, n - offset);
-      const logits = tf.tidy(() => runner.predict(tf.tensor4d(set.images.subarray(offset * pixels, (offset + size) * pixels), [size, set.height, set.width, set.channels])));
-      chunks.push(logits);
-      await logits.data(); // one batch in flight at a time (keeps GPU memory small)
-    }
-    const logits = tf.concat(chunks);
-    const labels = tf.tensor1d(set.labels.subarray(0, n), 'int32');
-    try {
-      result = await certify(logits, labels, { lipschitz: lipschitzUpperBound, epsilons: MNIST_EPSILONS.map((e) => e.value) });
-    } finally {
-      tf.dispose([logits, labels]);
-    }
+    report = await certifyExportedModel(exported, images, labels, { epsilons: MNIST_EPSILONS.map((e) => e.value), batchSize });
   } finally {
-    tf.dispose(chunks);
-    runner.dispose();
+    tf.dispose([images, labels]);
   }
   const certified: Record<string, number> = {};
-  for (const e of MNIST_EPSILONS) certified[e.text] = result.certifiedAccuracy[String(e.value)];
+  for (const e of MNIST_EPSILONS) certified[e.text] = report.certified[String(e.value)];
   return {
     count: n,
-    clean: result.clean,
+    clean: report.clean,
     certified,
-    lipschitzUpperBound,
-    margins: Array.from(result.margins),
-    radii: Array.from(result.radii),
-    predictions: Array.from(result.predictions),
+    lipschitzUpperBound: report.lipschitzUpperBound,
+    margins: Array.from(report.examples.margins),
+    radii: Array.from(report.examples.radii),
+    predictions: Array.from(report.examples.predictions),
     labels: Array.from(set.labels.subarray(0, n)),
     milliseconds: performance.now() - started,
   };

@@ -11,9 +11,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { conv, dense, model, normalValues } from '../test/fixtures';
 import { certify } from './certify';
-import { type ExportedForward, exportedForward } from './exported-forward';
+import { forwardOf } from '../test/fixtures';
 import { fgsmAttack } from './fgsm-attack';
-import { networkLipschitzUpperBound } from './network-bound';
+import { type ExportedForward, networkLipschitzUpperBound } from '@lipschitz/model-format';
 import { pgdAttack } from './pgd-attack';
 
 /** Host float64 logits and minimal adversarial distances of a 2-class linear model. */
@@ -42,7 +42,7 @@ describeBackends('attacks', () => {
   const truth = linearTruth(linear, xs, n);
   let forward: ExportedForward;
   beforeAll(() => {
-    forward = exportedForward(linear);
+    forward = forwardOf(linear);
   });
   afterAll(() => forward.dispose());
   const images = () => tf.tensor2d(Float32Array.from(xs), [n, 4]);
@@ -87,7 +87,7 @@ describeBackends('attacks', () => {
 
   it('PGD breaks an undefended conv net; FGSM is no stronger than PGD; iterates stay in range', async () => {
     const net = model([6, 6, 1], [conv([3, 3, 1, 8], 3, 'zero-same', { scale: 3 }), { type: 'relu' }, { type: 'flatten' }, dense(288, 5, 4, { scale: 3 })]);
-    const run = exportedForward(net);
+    const run = forwardOf(net);
     const x = tf.randomUniform([16, 6, 6, 1], 0, 1, 'float32', 5);
     const predictions = tf.tidy(() => tf.cast(tf.argMax(run.predict(x), 1), 'int32'));
     let minSeen = Number.POSITIVE_INFINITY;

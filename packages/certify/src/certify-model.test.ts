@@ -1,7 +1,7 @@
 /**
  * What is tested: certifyExportedModel and certifyModel produce the certify.json shape, agree with
  * certify() on the same logits, do not depend on the batch size, recompute (not trust) the file's
- * bound, take the larger of the two bounds for a live module and restore its frozen state; leaks; errors.
+ * bound, use the bound of a live module's exported layers and restore its frozen state; leaks; errors.
  * What is not tested here: attack soundness (test/soundness.test.ts).
  */
 import type { ExportedModel, LipschitzModule } from '@lipschitz/core';
@@ -11,9 +11,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { unitConvNet } from '../test/fixtures';
 import { certify } from './certify';
 import { certifyExportedModel, certifyModel } from './certify-model';
-import { type ExportedForward, exportedForward } from './exported-forward';
-import { modelLipschitzUpperBound } from './model-lipschitz-upper-bound';
-import { networkLipschitzUpperBound } from './network-bound';
+import { forwardOf } from '../test/fixtures';
+import { modelLipschitzUpperBound } from './bounds';
+import { type ExportedForward, networkLipschitzUpperBound } from '@lipschitz/model-format';
 
 function fakeModule(net: ExportedModel, forward: ExportedForward, ownBound: number) {
   const state = { frozen: false, appliedUnfrozen: 0, freezes: 0 };
@@ -48,7 +48,7 @@ describeBackends('certifyExportedModel / certifyModel', () => {
   let images: tf.Tensor;
   let labels: tf.Tensor1D;
   beforeAll(() => {
-    forward = exportedForward(net);
+    forward = forwardOf(net);
     images = tf.randomUniform([13, 6, 6, 2], 0, 1, 'float32', 9);
     labels = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2], 'int32');
   });
@@ -65,7 +65,8 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     const bound = networkLipschitzUpperBound(net);
     const direct = await certify(forward.predict(images), labels, { lipschitz: bound.lipschitzUpperBound, epsilons });
     expect(a.lipschitzUpperBound).toBe(bound.lipschitzUpperBound);
-    expect(Number.isNaN(net.lipschitzUpperBound)).toBe(true); // the file's own value is not used
+    expect(net.lipschitzUpperBound).toBe(1234); // the file states a wrong value ...
+    expect(a.lipschitzUpperBound).not.toBe(1234); // ... which is not used
     expect(a.clean).toBe(direct.clean);
     expect(a.certified).toEqual(direct.certifiedAccuracy);
     expect(b.certified).toEqual(a.certified);
@@ -78,11 +79,11 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     expect(a.count).toBe(13);
   });
 
-  it('certifyModel freezes the module for the forward pass, restores it, and uses the larger bound', async () => {
+  it('certifyModel freezes the module for the forward pass, restores it, and uses the bound of its exported layers', async () => {
     const ours = networkLipschitzUpperBound(net).lipschitzUpperBound;
     const larger = fakeModule(net, forward, 2);
     const r1 = await certifyModel(larger.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2], batchSize: 5 });
-    expect(r1.lipschitzUpperBound).toBe(2);
+    expect(r1.lipschitzUpperBound).toBe(ours); // the module's own bound (2) is not a second opinion any more
     expect(larger.state.appliedUnfrozen).toBe(0);
     expect(larger.state.freezes).toBe(1);
     expect(larger.module.frozen).toBe(false);
@@ -102,31 +103,30 @@ describeBackends('certifyExportedModel / certifyModel', () => {
 
   it('rejects bad inputs', async () => {
     const opts = { epsilons: [0.1] };
-    await expect(certifyExportedModel({ ...net, format: 'other' } as never, images, labels, opts)).rejects.toThrow(/^certifyExportedModel: exported.format must be "lipschitz-model\/1"/);
+    await expect(certifyExportedModel({ ...net, format: 'other' } as never, images, labels, opts)).rejects.toThrow(/^validateExportedModel: format must be "lipschitz-model\/1"/);
     await expect(certifyExportedModel(net, tf.zeros([13, 5, 5, 2]), labels, opts)).rejects.toThrow(/^certifyExportedModel: images have shape \[N, 5, 5, 2\] but the model takes \[N, 6, 6, 2\]/);
     await expect(certifyExportedModel(net, images, labels, { epsilons: [0.1], batchSize: 0 })).rejects.toThrow(/^certifyExportedModel: batchSize must be a positive integer/);
     await expect(certifyExportedModel(net, images, tf.tensor1d([1], 'int32'), opts)).rejects.toThrow(/^certifyExportedModel: labels has 1 entries but images has 13/);
     await expect(certifyExportedModel(net, images, tf.fill([13], 10, 'int32') as tf.Tensor1D, opts)).rejects.toThrow(/^certifyExportedModel: label 0 is 10, outside \[0, 10\)/);
-    await expect(certifyExportedModel({ format: 'lipschitz-model/1' } as never, images, labels, opts)).rejects.toThrow(/^networkLipschitzUpperBound: model must have input.shape and layers/);
+    await expect(certifyExportedModel({ format: 'lipschitz-model/1' } as never, images, labels, opts)).rejects.toThrow(/^validateExportedModel: input must be \{ shape: positive integers, range: \[min, max\] \}/);
     const { module } = fakeModule(net, forward, 1);
     await expect(certifyModel(module, images, labels, { epsilons: [0.1] } as never)).rejects.toThrow(/^certifyModel: inputShape must be the input shape/);
   });
 });
 
-describeBackends('modelLipschitzUpperBound', () => {
-  it('bounds the exported layers and keeps the larger of the two bounds', async () => {
+describeBackends('modelLipschitzUpperBound (deprecated alias of moduleLipschitzBound)', () => {
+  it("bounds the exported layers; the module's own bound is not consulted", async () => {
     const net = unitConvNet(4);
-    const forward = exportedForward(net);
+    const forward = forwardOf(net);
     const ours = networkLipschitzUpperBound(net);
     const larger = await modelLipschitzUpperBound(fakeModule(net, forward, 3).module, [6, 6, 2]);
-    expect(larger.lipschitzUpperBound).toBe(3);
-    expect(larger.moduleLipschitzUpperBound).toBe(3);
+    expect(larger.lipschitzUpperBound).toBe(ours.lipschitzUpperBound);
     expect(larger.layers).toEqual(ours.layers);
     const smaller = await modelLipschitzUpperBound(fakeModule(net, forward, 0.1).module, [6, 6, 2]);
     expect(smaller.lipschitzUpperBound).toBe(ours.lipschitzUpperBound);
     const infinite = await modelLipschitzUpperBound(fakeModule(net, forward, Number.POSITIVE_INFINITY).module, [6, 6, 2]);
     expect(infinite.lipschitzUpperBound).toBe(ours.lipschitzUpperBound);
-    await expect(modelLipschitzUpperBound(fakeModule(net, forward, 1).module, 'x' as never)).rejects.toThrow(/^modelLipschitzUpperBound: inputShape must be/);
+    await expect(modelLipschitzUpperBound(fakeModule(net, forward, 1).module, 'x' as never)).rejects.toThrow(/^moduleLipschitzBound: inputShape must be/);
     forward.dispose();
   });
 });

@@ -1,10 +1,34 @@
-import { type ExportedModel, type LipschitzModule, LipschitzError, MODEL_FORMAT, assertPositiveInteger } from '@lipschitz/core';
+import { type ExportedModel, type LipschitzModule, LipschitzError, assertPositiveInteger } from '@lipschitz/core';
+import {
+  type CertifyResult,
+  type LayerNormReport,
+  type ModelSizeLimits,
+  type NetworkBound,
+  type ValidatedNetwork,
+  boundValidatedNetwork,
+  certifyLogitValues,
+  exportedForward,
+  moduleLipschitzBound,
+  validateExportedModel,
+} from '@lipschitz/model-format';
 import * as tf from '@tensorflow/tfjs-core';
-import { type CertifyResult, certifyValues, checkEpsilons } from './certify';
-import { exportedForward } from './exported-forward';
+import { checkEpsilons } from './certify';
 import { checkImagesAndLabels, checkLabelValues } from './inputs';
-import { modelLipschitzUpperBound } from './model-lipschitz-upper-bound';
-import { type LayerNormReport, type NetworkBound, networkLipschitzUpperBound } from './network-bound';
+
+/**
+ * A per-example allowance for the floating-point evaluation error: for the batch `images` (borrowed,
+ * `[b, ...inputShape]`, examples `offset … offset + b − 1` of the set) of the validated `network` (the
+ * exact layers certified, decoded), return `δ_n ≥ ‖f̃(x_n) − f(x_n)‖₂`, f̃ the float network as
+ * evaluated, f the exact one, one finite δ ≥ 0 per example. The certificate rule then certifies only
+ * when `margin − 2·δ > √2·ε·L` (see `certifyLogitValues` of `@lipschitz/model-format`).
+ */
+export type FloatErrorBound = (batch: {
+  network: ValidatedNetwork;
+  images: tf.Tensor;
+  logits: Float32Array;
+  offset: number;
+  bound: NetworkBound;
+}) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
 /** Options of {@link certifyExportedModel}. */
 export interface CertifyExportedModelOptions {
@@ -12,6 +36,12 @@ export interface CertifyExportedModelOptions {
   epsilons: readonly number[];
   /** Examples per forward pass (default 100). */
   batchSize?: number;
+  /** Per-example float-error allowance δ(x) subtracted (twice) from the margin; default none (δ = 0). */
+  floatErrorBound?: FloatErrorBound;
+  /** Also return every circular conv's singular values in `bound.spectra` (computed in the same pass as the bound). */
+  singularValues?: boolean;
+  /** Size limits of the file (default `DEFAULT_MODEL_SIZE_LIMITS` of `@lipschitz/model-format`). */
+  limits?: Partial<ModelSizeLimits>;
 }
 
 /** Options of {@link certifyModel}. */
@@ -31,16 +61,18 @@ export interface CertifyReport {
   certified: Record<string, number>;
   /** The sound ℓ2 Lipschitz bound the certificates use. */
   lipschitzUpperBound: number;
-  /** Per-layer exact norms from {@link networkLipschitzUpperBound}. */
+  /** Per-layer exact norms from `networkLipschitzUpperBound`. */
   layers: LayerNormReport[];
-  /** Product of the per-layer norms without the float32 slack. */
+  /** Product of the per-layer norms without any slack. */
   exactProduct: number;
-  /** The float32 slack factor (see {@link networkLipschitzUpperBound}). */
+  /** The slack factor (see the slack policy of `@lipschitz/model-format`). */
   safetyFactor: number;
   /** Number of examples. */
   count: number;
   /** Per-example margins, radii, predictions (pass `examples.radii` to the attacks' `certifiedRadii`). */
   examples: CertifyResult;
+  /** The whole bound (with `spectra` when `singularValues: true`), computed once for this run. */
+  bound: NetworkBound;
 }
 
 function checkBatchSize(fn: string, batchSize: number | undefined): number {
@@ -56,28 +88,62 @@ function checkInputShape(fn: string, images: tf.Tensor, inputShape: readonly num
   }
 }
 
-/** Runs `predict` batch by batch and gathers the logits on the host. */
-async function batchedLogits(fn: string, predict: (x: tf.Tensor) => tf.Tensor, images: tf.Tensor, batchSize: number) {
+async function checkInputRange(fn: string, images: tf.Tensor, range: readonly [number, number]): Promise<void> {
+  if (images.size === 0) return;
+  const extremes = tf.tidy(() => tf.stack([tf.min(images), tf.max(images)]));
+  const [min, max] = await extremes.data();
+  extremes.dispose();
+  if (!(min >= range[0] && max <= range[1])) {
+    throw new LipschitzError(
+      'INVALID_ARGUMENT',
+      `${fn}: the images span [${min}, ${max}] but the file's input.range is [${range[0]}, ${range[1]}]; a certificate holds only for inputs inside the range the model was exported for. Scale the images into it.`,
+    );
+  }
+}
+
+/** Runs `predict` batch by batch and gathers the logits (and the float-error allowances) on the host. */
+async function batchedLogits(
+  fn: string,
+  predict: (x: tf.Tensor) => tf.Tensor,
+  images: tf.Tensor,
+  batchSize: number,
+  allowance: ((batch: tf.Tensor, logits: Float32Array, offset: number) => Promise<ArrayLike<number>>) | null,
+) {
   const n = images.shape[0];
   let c = -1;
   let values = new Float32Array(0);
+  const floatErrors = allowance ? new Float64Array(n) : undefined;
   for (let offset = 0; offset < n; offset += batchSize) {
     const size = Math.min(batchSize, n - offset);
-    const z = tf.tidy(() => predict(tf.slice(images, offset, size)));
+    const batch = tf.slice(images, offset, size);
     try {
-      if (z.rank !== 2 || z.shape[0] !== size) {
-        throw new LipschitzError('SHAPE_MISMATCH', `${fn}: the model must output logits [N, C], got shape [${z.shape.join(', ')}].`);
+      const z = tf.tidy(() => predict(batch));
+      let logits: Float32Array;
+      try {
+        if (z.rank !== 2 || z.shape[0] !== size) {
+          throw new LipschitzError('SHAPE_MISMATCH', `${fn}: the model must output logits [N, C], got shape [${z.shape.join(', ')}].`);
+        }
+        if (c < 0) {
+          c = z.shape[1] as number;
+          values = new Float32Array(n * c);
+        }
+        logits = (await z.data()) as Float32Array;
+        values.set(logits, offset * c);
+      } finally {
+        z.dispose();
       }
-      if (c < 0) {
-        c = z.shape[1] as number;
-        values = new Float32Array(n * c);
+      if (allowance && floatErrors) {
+        const deltas = await allowance(batch, logits, offset);
+        if (deltas == null || deltas.length !== size) {
+          throw new LipschitzError('INVALID_ARGUMENT', `${fn}: floatErrorBound returned ${deltas?.length} values for a batch of ${size}; return one δ per example.`);
+        }
+        floatErrors.set(Array.from(deltas), offset);
       }
-      values.set((await z.data()) as Float32Array, offset * c);
     } finally {
-      z.dispose();
+      batch.dispose();
     }
   }
-  return { values, c };
+  return { values, c, floatErrors };
 }
 
 async function report(
@@ -85,43 +151,49 @@ async function report(
   predict: (x: tf.Tensor) => tf.Tensor,
   images: tf.Tensor,
   labels: tf.Tensor,
-  epsilons: readonly number[],
+  options: CertifyExportedModelOptions,
   batchSize: number,
+  network: ValidatedNetwork,
   bound: NetworkBound,
-  lipschitz: number,
 ): Promise<CertifyReport> {
   const n = images.shape[0];
   const y = await labels.data();
-  const { values, c } = await batchedLogits(fn, predict, images, batchSize);
+  const provider = options.floatErrorBound;
+  const allowance = provider ? async (batch: tf.Tensor, logits: Float32Array, offset: number) => provider({ network, images: batch, logits, offset, bound }) : null;
+  const { values, c, floatErrors } = await batchedLogits(fn, predict, images, batchSize, allowance);
   if (n > 0) checkLabelValues(fn, y, c);
-  const examples = certifyValues(fn, values, y, n, Math.max(c, 0), lipschitz, epsilons);
+  const examples = certifyLogitValues(fn, values, y, n, Math.max(c, 0), bound.lipschitzUpperBound, options.epsilons, floatErrors);
   return {
     clean: examples.clean,
-    certified: examples.certifiedAccuracy,
-    lipschitzUpperBound: lipschitz,
+    certified: examples.certified,
+    lipschitzUpperBound: bound.lipschitzUpperBound,
     layers: bound.layers,
     exactProduct: bound.exactProduct,
     safetyFactor: bound.safetyFactor,
     count: n,
     examples,
+    bound,
   };
 }
 
 /**
- * Certifies a `lipschitz-model/1` network on a labelled set: recomputes the sound bound with
- * {@link networkLipschitzUpperBound} (the file's own `lipschitzUpperBound` is not trusted), runs the
- * forward pass batch by batch with plain tfjs ops, and applies {@link certify}: an example is
- * certified at ε iff correct and `margin > √2 · ε · L`.
+ * Certifies a `lipschitz-model/1` network on a labelled set: validates the file with the one validator
+ * (`validateExportedModel` of `@lipschitz/model-format`: fields, sizes before any allocation, shapes,
+ * finite weights), recomputes the sound bound (`networkLipschitzUpperBound`; the file's own
+ * `lipschitzUpperBound` is not trusted), refuses images outside the file's `input.range`, runs the
+ * float32 forward pass batch by batch with plain tfjs ops (`exportedForward`), and applies the
+ * certificate rule (`certifyLogitValues`): an example is certified at ε iff correct and
+ * `margin − 2·δ > √2 · ε · L` (δ = 0 unless a `floatErrorBound` is given).
  *
  * Returns the `certify.json` shape `{ clean, certified: { [ε]: accuracy }, lipschitzUpperBound, layers }`
- * plus `exactProduct`, `safetyFactor`, `count` and per-example `examples`.
+ * plus `exactProduct`, `safetyFactor`, `count`, per-example `examples` and the whole `bound`.
  *
  * Ownership: `exported`, `images` (`[N, ...input.shape]`) and `labels` (int32 `[N]`) are borrowed;
  * the weight tensors built for the forward pass are disposed before returning.
  *
- * @throws LipschitzError `CORRUPT_DATA` (not `lipschitz-model/1`), `SHAPE_MISMATCH` (images do not match
- *   `input.shape`, wrong label count), `INVALID_ARGUMENT` (bad ε, batch size or labels), and whatever
- *   {@link networkLipschitzUpperBound} throws.
+ * @throws LipschitzError `CORRUPT_DATA`/`LIMIT_EXCEEDED` (an invalid file, same code and message as
+ *   every other reader), `SHAPE_MISMATCH` (images do not match `input.shape`, wrong label count),
+ *   `INVALID_ARGUMENT` (bad ε, batch size or labels; images outside `input.range`).
  * @example
  * ```ts
  * const report = await certifyExportedModel(exported, images, labels, { epsilons: [1.58, 0.3] });
@@ -136,18 +208,17 @@ export async function certifyExportedModel(
   options: CertifyExportedModelOptions,
 ): Promise<CertifyReport> {
   const fn = 'certifyExportedModel';
-  if (exported == null || exported.format !== MODEL_FORMAT) {
-    throw new LipschitzError('CORRUPT_DATA', `${fn}: exported.format must be "${MODEL_FORMAT}", got ${JSON.stringify(exported?.format)}. Pass the JSON written by exportModel().`);
-  }
   checkImagesAndLabels(fn, images, labels);
-  const { epsilons, batchSize } = options ?? ({} as CertifyExportedModelOptions);
-  checkEpsilons(fn, epsilons);
-  const b = checkBatchSize(fn, batchSize);
-  const bound = networkLipschitzUpperBound(exported);
-  checkInputShape(fn, images, exported.input.shape);
-  const forward = exportedForward(exported);
+  const opts = options ?? ({} as CertifyExportedModelOptions);
+  checkEpsilons(fn, opts.epsilons);
+  const b = checkBatchSize(fn, opts.batchSize);
+  const validated = validateExportedModel(exported, { limits: opts.limits });
+  checkInputShape(fn, images, validated.input.shape);
+  await checkInputRange(fn, images, validated.input.range);
+  const bound = boundValidatedNetwork(validated, { singularValues: opts.singularValues });
+  const forward = exportedForward(validated, fn);
   try {
-    return await report(fn, forward.predict, images, labels, epsilons, b, bound, bound.lipschitzUpperBound);
+    return await report(fn, forward.predict, images, labels, opts, b, validated, bound);
   } finally {
     forward.dispose();
   }
@@ -155,15 +226,14 @@ export async function certifyExportedModel(
 
 /**
  * Certifies a live {@link LipschitzModule} on a labelled set. The model is frozen for the forward
- * pass (and unfrozen afterwards if it was not frozen before). The bound is
- * {@link modelLipschitzUpperBound}: the larger of {@link networkLipschitzUpperBound} on
- * `model.exportLayers(inputShape)` (which also gives the per-layer report) and the module's own
- * `lipschitzUpperBound(inputShape)`; the max of two sound bounds is sound.
+ * pass (and unfrozen afterwards if it was not frozen before). The bound is the module's certificate
+ * bound, `moduleLipschitzBound` of `@lipschitz/model-format`: the bound of `model.exportLayers(inputShape)`,
+ * the same number `exportModel` writes and `certifyExportedModel` recomputes from the file.
  *
  * Ownership: `images` (`[N, ...inputShape]`) and `labels` (int32 `[N]`) are borrowed; the model is
  * not disposed.
  *
- * @throws LipschitzError as {@link certifyExportedModel}.
+ * @throws LipschitzError as {@link certifyExportedModel}, and what the module's `exportLayers` throws.
  * @example
  * ```ts
  * const report = await certifyModel(model, images, labels, { epsilons: [1.58], inputShape: [28, 28, 1] });
@@ -178,9 +248,10 @@ export async function certifyModel(
 ): Promise<CertifyReport> {
   const fn = 'certifyModel';
   checkImagesAndLabels(fn, images, labels);
-  const { epsilons, batchSize, inputShape } = options ?? ({} as CertifyModelOptions);
-  checkEpsilons(fn, epsilons);
-  const b = checkBatchSize(fn, batchSize);
+  const opts = options ?? ({} as CertifyModelOptions);
+  checkEpsilons(fn, opts.epsilons);
+  const b = checkBatchSize(fn, opts.batchSize);
+  const { inputShape } = opts;
   if (!Array.isArray(inputShape)) {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: inputShape must be the input shape without the batch axis, e.g. [28, 28, 1].`);
   }
@@ -188,8 +259,8 @@ export async function certifyModel(
   const wasFrozen = model.frozen;
   model.freeze();
   try {
-    const bound = await modelLipschitzUpperBound(model, inputShape);
-    return await report(fn, (x) => model.apply(x), images, labels, epsilons, b, bound, bound.lipschitzUpperBound);
+    const { network, ...bound } = await moduleLipschitzBound(model, inputShape, { limits: opts.limits, singularValues: opts.singularValues });
+    return await report(fn, (x) => model.apply(x), images, labels, opts, b, network, bound);
   } finally {
     if (!wasFrozen) model.unfreeze();
   }

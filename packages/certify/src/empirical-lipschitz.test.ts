@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { dense, model } from '../test/fixtures';
 import { empiricalLipschitzLowerBound } from './empirical-lipschitz';
-import { exportedForward } from './exported-forward';
+import { forwardOf } from '../test/fixtures';
 
 describeBackends('empiricalLipschitzLowerBound', () => {
   const layer = dense(6, 4, 3);
@@ -17,7 +17,7 @@ describeBackends('empiricalLipschitzLowerBound', () => {
   const sigmaMax = singularValuesOracle(w, 6, 4)[0];
 
   it('finds σ_max of a linear map from below', async () => {
-    const forward = exportedForward(model([6], [layer]));
+    const forward = forwardOf(model([6], [layer]));
     const x = tf.randomNormal([3, 6], 0, 1, 'float32', 1);
     const r = await empiricalLipschitzLowerBound(forward.predict, x, { iterations: 12, pairs: 4, seed: 2 });
     forward.dispose();
@@ -28,7 +28,7 @@ describeBackends('empiricalLipschitzLowerBound', () => {
   });
 
   it('does not leak and validates its options', async () => {
-    const forward = exportedForward(model([6], [layer]));
+    const forward = forwardOf(model([6], [layer]));
     const x = tf.randomNormal([2, 6], 0, 1, 'float32', 1);
     await expectNoLeaks(() => empiricalLipschitzLowerBound(forward.predict, x, { iterations: 2, pairs: 2, batchSize: 1 }), 2);
     await expect(empiricalLipschitzLowerBound(forward.predict, x, { pairs: 0 })).rejects.toThrow(/^empiricalLipschitzLowerBound: pairs must be a positive integer/);

@@ -6,19 +6,21 @@ export { certify, type CertifyOptions, type CertifyResult } from './certify';
 export {
   FLOAT32_SLACK_PER_LINEAR_LAYER,
   HOST_FLOAT64_SLACK,
+  modelLipschitzUpperBound,
   networkLipschitzUpperBound,
   type BoundableModel,
   type LayerNormMethod,
   type LayerNormReport,
+  type ModelBound,
   type NetworkBound,
-} from './network-bound';
-export { modelLipschitzUpperBound, type ModelBound } from './model-lipschitz-upper-bound';
+} from './bounds';
 export {
   certifyExportedModel,
   certifyModel,
   type CertifyExportedModelOptions,
   type CertifyModelOptions,
   type CertifyReport,
+  type FloatErrorBound,
 } from './certify-model';
 export { ATTACK_NORM_TOLERANCE, CW_CONFIDENCE, GRADIENT_NORM_FLOOR, type AttackResult, type Predict } from './attack-core';
 export { pgdAttack, type PgdAttackOptions } from './pgd-attack';

@@ -1,5 +1,6 @@
 import { type ExportedLayer, type ExportedModel, MODEL_FORMAT, SeededRandom, encodeTensor } from '@lipschitz/core';
 import { convSpectralNorm, spectralNorm } from '@lipschitz/linalg';
+import { type ExportedForward, exportedForward, validateExportedModel } from '@lipschitz/model-format';
 
 /** Row-major N(0, std²) float64 values from a seed (host side, independent of any backend). */
 export function normalValues(size: number, seed: number, std = 1): Float64Array {
@@ -26,7 +27,7 @@ export function dense(inputs: number, outputs: number, seed: number, { scale = 1
 }
 
 export function model(inputShape: number[], layers: ExportedLayer[], range: [number, number] = [0, 1]): ExportedModel {
-  return { format: MODEL_FORMAT, input: { shape: inputShape, range }, layers, lipschitzUpperBound: Number.NaN };
+  return { format: MODEL_FORMAT, input: { shape: inputShape, range }, layers, lipschitzUpperBound: 1234 };
 }
 
 /**
@@ -51,4 +52,9 @@ export function unitConvNet(seed: number): ExportedModel {
     { type: 'flatten' },
     { type: 'dense', weight: encodeTensor([72, 10], w.map((v) => v / wNorm)), bias: encodeTensor([10], normalValues(10, seed + 21, 0.05)) },
   ]);
+}
+
+/** The float32 forward pass of a `lipschitz-model/1` object (validated first), as `certifyExportedModel` runs it. */
+export function forwardOf(model: ExportedModel): ExportedForward {
+  return exportedForward(validateExportedModel(model));
 }

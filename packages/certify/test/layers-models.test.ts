@@ -12,8 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { certifyExportedModel, certifyModel } from '../src/certify-model';
 import { empiricalLipschitzLowerBound } from '../src/empirical-lipschitz';
-import { exportedForward } from '../src/exported-forward';
-import { networkLipschitzUpperBound } from '../src/network-bound';
+import { forwardOf } from './fixtures';
+import { networkLipschitzUpperBound } from '@lipschitz/model-format';
 import { pgdAttack } from '../src/pgd-attack';
 
 describeBackends('certify on @lipschitz/layers models', () => {
@@ -55,7 +55,7 @@ describeBackends('certify on @lipschitz/layers models', () => {
     expect(file.certified).toEqual(live.certified);
     expect(file.lipschitzUpperBound).toBeLessThanOrEqual(live.lipschitzUpperBound);
     const official = loadExportedModel(exported);
-    const ours = exportedForward(exported);
+    const ours = forwardOf(exported);
     const [a, b] = tf.tidy(() => [official.predict(images), ours.predict(images)]);
     await expectClose(b, a, { atol: 1e-5, rtol: 1e-5 });
     tf.dispose([a, b]);

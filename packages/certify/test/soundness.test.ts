@@ -12,8 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { certifyExportedModel } from '../src/certify-model';
 import { empiricalLipschitzLowerBound } from '../src/empirical-lipschitz';
-import { type ExportedForward, exportedForward } from '../src/exported-forward';
-import { networkLipschitzUpperBound } from '../src/network-bound';
+import { forwardOf } from './fixtures';
+import { type ExportedForward, networkLipschitzUpperBound } from '@lipschitz/model-format';
 import { pgdAttack } from '../src/pgd-attack';
 import { unitConvNet } from './fixtures';
 
@@ -24,7 +24,7 @@ describeBackends('certificates are sound against PGD', () => {
   let images: tf.Tensor;
   let labels: tf.Tensor1D;
   beforeAll(async () => {
-    forward = exportedForward(net);
+    forward = forwardOf(net);
     images = tf.randomUniform([n, 6, 6, 2], 0, 1, 'float32', 3);
     const predicted = tf.tidy(() => tf.argMax(forward.predict(images), 1));
     const y = Int32Array.from(await predicted.data());

@@ -12,6 +12,8 @@
  * - `NUMERICAL_ERROR`: a computation produced NaN/Infinity or a singular matrix.
  * - `ALREADY_EXISTS`: an output would overwrite a finished result.
  * - `IO_ERROR`: a read or write failed (disk full, permissions).
+ * - `LIMIT_EXCEEDED`: an input declares more than a documented size limit (e.g. a model file whose
+ *   activations exceed `DEFAULT_MODEL_SIZE_LIMITS` of `@lipschitz/model-format`); raise the limit to accept it.
  */
 export type LipschitzErrorCode =
   | 'INVALID_ARGUMENT'
@@ -23,7 +25,8 @@ export type LipschitzErrorCode =
   | 'DISPOSED'
   | 'NUMERICAL_ERROR'
   | 'ALREADY_EXISTS'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  | 'LIMIT_EXCEEDED';
 
 const marker = 'lipschitz.error';
 const symbol = Symbol.for(marker);

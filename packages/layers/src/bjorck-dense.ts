@@ -6,7 +6,6 @@ import {
   assertPositiveInteger,
   encodeTensor,
 } from '@lipschitz/core';
-import { spectralNorm } from '@lipschitz/linalg';
 import {
   type OrthogonalizerSpec,
   defaultOrthogonalizer,
@@ -16,7 +15,7 @@ import {
   validateReproject,
 } from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
-import { HOST_BOUND_SLACK, LayerBase, type LayerModule, orthogonalTensor, uniformTensor } from './layer-base';
+import { LayerBase, boundOfExportedLayers, type LayerModule, orthogonalTensor, uniformTensor } from './layer-base';
 
 /** Options of {@link bjorckDense}. */
 export interface BjorckDenseOptions {
@@ -90,12 +89,11 @@ export abstract class DenseLayerBase extends LayerBase {
     return [this.outputs];
   }
 
-  /** Exact σ_max of the weight (float64 SVD on the host) times (1 + {@link HOST_BOUND_SLACK}). */
+  /** Exact σ_max of the weight (float64 SVD on the host) times `1 + HOST_NORM_SLACK`, via `@lipschitz/model-format`. */
   async lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
     assertNotDisposed(`${this.config.type}.lipschitzUpperBound`, this.disposed);
     this.checkInputShape(`${this.config.type}.lipschitzUpperBound`, inputShape);
-    const [weight] = await this.kernelValues();
-    return spectralNorm(weight, this.inputs, this.outputs) * (1 + HOST_BOUND_SLACK);
+    return boundOfExportedLayers(this, inputShape);
   }
 
   async exportLayers(inputShape: readonly number[]): Promise<ExportedLayer[]> {

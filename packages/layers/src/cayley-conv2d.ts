@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { complexInverse } from './complex-inverse';
 import { halfSpectrumWeight, halfWidth } from './fourier';
 import { linkStridedInputSize, recordInputSize } from './input-size';
-import { LayerBase, type ConvLayerOptions, type LayerModule, assertNhwc, circularConvNorm, withStride } from './layer-base';
+import { LayerBase, type ConvLayerOptions, type LayerModule, assertNhwc, boundOfExportedLayers, withStride } from './layer-base';
 
 /** Options of {@link cayleyConv2d} (the shared convolution options). */
 export type CayleyConv2dOptions = ConvLayerOptions;
@@ -386,8 +386,7 @@ export class CayleyConv2d extends LayerBase {
     assertNotDisposed('cayleyConv2d.lipschitzUpperBound', this.disposed);
     this.checkInputShape('cayleyConv2d.lipschitzUpperBound', inputShape);
     this.ensureSize('cayleyConv2d.lipschitzUpperBound', inputShape.slice(0, 2));
-    const { kernel, shape } = await this.spatialKernel();
-    return circularConvNorm(kernel, shape, [shape[0], shape[1]]);
+    return boundOfExportedLayers(this, inputShape);
   }
 
   /** One `conv2d` layer with the full `h × w` kernel and `'circular'` padding (see `spatialKernel`). */

@@ -1,5 +1,6 @@
 import { LipschitzError, type ExportedLayer, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
-import * as tf from '@tensorflow/tfjs-core';
+import { groupSortActivation } from '@lipschitz/model-format';
+import type * as tf from '@tensorflow/tfjs-core';
 import { type LayerModule, StatelessLayer } from './layer-base';
 
 /** Options of {@link groupSort}. */
@@ -25,23 +26,7 @@ export class GroupSort extends StatelessLayer {
     }
   }
   protected forward(x: tf.Tensor): tf.Tensor {
-    const g = this.groupSize;
-    const shape = x.shape;
-    const c = shape[shape.length - 1];
-    const grouped = tf.reshape(x, [...shape.slice(0, -1), c / g, g]);
-    const axis = grouped.rank - 1;
-    // Odd-even transposition sort (g rounds of compare-exchange) built from maximum/minimum, which
-    // differentiate on every backend (tfjs has no TopK gradient).
-    const items = tf.unstack(grouped, axis);
-    for (let round = 0; round < g; round++) {
-      for (let i = round % 2; i + 1 < g; i += 2) {
-        const hi = tf.maximum(items[i], items[i + 1]);
-        const lo = tf.minimum(items[i], items[i + 1]);
-        items[i] = hi;
-        items[i + 1] = lo;
-      }
-    }
-    return tf.reshape(tf.stack(items, axis), shape);
+    return groupSortActivation(x, this.groupSize);
   }
   outputShape(inputShape: readonly number[]): number[] {
     this.checkInputShape('groupSort.outputShape', inputShape);

@@ -44,6 +44,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { circularConv2d, invertibleDownsample } from '@lipschitz/blockconv';
 import { convSpectralNorm } from '@lipschitz/linalg';
+import { HOST_NORM_SLACK, networkLipschitzUpperBound } from '@lipschitz/model-format';
 
 /** The JSON description of a module: a factory name and the options it was called with. */
 export interface LayerConfig {
@@ -120,11 +121,22 @@ export function validateConvOptions(fn: string, options: ConvLayerOptions): void
 }
 
 /**
- * Relative slack added to every host-computed spectral norm: the float64 SVD/FFT of a float32 kernel
- * has a relative error of a few 1e-15 (sizes here ≤ 10⁴); 1e-12 covers it with a wide margin, so
- * `lipschitzUpperBound` stays a true upper bound of the operator defined by the float32 weights.
+ * @deprecated The host-rounding slack is `HOST_NORM_SLACK` of `@lipschitz/model-format` (the one slack
+ * policy of the project, documented there); this alias equals it and is removed in the next minor release.
  */
-export const HOST_BOUND_SLACK = 1e-12;
+export const HOST_BOUND_SLACK = HOST_NORM_SLACK;
+
+/**
+ * The exact-arithmetic bound of a module's exported layers at `inputShape`: the product of their exact
+ * float64 norms, each times `1 + HOST_NORM_SLACK` (`exactArithmeticBound` of `networkLipschitzUpperBound`,
+ * `@lipschitz/model-format`). Every layer of this package bounds itself this way, so a layer's bound and
+ * the bound of the file it exports are computed by the same code.
+ * @internal
+ */
+export async function boundOfExportedLayers(module: Pick<LayerModule, 'exportLayers'>, inputShape: readonly number[]): Promise<number> {
+  const layers = await module.exportLayers(inputShape);
+  return networkLipschitzUpperBound({ input: { shape: inputShape }, layers }).exactArithmeticBound;
+}
 
 /**
  * Base class of the modules in this package. Tracks variables, the frozen kernel cache and disposal.
@@ -250,7 +262,7 @@ export function assertNhwc(fn: string, inputShape: readonly number[], channels: 
  * `computeKernels()` returning `[kernel]` or `[kernel, bias]` with the kernel HWIO `[k, k, cin, cout]`.
  *
  * Provides `apply`, the exact bound (σ_max of the circular convolution at the input size, by FFT in
- * float64 on the host, plus {@link HOST_BOUND_SLACK}), `exportLayers` (`conv2d`, `circular`) and
+ * float64 on the host, plus `HOST_NORM_SLACK`, through `@lipschitz/model-format`), `exportLayers` (`conv2d`, `circular`) and
  * `outputShape`.
  */
 export abstract class CircularConvLayer extends LayerBase {
@@ -283,9 +295,7 @@ export abstract class CircularConvLayer extends LayerBase {
   async lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
     assertNotDisposed(`${this.config.type}.lipschitzUpperBound`, this.disposed);
     this.checkInputShape(`${this.config.type}.lipschitzUpperBound`, inputShape);
-    const [kernel] = await this.kernelValues();
-    const k = this.kernelSize;
-    return circularConvNorm(kernel, [k, k, this.inChannels, this.outChannels], [inputShape[0], inputShape[1]]);
+    return boundOfExportedLayers(this, inputShape);
   }
 
   async exportLayers(inputShape: readonly number[]): Promise<ExportedLayer[]> {
@@ -304,8 +314,10 @@ export abstract class CircularConvLayer extends LayerBase {
 }
 
 /**
- * Exact σ_max (plus {@link HOST_BOUND_SLACK}) of the circular convolution with HWIO `kernel` on
+ * Exact σ_max (plus `HOST_NORM_SLACK`) of the circular convolution with HWIO `kernel` on
  * `[h, w]` inputs, from `convSpectralNorm` (float64 FFT + SVD per frequency, `@lipschitz/linalg`).
+ * @deprecated The layers of this package bound themselves through `networkLipschitzUpperBound` of
+ * `@lipschitz/model-format` on their exported layers; use that. Removed in the next minor release.
  */
 export function circularConvNorm(kernel: ArrayLike<number>, shape: [number, number, number, number], size: [number, number]): number {
   return convSpectralNorm(kernel, shape, size) * (1 + HOST_BOUND_SLACK);

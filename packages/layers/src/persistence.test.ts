@@ -173,7 +173,7 @@ describeBackends('export', () => {
     const good: ExportedModel = {
       format: 'lipschitz-model/1',
       input: { shape: [4], range: [0, 1] },
-      layers: [{ type: 'dense', weight: encodeTensor([4, 2], new Float32Array(8)), bias: encodeTensor([2], [0, 0]) }],
+      layers: [{ type: 'dense', weight: encodeTensor([4, 2], [1, 0, 0, 1, 0, 0, 0, 0]), bias: encodeTensor([2], [0, 0]) }],
       lipschitzUpperBound: 1,
     };
     expect(loadExportedModel(good).outputShape).toEqual([2]);
@@ -182,15 +182,15 @@ describeBackends('export', () => {
       edit(copy);
       return () => loadExportedModel(copy);
     };
-    expect(bad((m) => (m.format = 'lipschitz-model/2'))).toThrow(/loadExportedModel: format must be 'lipschitz-model\/1'/);
-    expect(bad((m) => ((m.layers as object[])[0] = { type: 'softmax' }))).toThrow(/loadExportedModel: layer 0 \(softmax\): unknown layer type/);
-    expect(bad((m) => ((m.layers as { weight: { data: string } }[])[0].weight.data = 'AAAA'))).toThrow(/loadExportedModel: decodeTensor: layer 0 \(dense\) weight has 3 bytes/);
-    expect(bad((m) => ((m.layers as { weight: { shape: number[] } }[])[0].weight.shape = [2, 4]))).toThrow(/loadExportedModel: layer 0 \(dense\) weight expects 2 inputs, got 4/);
+    expect(bad((m) => (m.format = 'lipschitz-model/2'))).toThrow(/validateExportedModel: format must be "lipschitz-model\/1"/);
+    expect(bad((m) => ((m.layers as object[])[0] = { type: 'softmax' }))).toThrow(/validateExportedModel: layer 0 \(softmax\): unknown layer type/);
+    expect(bad((m) => ((m.layers as { weight: { data: string } }[])[0].weight.data = 'AAAA'))).toThrow(/validateExportedModel: layer 0 \(dense\) weight has 3 bytes/);
+    expect(bad((m) => ((m.layers as { weight: { shape: number[] } }[])[0].weight.shape = [2, 4]))).toThrow(/validateExportedModel: layer 0 \(dense\): dense weight expects 2 inputs, the input has 4/);
     expect(bad((m) => ((m.layers as object[]).unshift({ type: 'conv2d', padding: 'circular', kernel: encodeTensor([1, 1, 1, 1], [1]) })))).toThrow(
-      /loadExportedModel: layer 0 \(conv2d\) needs an NHWC input/,
+      /validateExportedModel: layer 0 \(conv2d\): conv2d needs an \[h, w, c\] input/,
     );
-    expect(bad((m) => (m.lipschitzUpperBound = 'one'))).toThrow(/loadExportedModel: lipschitzUpperBound must be a non-negative number/);
-    expect(() => loadExportedModel('{not json')).toThrow(/loadExportedModel: the text is not valid JSON/);
+    expect(bad((m) => (m.lipschitzUpperBound = 'one'))).toThrow(/validateExportedModel: lipschitzUpperBound must be a non-negative finite number/);
+    expect(() => loadExportedModel('{not json')).toThrow(/validateExportedModel: the text is not valid JSON/);
     for (const f of [bad((m) => (m.format = 'x')), bad((m) => (m.input = null))]) {
       try {
         f();

@@ -4,7 +4,7 @@ import {
   CircularConvLayer,
   type ConvLayerOptions,
   type LayerModule,
-  circularConvNorm,
+  boundOfExportedLayers,
   uniformTensor,
   validateConvOptions,
   withStride,
@@ -68,10 +68,7 @@ export class PlainConv2d extends CircularConvLayer {
   override async lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
     assertNotDisposed('plainConv2d.lipschitzUpperBound', this.disposed);
     this.checkInputShape('plainConv2d.lipschitzUpperBound', inputShape);
-    const [kernel] = await this.kernelValues();
-    const k = this.kernelSize;
-    const grow = this.padding === 'zero-same' ? k - 1 : 0;
-    return circularConvNorm(kernel, [k, k, this.inChannels, this.outChannels], [inputShape[0] + grow, inputShape[1] + grow]);
+    return boundOfExportedLayers(this, inputShape);
   }
 
   override async exportLayers(inputShape: readonly number[]): Promise<ExportedLayer[]> {

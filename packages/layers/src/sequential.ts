@@ -1,4 +1,5 @@
 import { LipschitzError, type ExportedLayer, type StepContext, assertNotDisposed } from '@lipschitz/core';
+import { networkLipschitzUpperBound } from '@lipschitz/model-format';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerConfig, LayerModule } from './layer-base';
 
@@ -70,13 +71,24 @@ export class Sequential implements LayerModule {
   }
 
   /**
-   * Product of the children's sound bounds, each at its own input shape (propagated by
-   * `outputShape`). Sound because the Lipschitz constant of a composition is at most the product.
+   * The network's certificate bound: `networkLipschitzUpperBound(exportLayers(inputShape)).lipschitzUpperBound`
+   * of `@lipschitz/model-format` — exact float64 per-layer norms with the project's one slack policy,
+   * the float32 safety factor included — so it is the number `exportModel` writes into the file and
+   * every certificate (`certify`, `certifyModel`, `certifyExportedModel`, training-time `evaluate`) uses.
+   * When a child cannot be exported (`UNSUPPORTED_CONFIGURATION`, e.g. `upsampleNearest`), the product
+   * of the children's own bounds (sound for the exact-arithmetic map; such a network is not certified).
    */
   async lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
     assertNotDisposed('sequential.lipschitzUpperBound', this.disposed);
-    const bounds = await this.layerBounds(inputShape);
-    return bounds.reduce((a, b) => a * b, 1);
+    let layers: ExportedLayer[];
+    try {
+      layers = await this.exportLayers(inputShape);
+    } catch (error) {
+      if (!(LipschitzError.isInstance(error) && error.code === 'UNSUPPORTED_CONFIGURATION')) throw error;
+      const bounds = await this.layerBounds(inputShape);
+      return bounds.reduce((a, b) => a * b, 1);
+    }
+    return networkLipschitzUpperBound({ input: { shape: inputShape }, layers }).lipschitzUpperBound;
   }
 
   /** Each child's sound bound at its own input shape, in order. */
@@ -105,8 +117,9 @@ export class Sequential implements LayerModule {
 
 /**
  * A sequential container: `apply(x) = f_n(…f_2(f_1(x)))`. It takes ownership of its children
- * (`dispose()` disposes them). `lipschitzUpperBound(inputShape)` is the product of the children's
- * sound bounds, each at its own input shape; `exportLayers` concatenates theirs.
+ * (`dispose()` disposes them). `lipschitzUpperBound(inputShape)` is the network's certificate bound
+ * (`networkLipschitzUpperBound` of `@lipschitz/model-format` on its exported layers, float32 safety
+ * factor included); `exportLayers` concatenates the children's.
  *
  * Throws `INVALID_ARGUMENT` when `layers` is not an array of modules.
  *

@@ -1,4 +1,5 @@
 import { LipschitzError, type LipschitzModule, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber } from '@lipschitz/core';
+import { certifyLogitValues } from '@lipschitz/model-format';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Batcher, type LabeledImages, assertLabeledImages, shuffledBatches } from './batches';
 import type { LossFunction } from './train-step';
@@ -41,10 +42,11 @@ export interface EvaluationResult {
  * runs it batch by batch, and restores the previous frozen state afterwards (also on error).
  *
  * - accuracy: `mean[argmax z = t]`;
- * - certified accuracy at ε: `mean[M > √2·ε·L]` with the margin `M = z_t − max_{i≠t} z_i` (a misclassified
- *   example has `M ≤ 0` and is never certified). The comparison is done on the host in float64 on the
- *   float32 logits; the float32 rounding of the forward pass is not accounted for (use
- *   `@lipschitz/certify` for certificates with a documented slack).
+ * - certified accuracy at ε: the project's one certificate rule (`certifyLogitValues` of
+ *   `@lipschitz/model-format`, the rule `certify` and `certifyModel` use): correct and `M > √2·ε·L` with the
+ *   margin `M = z_t − max_{i≠t} z_i` computed on the host in float64 from the float32 logits. The default
+ *   L is the model's `lipschitzUpperBound()` — for a network of `@lipschitz/layers` the certificate bound
+ *   (float32 safety factor included), so this count equals `robustness certify`'s on the same images.
  *
  * Ownership: nothing is returned but numbers; the model's frozen state is unchanged on return.
  * Throws `INVALID_ARGUMENT` for bad options or a set that is not an image set, `SHAPE_MISMATCH` when the
@@ -81,7 +83,6 @@ export async function evaluate(model: LipschitzModule, set: LabeledImages, optio
   let correct = 0;
   let lossSum = 0;
   const certifiedCounts = epsilons.map(() => 0);
-  const thresholds = epsilons.map((eps) => Math.SQRT2 * eps * (lipschitz ?? 1));
   try {
     for (const batch of batcher(set, { batchSize, shuffle: false, limit })) {
       let outputs: tf.Tensor[];
@@ -96,12 +97,7 @@ export async function evaluate(model: LipschitzModule, set: LabeledImages, optio
           }
           const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.y), 'int32'));
           const result: tf.Tensor[] = [hits];
-          if (epsilons.length > 0) {
-            const isTarget = tf.cast(tf.oneHot(batch.y, set.numClasses), 'bool');
-            const target = tf.sum(tf.where(isTarget, logits, tf.zerosLike(logits)), 1);
-            const others = tf.max(tf.where(isTarget, tf.fill(logits.shape, Number.NEGATIVE_INFINITY), logits), 1);
-            result.push(tf.sub(target, others));
-          }
+          if (epsilons.length > 0) result.push(tf.clone(logits), tf.clone(batch.y));
           if (loss) result.push(tf.mul(loss(logits, batch.y), batch.size));
           return result;
         });
@@ -115,10 +111,13 @@ export async function evaluate(model: LipschitzModule, set: LabeledImages, optio
       correct += values[0][0];
       let next = 1;
       if (epsilons.length > 0) {
-        const margins = values[next++];
-        for (let i = 0; i < margins.length; i++) {
-          for (let e = 0; e < thresholds.length; e++) if (margins[i] > thresholds[e]) certifiedCounts[e]++;
-        }
+        // The project's one certificate rule (float64 margins from the float32 logits), as certify uses.
+        const logits = values[next++];
+        const labels = values[next++];
+        const rule = certifyLogitValues('evaluate', logits, labels, batch.size, set.numClasses, lipschitz as number, epsilons);
+        epsilons.forEach((eps, e) => {
+          certifiedCounts[e] += Math.round(rule.certified[String(eps)] * batch.size);
+        });
       }
       if (loss) lossSum += values[next][0];
     }

@@ -10,13 +10,13 @@ import { type ExportedLayer, LipschitzError, decodeTensor } from '@lipschitz/cor
 import { denseMatrixOf, describeBackends, expectNoLeaks, singularValuesOracle } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { conv, dense, model, normalValues } from '../test/fixtures';
-import { exportedForward } from './exported-forward';
-import { FLOAT32_SLACK_PER_LINEAR_LAYER, networkLipschitzUpperBound } from './network-bound';
+import { conv, dense, forwardOf, model, normalValues } from '../test/fixtures';
+import { networkLipschitzUpperBound } from './network-bound';
+import { FLOAT32_SLACK_PER_LINEAR_LAYER, HOST_NORM_SLACK } from './slack-policy';
 
 /** σ_max of the (bias-free) network's dense matrix, by float64 SVD of its impulse response. */
 async function exactNorm(inputShape: number[], layers: ExportedLayer[]): Promise<number> {
-  const forward = exportedForward({ layers });
+  const forward = forwardOf(layers, inputShape);
   try {
     const { values, rows, cols } = await denseMatrixOf((x) => forward.predict(x), inputShape);
     return singularValuesOracle(values, rows, cols)[0];
@@ -42,7 +42,7 @@ describeBackends('networkLipschitzUpperBound', () => {
       // exact up to float32 evaluation of the impulse response
       expect(Math.abs(bound.layers[0].spectralNorm - exact) / exact).toBeLessThan(2e-6);
       expect(bound.lipschitzUpperBound).toBeGreaterThanOrEqual(exact);
-      expect(bound.safetyFactor).toBeCloseTo((1 + 1e-9) * (1 + FLOAT32_SLACK_PER_LINEAR_LAYER), 15);
+      expect(bound.safetyFactor).toBeCloseTo((1 + HOST_NORM_SLACK) * (1 + FLOAT32_SLACK_PER_LINEAR_LAYER), 15);
     });
   }
 
@@ -73,7 +73,7 @@ describeBackends('networkLipschitzUpperBound', () => {
 
   it('invertible downsampling is a permutation (every singular value 1) and its norm counts 1', async () => {
     const layers: ExportedLayer[] = [{ type: 'invertibleDownsample', factor: 2 }];
-    const forward = exportedForward({ layers });
+    const forward = forwardOf(layers, [4, 4, 2]);
     const { values, rows, cols } = await denseMatrixOf((x) => forward.predict(x), [4, 4, 2]);
     forward.dispose();
     const sv = singularValuesOracle(values, rows, cols);
@@ -81,7 +81,7 @@ describeBackends('networkLipschitzUpperBound', () => {
     expect(Math.min(...sv)).toBeCloseTo(1, 12);
     const bound = networkLipschitzUpperBound(model([4, 4, 2], layers));
     expect(bound.layers[0]).toMatchObject({ spectralNorm: 1, outputShape: [2, 2, 8], method: 'one' });
-    expect(bound.safetyFactor).toBeCloseTo(1 + 1e-9, 15);
+    expect(bound.safetyFactor).toBe(1); // no linear layer: no slack
   });
 
   it('whole network: the bound is ≥ the exact norm of the composed linear map (conv → downsample → conv → flatten → dense)', async () => {
@@ -104,7 +104,7 @@ describeBackends('networkLipschitzUpperBound', () => {
 
   it('maxMin, groupSort and relu are 1-Lipschitz on random pairs and count 1', async () => {
     for (const layer of [{ type: 'maxMin' }, { type: 'groupSort', groupSize: 3 }, { type: 'relu' }] as ExportedLayer[]) {
-      const forward = exportedForward({ layers: [layer] });
+      const forward = forwardOf([layer], [6]);
       const x = tf.tensor2d(Float32Array.from(normalValues(64 * 6, 1)), [64, 6]);
       const y = tf.tensor2d(Float32Array.from(normalValues(64 * 6, 2)), [64, 6]);
       const ratios = tf.tidy(() => tf.div(tf.norm(tf.sub(forward.predict(x), forward.predict(y)), 'euclidean', 1), tf.norm(tf.sub(x, y), 'euclidean', 1)));
@@ -114,12 +114,12 @@ describeBackends('networkLipschitzUpperBound', () => {
     }
   });
 
-  it('the private runner: circular conv matches a float64 direct cyclic correlation; groupSort sorts groups; downsample follows design.md', async () => {
+  it('the runner (exportedForward): circular conv matches a float64 direct cyclic correlation; groupSort sorts groups; downsample follows design.md', async () => {
     const [h, w, cin, cout, kh, kw] = [4, 5, 2, 3, 3, 2];
     const layer = conv([kh, kw, cin, cout], 41, 'circular', { bias: false }) as Extract<ExportedLayer, { type: 'conv2d' }>;
     const k = decodeTensor(layer.kernel).values;
     const xv = normalValues(h * w * cin, 42);
-    const forward = exportedForward({ layers: [layer] });
+    const forward = forwardOf([layer], [h, w, cin]);
     const out = tf.tidy(() => forward.predict(tf.tensor4d(Float32Array.from(xv), [1, h, w, cin])));
     const got = await out.data();
     forward.dispose();
@@ -137,11 +137,11 @@ describeBackends('networkLipschitzUpperBound', () => {
               }
           expect(got[(i * w + j) * cout + o]).toBeCloseTo(s, 4);
         }
-    const sorter = exportedForward({ layers: [{ type: 'groupSort', groupSize: 3 }] });
+    const sorter = forwardOf([{ type: 'groupSort', groupSize: 3 }], [6]);
     const sorted = tf.tidy(() => sorter.predict(tf.tensor2d([[1, 3, 2, -1, -3, -2]])));
     expect(Array.from(await sorted.data())).toEqual([3, 2, 1, -1, -2, -3]);
     sorter.dispose();
-    const down = exportedForward({ layers: [{ type: 'invertibleDownsample', factor: 2 }] });
+    const down = forwardOf([{ type: 'invertibleDownsample', factor: 2 }], [4, 4, 3]);
     const input = Array.from({ length: 4 * 4 * 3 }, (_, i) => i);
     const d = tf.tidy(() => down.predict(tf.tensor4d(input, [1, 4, 4, 3])));
     const dv = await d.data();
@@ -154,7 +154,7 @@ describeBackends('networkLipschitzUpperBound', () => {
   });
 
   it('the runner does not leak', async () => {
-    const forward = exportedForward({ layers: [conv([2, 2, 2, 4], 1), { type: 'maxMin' }, { type: 'flatten' }, dense(64, 3, 2)] });
+    const forward = forwardOf([conv([2, 2, 2, 4], 1), { type: 'maxMin' }, { type: 'flatten' }, dense(64, 3, 2)], [4, 4, 2]);
     const x = tf.ones([2, 4, 4, 2]);
     await expectNoLeaks(() => forward.predict(x));
     forward.dispose();
@@ -171,20 +171,20 @@ describeBackends('networkLipschitzUpperBound', () => {
       return 'no error';
     };
     const big = () => networkLipschitzUpperBound(model([2, 2, 1], [conv([3, 3, 1, 1], 1)]));
-    expect(big).toThrow(/^networkLipschitzUpperBound: layer 0: circular conv2d kernel 3×3 is larger than its 2×2 input/);
+    expect(big).toThrow(/^validateExportedModel: layer 0 \(conv2d\): circular conv2d kernel 3×3 is larger than its 2×2 input/);
     expect(code(big)).toBe('UNSUPPORTED_CONFIGURATION');
     const unknown = () => networkLipschitzUpperBound(model([4], [{ type: 'softmax' } as unknown as ExportedLayer]));
-    expect(unknown).toThrow(/^networkLipschitzUpperBound: layer 0: layer type "softmax" cannot be bounded soundly/);
+    expect(unknown).toThrow(/^validateExportedModel: layer 0 \(softmax\): unknown layer type "softmax"; it cannot be bounded soundly/);
     expect(code(unknown)).toBe('UNSUPPORTED_CONFIGURATION');
     const badPadding = () => networkLipschitzUpperBound(model([4, 4, 1], [{ ...conv([3, 3, 1, 1], 1), padding: 'reflect' } as unknown as ExportedLayer]));
     expect(badPadding).toThrow(/padding "reflect" is not one of circular, zero-same, valid/);
-    expect(() => networkLipschitzUpperBound(model([4, 4, 1], [{ type: 'flatten' }, conv([1, 1, 1, 1], 1)]))).toThrow(/^networkLipschitzUpperBound: layer 1: conv2d needs an \[h, w, c\] input/);
+    expect(() => networkLipschitzUpperBound(model([4, 4, 1], [{ type: 'flatten' }, conv([1, 1, 1, 1], 1)]))).toThrow(/^validateExportedModel: layer 1 \(conv2d\): conv2d needs an \[h, w, c\] input/);
     expect(() => networkLipschitzUpperBound(model([4, 4, 2], [conv([1, 1, 3, 1], 1)]))).toThrow(/conv2d kernel expects 3 input channels, the input has 2/);
     expect(() => networkLipschitzUpperBound(model([4, 4, 2], [dense(32, 2, 1)]))).toThrow(/dense needs a flat \[features\] input.*Add a flatten layer/);
     expect(() => networkLipschitzUpperBound(model([5], [dense(4, 2, 1)]))).toThrow(/dense weight expects 4 inputs, the input has 5/);
     expect(() => networkLipschitzUpperBound(model([3], [{ type: 'maxMin' }]))).toThrow(/maxMin needs an even number of channels, got 3/);
     expect(() => networkLipschitzUpperBound(model([3, 3, 1], [{ type: 'invertibleDownsample', factor: 2 }]))).toThrow(/divisible by 2/);
-    expect(() => networkLipschitzUpperBound(model([0], []))).toThrow(/^networkLipschitzUpperBound: input.shape\[0\] must be a positive integer/);
+    expect(() => networkLipschitzUpperBound(model([0], []))).toThrow(/^validateExportedModel: input.shape\[0\] must be a positive integer/);
     expect(code(() => networkLipschitzUpperBound({} as never))).toBe('CORRUPT_DATA');
   });
 });
