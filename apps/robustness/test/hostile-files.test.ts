@@ -26,11 +26,6 @@ const work = mkdtempSync(join(tmpdir(), 'robustness-hostile-'));
 let base: ExportedModel;
 let cases: CraftedCase[];
 
-beforeAll(async () => {
-  base = await seededFile();
-  cases = craftedCases(base);
-});
-
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The error a (sync or async) call throws, as `{ code, message }`. */
@@ -56,6 +51,11 @@ const set: ImageSet = {
 };
 
 describeBackends('hostile model files', () => {
+  beforeAll(async () => {
+    base = await seededFile();
+    cases = craftedCases(base);
+  });
+
   it('the untouched seeded file passes every reader', async () => {
     expect(validateExportedModel(base).outputShape).toEqual([10]);
     const runner = loadExportedModel(base);

@@ -8,6 +8,7 @@ import type { ExportedModel, LipschitzModule } from '@lipschitz/core';
 import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { smallConvNet } from '@lipschitz/layers';
 import { unitConvNet } from '../test/fixtures';
 import { certify } from './certify';
 import { certifyExportedModel, certifyModel } from './certify-model';
@@ -128,5 +129,63 @@ describeBackends('modelLipschitzUpperBound (deprecated alias of moduleLipschitzB
     expect(infinite.lipschitzUpperBound).toBe(ours.lipschitzUpperBound);
     await expect(modelLipschitzUpperBound(fakeModule(net, forward, 1).module, 'x' as never)).rejects.toThrow(/^moduleLipschitzBound: inputShape must be/);
     forward.dispose();
+  });
+});
+
+describeBackends('one name per quantity, one shape per result (issue 17 item 5)', () => {
+  it("certify() and certifyModel() use the same names; a network's lipschitzUpperBound() is the certificate bound", async () => {
+    const model = smallConvNet({ conv: 'bcop', inputShape: [28, 28, 1], seed: 5 });
+    const images = tf.randomUniform([6, 28, 28, 1], 0, 1, 'float32', 4);
+    const labels = tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32');
+    try {
+      const report = await certifyModel(model, images, labels, { epsilons: [0.01, 0.1], inputShape: [28, 28, 1] });
+      model.freeze();
+      const logits = model.apply(images);
+      const own = await model.lipschitzUpperBound([28, 28, 1]);
+      // the number a user gets from the model is the one certificates use (float32 safety factor included)
+      expect(own).toBe(report.lipschitzUpperBound);
+      expect(own).toBeGreaterThan(report.exactProduct);
+      const byNumber = await certify(logits, labels, { lipschitzUpperBound: own, epsilons: [0.01, 0.1] });
+      const byBound = await certify(logits, labels, { bound: report.bound, epsilons: [0.01, 0.1] });
+      logits.dispose();
+      for (const r of [byNumber, byBound]) {
+        expect(r.certified).toEqual(report.certified);
+        expect(r.lipschitzUpperBound).toBe(report.lipschitzUpperBound);
+        expect(r.clean).toBe(report.clean);
+        // deprecated aliases, same values, for one release
+        expect(r.certifiedAccuracy).toEqual(r.certified);
+        expect(r.lipschitz).toBe(r.lipschitzUpperBound);
+      }
+      expect(Object.keys(report.examples)).toEqual(expect.arrayContaining(['certified', 'lipschitzUpperBound', 'clean', 'count']));
+      const z = tf.tensor2d([[1, 0]]);
+      const y = tf.tensor1d([0], 'int32');
+      await expect(certify(z, y, { epsilons: [0.1] } as never)).rejects.toThrow(/^certify: give exactly one of bound .* and lipschitzUpperBound/);
+      await expect(certify(z, y, { bound: report.bound, lipschitzUpperBound: 1, epsilons: [0.1] })).rejects.toThrow(/^certify: give exactly one of bound/);
+      tf.dispose([z, y]);
+    } finally {
+      model.dispose();
+      tf.dispose([images, labels]);
+    }
+  });
+
+  it('a float-error allowance δ(x) is subtracted twice from the margin (the floatErrorBound hook)', async () => {
+    const net = unitConvNet(3);
+    const images = tf.randomUniform([5, 6, 6, 2], 0, 1, 'float32', 2);
+    const labels = tf.tensor1d([0, 1, 2, 3, 4], 'int32');
+    const plain = await certifyExportedModel(net, images, labels, { epsilons: [0] });
+    const seen: number[] = [];
+    const withDelta = await certifyExportedModel(net, images, labels, {
+      epsilons: [0],
+      batchSize: 2,
+      floatErrorBound: ({ images: batch, offset, network, logits }) => {
+        seen.push(offset);
+        expect(network.layers.length).toBe(7);
+        expect(logits.length).toBe(batch.shape[0] * 10);
+        return Array.from({ length: batch.shape[0] }, (_, i) => plain.examples.margins[offset + i] / 4);
+      },
+    });
+    expect(seen).toEqual([0, 2, 4]);
+    for (let i = 0; i < 5; i++) expect(withDelta.examples.radii[i]).toBeCloseTo(plain.examples.radii[i] / 2, 12);
+    tf.dispose([images, labels]);
   });
 });
