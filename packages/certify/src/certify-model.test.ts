@@ -9,6 +9,7 @@ import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { smallConvNet } from '@lipschitz/layers';
+import { FLOAT32_SLACK_PER_LINEAR_LAYER } from '@lipschitz/model-format';
 import { unitConvNet } from '../test/fixtures';
 import { certify } from './certify';
 import { certifyExportedModel, certifyModel } from './certify-model';
@@ -133,7 +134,7 @@ describeBackends('modelLipschitzUpperBound (deprecated alias of moduleLipschitzB
 });
 
 describeBackends('one name per quantity, one shape per result (issue 17 item 5)', () => {
-  it("certify() and certifyModel() use the same names; a network's lipschitzUpperBound() is the certificate bound", async () => {
+  it("certify() and certifyModel() use the same names; a module's lipschitzUpperBound() cannot stand in for the certificate bound", async () => {
     const model = smallConvNet({ conv: 'bcop', inputShape: [28, 28, 1], seed: 5 });
     const images = tf.randomUniform([6, 28, 28, 1], 0, 1, 'float32', 4);
     const labels = tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32');
@@ -142,13 +143,16 @@ describeBackends('one name per quantity, one shape per result (issue 17 item 5)'
       model.freeze();
       const logits = model.apply(images);
       const own = await model.lipschitzUpperBound([28, 28, 1]);
-      // the number a user gets from the model is the one certificates use (float32 safety factor included)
-      expect(own).toBe(report.lipschitzUpperBound);
-      expect(own).toBeGreaterThan(report.exactProduct);
-      const byNumber = await certify(logits, labels, { lipschitzUpperBound: own, epsilons: [0.01, 0.1] });
+      // the module's number is the exact-arithmetic bound, below the certificate bound by the float32 factor
+      expect(own).toBe(report.bound.exactArithmeticBound);
+      expect(report.lipschitzUpperBound).toBe(own * (1 + FLOAT32_SLACK_PER_LINEAR_LAYER) ** report.bound.linearLayers);
       const byBound = await certify(logits, labels, { bound: report.bound, epsilons: [0.01, 0.1] });
+      const byDeprecated = await certify(logits, labels, { lipschitz: report.lipschitzUpperBound, epsilons: [0.01, 0.1] });
+      await expect(certify(logits, labels, { lipschitzUpperBound: own, epsilons: [0.1] } as never)).rejects.toThrow(
+        /^certify: lipschitzUpperBound is not an option; pass bound .* lacks the float32 safety factor/,
+      );
       logits.dispose();
-      for (const r of [byNumber, byBound]) {
+      for (const r of [byBound, byDeprecated]) {
         expect(r.certified).toEqual(report.certified);
         expect(r.lipschitzUpperBound).toBe(report.lipschitzUpperBound);
         expect(r.clean).toBe(report.clean);
@@ -156,11 +160,12 @@ describeBackends('one name per quantity, one shape per result (issue 17 item 5)'
         expect(r.certifiedAccuracy).toEqual(r.certified);
         expect(r.lipschitz).toBe(r.lipschitzUpperBound);
       }
-      expect(Object.keys(report.examples)).toEqual(expect.arrayContaining(['certified', 'lipschitzUpperBound', 'clean', 'count']));
+      expect(report.examples.certified).toEqual(report.certified);
+      expect(report.examples.lipschitzUpperBound).toBe(report.lipschitzUpperBound);
       const z = tf.tensor2d([[1, 0]]);
       const y = tf.tensor1d([0], 'int32');
-      await expect(certify(z, y, { epsilons: [0.1] } as never)).rejects.toThrow(/^certify: give exactly one of bound .* and lipschitzUpperBound/);
-      await expect(certify(z, y, { bound: report.bound, lipschitzUpperBound: 1, epsilons: [0.1] })).rejects.toThrow(/^certify: give exactly one of bound/);
+      await expect(certify(z, y, { epsilons: [0.1] } as never)).rejects.toThrow(/^certify: give exactly one of bound/);
+      await expect(certify(z, y, { bound: report.bound, lipschitz: 1, epsilons: [0.1] })).rejects.toThrow(/^certify: give exactly one of bound/);
       tf.dispose([z, y]);
     } finally {
       model.dispose();

@@ -5,21 +5,20 @@ import { checkLabelValues, checkLogitsAndLabels } from './inputs';
 
 export type { CertifyResult } from '@lipschitz/model-format';
 
-/** Options of {@link certify}: the bound (`bound`, or the number `lipschitzUpperBound`), the radii and optional float allowances. */
+/** Options of {@link certify}: the certificate bound, the radii and optional float allowances. */
 export interface CertifyOptions {
   /**
    * The network's certificate bound, as `networkLipschitzUpperBound`/`moduleLipschitzBound` of
-   * `@lipschitz/model-format` (or `certifyModel`'s `bound`) return it: its `lipschitzUpperBound` carries
-   * the float32 safety factor of the slack policy. Preferred over a bare number.
+   * `@lipschitz/model-format` (or `certifyModel`'s `report.bound`) return it: its `lipschitzUpperBound`
+   * carries the float32 safety factor of the slack policy. A bare number is not accepted: a module's
+   * `lipschitzUpperBound()` is the exact-arithmetic bound, without that factor, and must not be passed
+   * here by mistake.
    */
   bound?: NetworkBound;
   /**
-   * A sound upper bound L on the ℓ2 Lipschitz constant of the network **as evaluated in float32** —
-   * e.g. a network's `await model.lipschitzUpperBound(inputShape)` (a `Sequential` returns the
-   * certificate bound) or a file's recomputed bound. Give exactly one of `bound` and `lipschitzUpperBound`.
+   * @deprecated A bare L (it must already include the float32 safety factor, e.g.
+   * `moduleLipschitzBound(...).lipschitzUpperBound`); pass `bound` instead. Removed in the next minor release.
    */
-  lipschitzUpperBound?: number;
-  /** @deprecated Use `lipschitzUpperBound` (same meaning); removed in the next minor release. */
   lipschitz?: number;
   /** The ℓ2 radii ε at which certified accuracy is reported (each finite and ≥ 0). */
   epsilons: readonly number[];
@@ -46,7 +45,7 @@ export interface CertifyOptions {
  * are borrowed; the result holds plain arrays.
  *
  * @throws LipschitzError `SHAPE_MISMATCH` on wrong ranks or sizes; `INVALID_ARGUMENT` on a missing,
- *   doubled or non-positive bound, a negative or non-finite ε, labels outside [0, C), non-finite logits.
+ *   doubled or non-positive bound or a bare `lipschitzUpperBound` number, a negative or non-finite ε, labels outside [0, C), non-finite logits.
  * @example
  * ```ts
  * const bound = networkLipschitzUpperBound(exported); // from @lipschitz/model-format
@@ -60,15 +59,21 @@ export async function certify(logits: tf.Tensor, labels: tf.Tensor, options: Cer
   const fn = 'certify';
   const { n, c } = checkLogitsAndLabels(fn, logits, labels);
   const { bound, epsilons, floatErrors } = options ?? ({} as CertifyOptions);
-  const given = [bound !== undefined, options?.lipschitzUpperBound !== undefined, options?.lipschitz !== undefined].filter(Boolean).length;
-  if (given !== 1) {
+  const legacy = (options as { lipschitzUpperBound?: unknown } | undefined)?.lipschitzUpperBound;
+  if (legacy !== undefined) {
     throw new LipschitzError(
       'INVALID_ARGUMENT',
-      `${fn}: give exactly one of bound (from networkLipschitzUpperBound or moduleLipschitzBound) and lipschitzUpperBound (a number), got ${given}.`,
+      `${fn}: lipschitzUpperBound is not an option; pass bound (from networkLipschitzUpperBound or moduleLipschitzBound of @lipschitz/model-format). A module's lipschitzUpperBound() lacks the float32 safety factor.`,
     );
   }
-  const lipschitzUpperBound = bound !== undefined ? bound.lipschitzUpperBound : (options.lipschitzUpperBound ?? options.lipschitz);
-  assertPositiveNumber(fn, bound !== undefined ? 'bound.lipschitzUpperBound' : options.lipschitz !== undefined ? 'lipschitz' : 'lipschitzUpperBound', lipschitzUpperBound);
+  if ((bound === undefined) === (options?.lipschitz === undefined)) {
+    throw new LipschitzError(
+      'INVALID_ARGUMENT',
+      `${fn}: give exactly one of bound (from networkLipschitzUpperBound or moduleLipschitzBound of @lipschitz/model-format) and the deprecated lipschitz.`,
+    );
+  }
+  const lipschitzUpperBound = bound !== undefined ? bound.lipschitzUpperBound : options.lipschitz;
+  assertPositiveNumber(fn, bound !== undefined ? 'bound.lipschitzUpperBound' : 'lipschitz', lipschitzUpperBound);
   checkEpsilons(fn, epsilons);
   const z = await logits.data();
   const y = await labels.data();

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExportedModel, encodeTensor } from '@lipschitz/core';
+import { moduleLipschitzBound } from '@lipschitz/model-format';
 import { describeBackends, expectClose, expectNoLeaks, seededUniform } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, expect, it } from 'vitest';
@@ -142,7 +143,9 @@ describeBackends('export', () => {
         conv === 'rko' ? 'relu' : 'maxMin',
         'dense',
       ]);
-      expect(file.lipschitzUpperBound).toBe(await model.lipschitzUpperBound([8, 8, 1]));
+      // the file states the certificate bound (float32 safety factor included), the one certificates use
+      expect(file.lipschitzUpperBound).toBe((await moduleLipschitzBound(model, [8, 8, 1])).lipschitzUpperBound);
+      expect(file.lipschitzUpperBound).toBeGreaterThan(await model.lipschitzUpperBound([8, 8, 1]));
       const runner = loadExportedModel(JSON.stringify(file));
       expect(runner.outputShape).toEqual([10]);
       const x = seededUniform([5, 8, 8, 1], 6);

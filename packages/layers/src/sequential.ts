@@ -71,12 +71,12 @@ export class Sequential implements LayerModule {
   }
 
   /**
-   * The network's certificate bound: `networkLipschitzUpperBound(exportLayers(inputShape)).lipschitzUpperBound`
-   * of `@lipschitz/model-format` — exact float64 per-layer norms with the project's one slack policy,
-   * the float32 safety factor included — so it is the number `exportModel` writes into the file and
-   * every certificate (`certify`, `certifyModel`, `certifyExportedModel`, training-time `evaluate`) uses.
-   * When a child cannot be exported (`UNSUPPORTED_CONFIGURATION`, e.g. `upsampleNearest`), the product
-   * of the children's own bounds (sound for the exact-arithmetic map; such a network is not certified).
+   * The bound of the exact-arithmetic map: `networkLipschitzUpperBound(exportLayers(inputShape)).exactArithmeticBound`
+   * of `@lipschitz/model-format` — the product of the exact float64 per-layer norms, each × (1 + 1e-12),
+   * computed by the same code as every other bound. It does **not** include the float32 safety factor:
+   * certificates use `moduleLipschitzBound(model, inputShape).lipschitzUpperBound` (or pass the whole
+   * `bound` object to `certify`), which `exportModel` writes into the file. When a child cannot be
+   * exported (`UNSUPPORTED_CONFIGURATION`, e.g. `upsampleNearest`), the product of the children's bounds.
    */
   async lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
     assertNotDisposed('sequential.lipschitzUpperBound', this.disposed);
@@ -88,7 +88,7 @@ export class Sequential implements LayerModule {
       const bounds = await this.layerBounds(inputShape);
       return bounds.reduce((a, b) => a * b, 1);
     }
-    return networkLipschitzUpperBound({ input: { shape: inputShape }, layers }).lipschitzUpperBound;
+    return networkLipschitzUpperBound({ input: { shape: inputShape }, layers }).exactArithmeticBound;
   }
 
   /** Each child's sound bound at its own input shape, in order. */
@@ -117,9 +117,9 @@ export class Sequential implements LayerModule {
 
 /**
  * A sequential container: `apply(x) = f_n(…f_2(f_1(x)))`. It takes ownership of its children
- * (`dispose()` disposes them). `lipschitzUpperBound(inputShape)` is the network's certificate bound
- * (`networkLipschitzUpperBound` of `@lipschitz/model-format` on its exported layers, float32 safety
- * factor included); `exportLayers` concatenates the children's.
+ * (`dispose()` disposes them). `lipschitzUpperBound(inputShape)` is the exact-arithmetic bound of its
+ * exported layers (`@lipschitz/model-format`; the certificate bound, with the float32 safety factor, is
+ * `moduleLipschitzBound`); `exportLayers` concatenates the children's.
  *
  * Throws `INVALID_ARGUMENT` when `layers` is not an array of modules.
  *

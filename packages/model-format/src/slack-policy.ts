@@ -8,8 +8,9 @@
  *    is computed on the host in float64 (an SVD of the weight, or an FFT and one small SVD per
  *    frequency for a convolution) from the stored float32 weights. For the sizes the file limits
  *    allow, the relative error of these float64 computations is a few 1e-15 … 1e-13; 1e-12 covers it,
- *    so `‖A‖·(1 + 1e-12)` bounds the operator defined by the float32 weights. A single layer's
- *    `lipschitzUpperBound()` is this value; the product over the layers is `exactArithmeticBound`.
+ *    so `‖A‖·(1 + 1e-12)` bounds the operator defined by the float32 weights. A module's
+ *    `lipschitzUpperBound()` (a layer's or a `Sequential`'s) is the product of these over its exported
+ *    layers, `exactArithmeticBound`.
  * 2. **Float32 evaluation** ({@link FLOAT32_SLACK_PER_LINEAR_LAYER} = 1e-5, relative, per linear
  *    layer): the network runs in float32. A float32 product is exact for slightly perturbed weights,
  *    `fl(Wx) = (W + ΔW)x` with `|ΔW| ≤ γ_n|W|` in the worst case and about `√n·2⁻²⁴|W|` in practice
@@ -21,8 +22,8 @@
  *
  * The certificate bound is therefore
  * `L = Π_l ‖A_l‖ · ((1 + HOST_NORM_SLACK)·(1 + FLOAT32_SLACK_PER_LINEAR_LAYER))^D`, D = conv2d and dense
- * layers. `networkLipschitzUpperBound` computes it; `exportModel` writes it into the file; a network's
- * (`Sequential`'s) `lipschitzUpperBound()`, training-time evaluation, `certify`, `certifyModel`,
+ * layers. `networkLipschitzUpperBound` (`moduleLipschitzBound` for a live module) computes it;
+ * `exportModel` writes it into the file; training-time evaluation, `certify`, `certifyModel`,
  * `certifyExportedModel`, the CLI and the web page all use this same number.
  */
 export const HOST_NORM_SLACK = 1e-12;

@@ -1,5 +1,5 @@
 import { LipschitzError, type LipschitzModule, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber } from '@lipschitz/core';
-import { certifyLogitValues } from '@lipschitz/model-format';
+import { certifyLogitValues, moduleLipschitzBound } from '@lipschitz/model-format';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Batcher, type LabeledImages, assertLabeledImages, shuffledBatches } from './batches';
 import type { LossFunction } from './train-step';
@@ -14,7 +14,8 @@ export interface EvaluateOptions {
   epsilons?: readonly number[];
   /**
    * A sound upper bound `L` on the model's ℓ2 Lipschitz constant. Default, when `epsilons` are given:
-   * `await model.lipschitzUpperBound([height, width, channels])`.
+   * the certificate bound `moduleLipschitzBound(model, [height, width, channels])` of `@lipschitz/model-format`
+   * (the model's own `lipschitzUpperBound` when its layers cannot be exported).
    */
   lipschitz?: number;
   /** Also report the mean of this loss over the set. */
@@ -38,6 +39,22 @@ export interface EvaluationResult {
 }
 
 /**
+ * The L certificates use for `model`: the certificate bound of its exported layers (`moduleLipschitzBound`
+ * of `@lipschitz/model-format`, the number `certify` and `exportModel` use); for a module whose layers the
+ * format cannot express (or whose `exportLayers` does not describe it), its own `lipschitzUpperBound`.
+ */
+async function certificateBound(model: LipschitzModule, inputShape: number[]): Promise<number> {
+  try {
+    return (await moduleLipschitzBound(model, inputShape)).lipschitzUpperBound;
+  } catch (error) {
+    if (LipschitzError.isInstance(error) && (error.code === 'UNSUPPORTED_CONFIGURATION' || error.code === 'CORRUPT_DATA')) {
+      return model.lipschitzUpperBound(inputShape);
+    }
+    throw error;
+  }
+}
+
+/**
  * Evaluates a classifier with frozen (cached) kernels, as the reference's validation does: freezes the model,
  * runs it batch by batch, and restores the previous frozen state afterwards (also on error).
  *
@@ -45,8 +62,9 @@ export interface EvaluationResult {
  * - certified accuracy at ε: the project's one certificate rule (`certifyLogitValues` of
  *   `@lipschitz/model-format`, the rule `certify` and `certifyModel` use): correct and `M > √2·ε·L` with the
  *   margin `M = z_t − max_{i≠t} z_i` computed on the host in float64 from the float32 logits. The default
- *   L is the model's `lipschitzUpperBound()` — for a network of `@lipschitz/layers` the certificate bound
- *   (float32 safety factor included), so this count equals `robustness certify`'s on the same images.
+ *   L is the certificate bound of the model's exported layers (`moduleLipschitzBound`, float32 safety
+ *   factor included; a module the format cannot express uses its own `lipschitzUpperBound()`), so this
+ *   count equals `robustness certify`'s on the same images.
  *
  * Ownership: nothing is returned but numbers; the model's frozen state is unchanged on return.
  * Throws `INVALID_ARGUMENT` for bad options or a set that is not an image set, `SHAPE_MISMATCH` when the
@@ -73,7 +91,7 @@ export async function evaluate(model: LipschitzModule, set: LabeledImages, optio
 
   let lipschitz = options.lipschitz;
   if (epsilons.length > 0 && lipschitz === undefined) {
-    lipschitz = await model.lipschitzUpperBound([set.height, set.width, set.channels]);
+    lipschitz = await certificateBound(model, [set.height, set.width, set.channels]);
     assertPositiveNumber('evaluate', 'model.lipschitzUpperBound()', lipschitz);
   }
 
