@@ -16,7 +16,9 @@ import {
   validateReproject,
 } from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
-import { HOST_BOUND_SLACK, LayerBase, type LayerModule, orthogonalTensor, uniformTensor } from './layer-base';
+import { LayerBase, type LayerModule } from './layer-base';
+import { HOST_BOUND_SLACK } from './host-bound';
+import { orthogonalTensor, uniformTensor } from './initializers';
 
 /** Options of {@link bjorckDense}. */
 export interface BjorckDenseOptions {

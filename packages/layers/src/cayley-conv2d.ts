@@ -3,7 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { complexInverse } from './complex-inverse';
 import { halfSpectrumWeight, halfWidth } from './fourier';
 import { linkStridedInputSize, recordInputSize } from './input-size';
-import { LayerBase, type ConvLayerOptions, type LayerModule, assertNhwc, circularConvNorm, withStride } from './layer-base';
+import { LayerBase, type LayerModule } from './layer-base';
+import { type ConvLayerOptions, assertNhwc } from './conv-options';
+import { circularConvNorm } from './host-bound';
+import { withStride } from './strided-conv';
 
 /** Options of {@link cayleyConv2d} (the shared convolution options). */
 export type CayleyConv2dOptions = ConvLayerOptions;

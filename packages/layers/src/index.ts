@@ -1,19 +1,11 @@
-export {
-  type ConvLayerOptions,
-  type LayerConfig,
-  type LayerModule,
-  CircularConvLayer,
-  HOST_BOUND_SLACK,
-  LayerBase,
-  StatelessLayer,
-  StridedConv,
-  circularConvNorm,
-  orthogonalMatrix,
-  orthogonalTensor,
-  uniformTensor,
-  validateConvOptions,
-  withStride,
-} from './layer-base';
+export type { LayerConfig, LayerModule } from './layer-base';
+export { type ConvLayerOptions, validateConvOptions } from './conv-options';
+export { HOST_BOUND_SLACK, circularConvNorm } from './host-bound';
+export { CircularConvLayer } from './circular-conv-layer';
+export { LayerBase } from './layer-base';
+export { StatelessLayer } from './stateless-layer';
+export { StridedConv, withStride } from './strided-conv';
+export { orthogonalMatrix, orthogonalTensor, uniformTensor } from './initializers';
 export { BjorckDense, type BjorckDenseOptions, bjorckDense } from './bjorck-dense';
 export { type OrthogonalizerSpec, REFERENCE_ORTHOGONALIZER } from './orthogonalizer';
 export { PlainDense, type PlainDenseOptions, plainDense } from './plain-dense';
