@@ -1,4 +1,5 @@
 export { complexSingularValues, singularValues, spectralNorm } from './host-svd';
+export { choleskyQr2, orthonormalizeColumns } from './host-qr';
 export { fft2d } from './fft';
 export { convSingularValues, convSpectralNorm } from './conv-spectrum';
 export {
