@@ -1,6 +1,6 @@
 import { LipschitzError, SeededRandom, type StepContext, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { clipConvSingularValues } from './fourier';
+import { clipConvSingularValues } from '@lipschitz/linalg';
 import { linkStridedInputSize, recordInputSize } from './input-size';
 import type { LayerModule } from './layer-base';
 import { type ConvLayerOptions, validateConvOptions } from './conv-options';
