@@ -1,7 +1,6 @@
 import { LipschitzError, SeededRandom, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
-import { circularConv2d } from '@lipschitz/blockconv';
+import { circularConv2d, circularConv2dAdjoint } from '@lipschitz/blockconv';
 import * as tf from '@tensorflow/tfjs-core';
-import { circularConv2dAdjoint } from './circular-adjoint';
 import { linkStridedInputSize, recordInputSize } from './input-size';
 import type { LayerModule } from './layer-base';
 import { type ConvLayerOptions, validateConvOptions } from './conv-options';
