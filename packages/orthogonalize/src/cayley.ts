@@ -1,7 +1,7 @@
 import { LipschitzError, assertPositiveInteger } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { positiveRealInverse } from '@lipschitz/linalg';
-import { batchEye, checkMatrixTensor, transposeLast } from './matrix-batch';
+import { checkMatrixTensor, positiveRealInverse, transposeLast } from '@lipschitz/linalg';
+import { batchEye } from './matrix-batch';
 
 function toBatch(a: tf.Tensor): tf.Tensor3D {
   const r = a.shape[a.rank - 2];
