@@ -1,17 +1,8 @@
 import { LipschitzError } from '@lipschitz/core';
 import { describe, expect, it } from 'vitest';
+import { seededValues } from '../test/seeded-values';
 import { clipConvSingularValues } from './conv-clip';
 import { convSingularValues } from './conv-spectrum';
-
-function seededValues(n: number, seed: number, scale: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    out[i] = ((s / 2147483648) * 2 - 1) * scale;
-  }
-  return out;
-}
 
 /**
  * Exact singular values (descending) of the circular conv with `kernel`: `convSingularValues`, tested on

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { seededValues } from '../test/seeded-values';
 import { hermitianEigen } from './hermitian-eigen';
-
-function seededValues(n: number, seed: number, scale: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    out[i] = ((s / 2147483648) * 2 - 1) * scale;
-  }
-  return out;
-}
 
 describe('hermitianEigen', () => {
   it('diagonalises Hermitian matrices: G W = W Λ and WᴴW = I (n = 1, 2, 3, 7, 24; real and complex)', () => {
