@@ -130,6 +130,19 @@ function clipComplexMatrix(mr: Float64Array, mi: Float64Array, rows: number, col
   return true;
 }
 
+/** cos / sin of 2π((f·t) mod n)/n for the frequencies f < `count` and taps t < `taps` (entry f·taps + t). */
+function phaseTable(n: number, count: number, taps: number): { cos: Float64Array; sin: Float64Array } {
+  const cos = new Float64Array(count * taps);
+  const sin = new Float64Array(count * taps);
+  for (let f = 0; f < count; f++) {
+    for (let t = 0; t < taps; t++) {
+      cos[f * taps + t] = Math.cos((2 * Math.PI * ((f * t) % n)) / n);
+      sin[f * taps + t] = Math.sin((2 * Math.PI * ((f * t) % n)) / n);
+    }
+  }
+  return { cos, sin };
+}
+
 /** Options of {@link clipConvSingularValues}. */
 export interface ClipConvOptions {
   /** Largest singular value allowed (default 1). */
@@ -191,22 +204,8 @@ export function clipConvSingularValues(
   const wh = halfWidth(w);
   const cc = cin * cout;
   // Phases θ(p, q; a, b) = 2π(pa/h + qb/w) for the kept taps.
-  const cosA = new Float64Array(h * kh);
-  const sinA = new Float64Array(h * kh);
-  for (let p = 0; p < h; p++) {
-    for (let a = 0; a < kh; a++) {
-      cosA[p * kh + a] = Math.cos((2 * Math.PI * ((p * a) % h)) / h);
-      sinA[p * kh + a] = Math.sin((2 * Math.PI * ((p * a) % h)) / h);
-    }
-  }
-  const cosB = new Float64Array(wh * kw);
-  const sinB = new Float64Array(wh * kw);
-  for (let q = 0; q < wh; q++) {
-    for (let b = 0; b < kw; b++) {
-      cosB[q * kw + b] = Math.cos((2 * Math.PI * ((q * b) % w)) / w);
-      sinB[q * kw + b] = Math.sin((2 * Math.PI * ((q * b) % w)) / w);
-    }
-  }
+  const { cos: cosA, sin: sinA } = phaseTable(h, h, kh);
+  const { cos: cosB, sin: sinB } = phaseTable(w, wh, kw);
   const mr = new Float64Array(cc);
   const mi = new Float64Array(cc);
   const next = new Float64Array(size);
