@@ -209,44 +209,45 @@ export function clipConvSingularValues(
   const mr = new Float64Array(cc);
   const mi = new Float64Array(cc);
   const next = new Float64Array(size);
+  const tapCos = new Float64Array(kh * kw);
+  const tapSin = new Float64Array(kh * kw);
   for (let round = 0; round < rounds; round++) {
     next.fill(0);
     let changed = false;
     for (let p = 0; p < h; p++) {
       for (let q = 0; q < wh; q++) {
-        // M(p, q) = Σ_{a,b} K[a, b] e^{iθ}
-        mr.fill(0);
-        mi.fill(0);
+        // cos θ, sin θ of the kept taps at this frequency
         for (let a = 0; a < kh; a++) {
           for (let b = 0; b < kw; b++) {
             const ca = cosA[p * kh + a];
             const sa = sinA[p * kh + a];
             const cb = cosB[q * kw + b];
             const sb = sinB[q * kw + b];
-            const c = ca * cb - sa * sb;
-            const s = sa * cb + ca * sb;
-            const base = (a * kw + b) * cc;
-            for (let j = 0; j < cc; j++) {
-              const v = k[base + j];
-              mr[j] += v * c;
-              mi[j] += v * s;
-            }
+            tapCos[a * kw + b] = ca * cb - sa * sb;
+            tapSin[a * kw + b] = sa * cb + ca * sb;
+          }
+        }
+        // M(p, q) = Σ_{a,b} K[a, b] e^{iθ}
+        mr.fill(0);
+        mi.fill(0);
+        for (let t = 0; t < kh * kw; t++) {
+          const c = tapCos[t];
+          const s = tapSin[t];
+          const base = t * cc;
+          for (let j = 0; j < cc; j++) {
+            const v = k[base + j];
+            mr[j] += v * c;
+            mi[j] += v * s;
           }
         }
         if (clipComplexMatrix(mr, mi, cin, cout, clipTo)) changed = true;
         // K'[a, b] += weight/(h·w) · Re(M e^{−iθ}) = weight/(h·w) · (Mr cos θ + Mi sin θ)
         const scale = halfSpectrumWeight(q, w) / (h * w);
-        for (let a = 0; a < kh; a++) {
-          for (let b = 0; b < kw; b++) {
-            const ca = cosA[p * kh + a];
-            const sa = sinA[p * kh + a];
-            const cb = cosB[q * kw + b];
-            const sb = sinB[q * kw + b];
-            const c = (ca * cb - sa * sb) * scale;
-            const s = (sa * cb + ca * sb) * scale;
-            const base = (a * kw + b) * cc;
-            for (let j = 0; j < cc; j++) next[base + j] += mr[j] * c + mi[j] * s;
-          }
+        for (let t = 0; t < kh * kw; t++) {
+          const c = tapCos[t] * scale;
+          const s = tapSin[t] * scale;
+          const base = t * cc;
+          for (let j = 0; j < cc; j++) next[base + j] += mr[j] * c + mi[j] * s;
         }
       }
     }
