@@ -12,6 +12,7 @@
  * - `NUMERICAL_ERROR`: a computation produced NaN/Infinity or a singular matrix.
  * - `ALREADY_EXISTS`: an output would overwrite a finished result.
  * - `IO_ERROR`: a read or write failed (disk full, permissions).
+ * - `STEP_FAILED`: a step of a multi-step job (a command it ran) failed; the job can be resumed.
  */
 export type LipschitzErrorCode =
   | 'INVALID_ARGUMENT'
@@ -23,7 +24,8 @@ export type LipschitzErrorCode =
   | 'DISPOSED'
   | 'NUMERICAL_ERROR'
   | 'ALREADY_EXISTS'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  | 'STEP_FAILED';
 
 const marker = 'lipschitz.error';
 const symbol = Symbol.for(marker);
