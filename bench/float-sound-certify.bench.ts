@@ -9,18 +9,19 @@ import type { ExportedModel } from '../packages/core/src/index';
 import { certifyExportedModel } from '../packages/certify/src/index';
 
 // What the float-sound certificate costs on a trained MNIST model: certified accuracy and time of the
-// default rule ('rigorous': margin − 2√2·E(ε) > √2·ε·L, E the proven float32 error bound over the ball)
+// default rule ('rigorous': margin − √2·(E(0) + E(ε)) > √2·ε·L, E the proven float32 error bound over the ball)
 // against the old rule ('assume-relative-1e-5': margin > √2·ε·L·(1 + 1e-5)^D), on the same model, the
 // same test images and the same backend, alternating the two for the timings.
 // Needs an exported model: FLOAT_SOUND_MODEL=path/to/model.json (robustness `export --run DIR --out FILE`);
 // optional FLOAT_SOUND_LIMIT (test images, default 10000), FLOAT_SOUND_BACKEND (default wasm).
-const path = process.env.FLOAT_SOUND_MODEL;
+const env = (name: string): string | undefined => process.env[name];
+const path = env('FLOAT_SOUND_MODEL');
 
 test.runIf(path !== undefined)('float-sound certification: certified accuracy and time, rigorous vs the old rule, MNIST test set', async () => {
-  const backend = (process.env.FLOAT_SOUND_BACKEND ?? 'wasm') as BackendName;
+  const backend = (env('FLOAT_SOUND_BACKEND') ?? 'wasm') as BackendName;
   await prepareBackend(backend);
   const exported = JSON.parse(readFileSync(path as string, 'utf8')) as ExportedModel;
-  const limit = Number(process.env.FLOAT_SOUND_LIMIT ?? 10000);
+  const limit = Number(env('FLOAT_SOUND_LIMIT') ?? 10000);
   const { test: set } = await mnist({ testLimit: limit });
   const n = Math.min(limit, set.count);
   const images = tf.tensor4d(set.images.subarray(0, n * 784), [n, 28, 28, 1]);
@@ -56,7 +57,7 @@ test.runIf(path !== undefined)('float-sound certification: certified accuracy an
       constantMedian: constants[Math.floor(n / 2)],
       constantMax: constants[n - 1],
       atEpsilon158Median: constants[Math.floor(n / 2)] + error.perRadius * 1.58,
-      thresholdAddedAt158Median: 2 * Math.SQRT2 * (constants[Math.floor(n / 2)] + error.perRadius * 1.58),
+      thresholdAddedAt158Median: Math.SQRT2 * (2 * constants[Math.floor(n / 2)] + error.perRadius * 1.58),
       thresholdOldAt158: Math.SQRT2 * 1.58 * old.lipschitzUpperBound,
     },
     medianMs: { rigorous: median(times.rigorous), old: median(times['assume-relative-1e-5']) },

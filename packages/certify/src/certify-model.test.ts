@@ -119,8 +119,9 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     for (let i = 0; i < 13; i++) {
       // the float error only removes radius: r_i ≤ margin / (√2 L)
       expect(r.examples.radii[i]).toBeLessThanOrEqual(r.examples.margins[i] / (Math.SQRT2 * r.lipschitzUpperBound));
-      const e = (r.floatError?.constant[i] ?? Number.NaN) + (r.floatError?.perRadius ?? Number.NaN) * r.examples.radii[i];
-      if (r.examples.radii[i] > 0) expect(r.examples.margins[i]).toBeGreaterThan(Math.SQRT2 * r.lipschitzUpperBound * r.examples.radii[i] + 2 * Math.SQRT2 * e);
+      // E(0) + E(r) = 2a + b·r, by the theorem of certify()
+      const e = 2 * (r.floatError?.constant[i] ?? Number.NaN) + (r.floatError?.perRadius ?? Number.NaN) * r.examples.radii[i];
+      if (r.examples.radii[i] > 0) expect(r.examples.margins[i]).toBeGreaterThan(Math.SQRT2 * r.lipschitzUpperBound * r.examples.radii[i] + Math.SQRT2 * e);
     }
     // a live module: the larger of the module's own bound and the exact-network bound
     const larger = fakeModule(net, forward, 2);

@@ -128,10 +128,11 @@ async function rigorousReport(
   epsilons: readonly number[],
   batchSize: number,
   ownBound = 0,
+  network?: NetworkBound,
 ): Promise<CertifyReport> {
   const n = images.shape[0];
   const y = await labels.data();
-  const bound = await float32ErrorBound(inputShape, layers, images, { batchSize });
+  const bound = await float32ErrorBound(inputShape, layers, images, { batchSize, network });
   if (bound.network.outputShape.length !== 1) {
     throw new LipschitzError('SHAPE_MISMATCH', `${fn}: the model must output logits [N, C], got shape [N, ${bound.network.outputShape.join(', ')}].`);
   }
@@ -179,7 +180,7 @@ async function checkInputRange(fn: string, images: tf.Tensor, range: unknown): P
  *
  * Default (`floatErrorModel: 'rigorous'`): the forward pass is {@link float32ErrorBound}'s, L is the
  * bound of the exact network (float64 norms × (1 + 1e-9)), and an example is certified at ε iff correct
- * and `margin > (√2·L·ε + 2√2·E(ε))(1 + 1e-12)` with E(ε) the proven float32 error bound over the ball
+ * and `margin > (√2·L·ε + √2·(E(0) + E(ε)))(1 + 1e-12)` with E(ε) the proven float32 error bound over the ball
  * (and ε below its overflow radius). Guarantee: on the whole ball, the exact network and its float32
  * evaluation (any summation order, see {@link float32ErrorBound}) both predict the label.
  * `'assume-relative-1e-5'`: the old rule `margin > √2 · ε · L` with the float32 slack inside L.
@@ -219,7 +220,7 @@ export async function certifyExportedModel(
   const bound = networkLipschitzUpperBound(exported);
   checkInputShape(fn, images, exported.input.shape);
   await checkInputRange(fn, images, exported.input?.range);
-  if (model === 'rigorous') return rigorousReport(fn, exported.input.shape, exported.layers, images, labels, epsilons, b);
+  if (model === 'rigorous') return rigorousReport(fn, exported.input.shape, exported.layers, images, labels, epsilons, b, 0, bound);
   const forward = exportedForward(exported);
   try {
     return await report(fn, forward.predict, images, labels, epsilons, b, bound, bound.lipschitzUpperBound);

@@ -35,7 +35,7 @@ export interface CertifyResult {
   margins: Float64Array;
   /**
    * Certified ℓ2 radii: the prediction provably cannot change within this distance. `'rigorous'`:
-   * `(margin − 2√2·a) / (√2·L + 2√2·b)` capped at the overflow radius (E(ε) = a + b·ε); the old rule:
+   * `(margin − 2√2·a) / (√2·L + √2·b)` capped at the overflow radius (E(ε) = a + b·ε); the old rule:
    * `margin / (√2 · L)`.
    */
   radii: Float64Array;
@@ -61,15 +61,17 @@ export interface CertifyResult {
  *
  * **Default rule (`floatErrorModel: 'rigorous'`).** Given float32 logits z̃ = f̃(x) of the network at x,
  * L ≥ the Lipschitz constant of the exact network f, and E(ε) = a + b·ε ≥ ‖f̃(x′) − f(x′)‖₂ for every x′
- * with ‖x′ − x‖₂ ≤ ε and every float32 evaluation f̃ ({@link float32ErrorBound}), example n with label
- * t is certified at ε iff it is correct, ε ≤ the overflow radius, and
- * `z̃_t − max_{j≠t} z̃_j > (√2·L·ε + 2√2·E(ε)) · (1 + 1e-12)`.
+ * with ‖x′ − x‖₂ ≤ ε and every float32 evaluation f̃ ({@link float32ErrorBound}; E(0) = a bounds the
+ * error at x itself), example n with label t is certified at ε iff it is correct, ε ≤ the overflow
+ * radius, and `z̃_t − max_{j≠t} z̃_j > (√2·L·ε + √2·(E(0) + E(ε))) · (1 + 1e-12)`, i.e. margin −
+ * √2·(2a + b·ε) > √2·L·ε.
  * **Guarantee:** then for every x′ in the ball, the exact network AND every float32 evaluation of it
  * covered by {@link float32ErrorBound}'s theorem (this backend's included) predict t, strictly.
- * Proof: for j ≠ t, `f_t(x′) − f_j(x′) ≥ f_t(x) − f_j(x) − √2·L·ε` (the map e_t − e_j has norm √2);
- * `f_t(x) − f_j(x) ≥ z̃_t − z̃_j − (|e_t(x)| + |e_j(x)|)` with e = f̃ − f, and `|e_t| + |e_j| ≤ √2‖e‖₂ ≤
- * √2·E(ε)` (x is in the ball); likewise `f̃_t(x′) − f̃_j(x′) ≥ f_t(x′) − f_j(x′) − √2·E(ε)`. Adding:
- * `f̃_t(x′) − f̃_j(x′) ≥ z̃_t − z̃_j − √2·L·ε − 2√2·E(ε) > 0`, and the exact margin is larger still.
+ * Proof: for j ≠ t, `f_t(x′) − f_j(x′) ≥ f_t(x) − f_j(x) − √2·L·ε` (the map v ↦ v_t − v_j has norm √2);
+ * `f_t(x) − f_j(x) ≥ z̃_t − z̃_j − (|e_t(x)| + |e_j(x)|)` with e = f̃ − f and z̃ = f̃(x), and
+ * `|e_t| + |e_j| ≤ √2‖e‖₂ ≤ √2·E(0)`; likewise `f̃_t(x′) − f̃_j(x′) ≥ f_t(x′) − f_j(x′) − √2·E(ε)`.
+ * Adding: `f̃_t(x′) − f̃_j(x′) ≥ z̃_t − z̃_j − √2·L·ε − √2·(E(0) + E(ε)) > 0`, and the exact margin
+ * `f_t(x′) − f_j(x′)` is larger still by the last subtracted `√2·E(ε)`.
  * The factor 1 + 1e-12 absorbs the host's float64 rounding of the threshold and of the margin.
  *
  * **Old rule (`floatErrorModel: 'assume-relative-1e-5'`)** — rests on an assumption, see
@@ -185,9 +187,9 @@ export function certifyValues(
     const margin = Math.max(0, z[row + t] - otherMax);
     margins[i] = margin;
     if (floatError) {
-      // E(ε) = a + bε: margin > (√2Lε + 2√2(a + bε))(1 + s)  ⇔  ε < (margin/(1 + s) − 2√2a)/(√2L + 2√2b).
+      // E(ε) = a + bε: margin > (√2Lε + √2(E(0) + E(ε)))(1 + s)  ⇔  ε < (margin/(1 + s) − 2√2a)/(√2L + √2b).
       const a = floatError.constant[i];
-      const r = (margin / (1 + THRESHOLD_SLACK) - 2 * Math.SQRT2 * a) / (scale + 2 * Math.SQRT2 * floatError.perRadius);
+      const r = (margin / (1 + THRESHOLD_SLACK) - 2 * Math.SQRT2 * a) / (scale + Math.SQRT2 * floatError.perRadius);
       radii[i] = isCorrect && r > 0 ? Math.min(r * (1 - THRESHOLD_SLACK), floatError.overflowRadius[i]) : 0;
       if (!(radii[i] > 0)) radii[i] = 0;
     } else {
@@ -201,8 +203,8 @@ export function certifyValues(
     for (let i = 0; i < n; i++) {
       if (correct[i] !== 1) continue;
       if (floatError) {
-        const e = floatError.constant[i] + floatError.perRadius * epsilon;
-        if (epsilon <= floatError.overflowRadius[i] && margins[i] > (threshold + 2 * Math.SQRT2 * e) * (1 + THRESHOLD_SLACK)) count++;
+        const e = 2 * floatError.constant[i] + floatError.perRadius * epsilon; // E(0) + E(ε)
+        if (epsilon <= floatError.overflowRadius[i] && margins[i] > (threshold + Math.SQRT2 * e) * (1 + THRESHOLD_SLACK)) count++;
       } else if (margins[i] > threshold) count++;
     }
     certifiedAccuracy[String(epsilon)] = n === 0 ? 0 : count / n;

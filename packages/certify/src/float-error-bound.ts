@@ -72,6 +72,11 @@ export interface Float32ErrorReport {
 export interface Float32ErrorBoundOptions {
   /** Examples per forward pass (default 100). */
   batchSize?: number;
+  /**
+   * `networkLipschitzUpperBound({ input: { shape: inputShape }, layers })`, when the caller already has
+   * it (e.g. certifying batch by batch); recomputed when absent.
+   */
+  network?: NetworkBound;
 }
 
 interface LinearPlan {
@@ -206,7 +211,7 @@ function hostNorm(values: ArrayLike<number>, start: number, length: number, offs
  * example is certified only for radii where that stays ≤ 2¹²⁷. Subnormal weights (which a backend
  * may flush) add `2⁻¹²⁶ · (their count per output) · √m · (‖ĥ_k‖₂ + R_k)`.
  *
- * How {@link certify} uses it: see its `floatError` option (margin − 2√2·E(ε) > √2·ε·L).
+ * How {@link certify} uses it: see its `floatError` option (margin − √2·(E(0) + E(ε)) > √2·ε·L).
  *
  * Cost: one extra backend pass per conv/dense layer (the same op on absolute values) and a host read
  * of those outputs; the layers are run one by one through the same plain tfjs ops as the certifying
@@ -235,7 +240,10 @@ export async function float32ErrorBound(
 ): Promise<Float32ErrorReport> {
   const batchSize = options.batchSize ?? 100;
   assertPositiveInteger(fn, 'batchSize', batchSize);
-  const network = networkLipschitzUpperBound({ input: { shape: inputShape }, layers });
+  const network = options.network ?? networkLipschitzUpperBound({ input: { shape: inputShape }, layers });
+  if (network.layers.length !== layers.length) {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: options.network has ${network.layers.length} layers, the model ${layers.length}. Pass networkLipschitzUpperBound of the same layers.`);
+  }
   const got = images.shape.slice(1);
   if (images.rank < 2 || got.length !== inputShape.length || got.some((d, i) => d !== inputShape[i])) {
     throw new LipschitzError('SHAPE_MISMATCH', `${fn}: images have shape [${images.shape.join(', ')}] but the model takes [N, ${inputShape.join(', ')}].`);

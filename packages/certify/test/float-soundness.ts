@@ -13,7 +13,7 @@ import { model, normalValues } from './fixtures';
 /** One image through the network in float64 on the host (row-major NHWC without the batch axis). */
 export function float64Forward(net: Pick<ExportedModel, 'input' | 'layers'>, image: ArrayLike<number>): Float64Array {
   let shape = [...net.input.shape];
-  let x = Float64Array.from(image);
+  let x: Float64Array = Float64Array.from(image);
   for (const layer of net.layers) {
     ({ x, shape } = float64Layer(layer, x, shape));
   }
@@ -206,7 +206,9 @@ function flipSearchTowards(
   const count = picked.length;
   const shape = [count, ...net.input.shape];
   const origin = new Float32Array(count * size);
-  picked.forEach((i, k) => origin.set(x.subarray(i * size, (i + 1) * size), k * size));
+  picked.forEach((i, k) => {
+    origin.set(x.subarray(i * size, (i + 1) * size), k * size);
+  });
   const limit = picked.map((i) => radii[i] * (1 - 1e-6)); // float32 rounding of a point keeps it inside the ball
   const y = picked.map((i) => labels[i]);
   try {
