@@ -171,16 +171,16 @@ export function uniformImages(count: number, shape: number[], seed: number, lo =
 /**
  * Searches the ℓ2 balls of radius `radii[n]` around the images `x` (row-major `[count, ...inputShape]`;
  * no box constraint: a certificate covers the whole ball) for points where the float32 forward on the
- * backend, or the float64 oracle, predicts another class than `labels[n]`: projected gradient descent
- * on the float32 margin `z_t − max_{j≠t} z_j` (gradient from tfjs, all examples in one batch), with a
+ * backend, or the float64 oracle, predicts another class than `labels[n]`: for each other class j,
+ * projected gradient descent on the float32 margin `z_t − z_j` (gradient from tfjs, all examples in one batch), with a
  * float32 and float64 check after each step, then along the ray through the last iterate. Examples
  * with radius ≤ 0 are skipped. Returns per example the ℓ2 distance of a flipping point, or null.
  */
-export function float32FlipSearch(net: ExportedModel, x: Float32Array, labels: ArrayLike<number>, radii: ArrayLike<number>, steps = 30): (number | null)[] {
+export function float32FlipSearch(net: ExportedModel, x: Float32Array, labels: ArrayLike<number>, radii: ArrayLike<number>, steps = 15): (number | null)[] {
   const classes = float64Forward(net, x.subarray(0, net.input.shape.reduce((a, b) => a * b, 1))).length;
   const result: (number | null)[] = Array.from(radii, () => null);
-  // one search against the strongest other class, then one per target class j (labels + shift mod C)
-  for (let shift = 0; shift < classes; shift++) {
+  // one search per target class j = label + shift (mod C)
+  for (let shift = 1; shift < classes; shift++) {
     const found = flipSearchTowards(net, x, labels, radii, steps, shift, classes);
     found.forEach((d, i) => {
       if (result[i] === null) result[i] = d;
@@ -216,8 +216,7 @@ function flipSearchTowards(
       const z = forward.predict(v) as tf.Tensor2D;
       const mask = tf.oneHot(tf.tensor1d(y, 'int32'), z.shape[1]);
       const target = tf.sum(tf.mul(z, mask), 1);
-      const others =
-        shift === 0 ? tf.max(tf.sub(z, tf.mul(mask, 1e30)), 1) : tf.sum(tf.mul(z, tf.oneHot(tf.tensor1d(y.map((t) => (t + shift) % classes), 'int32'), classes)), 1);
+      const others = tf.sum(tf.mul(z, tf.oneHot(tf.tensor1d(y.map((t) => (t + shift) % classes), 'int32'), classes)), 1);
       return tf.sum(tf.sub(target, others)) as tf.Scalar;
     });
     const check = (p: Float32Array, distances: number[]) => {
