@@ -1,9 +1,9 @@
 // The page's logic, free of DOM code: load the MNIST subsets, certify an exported model, train in the
 // browser. main.ts wires it to the page.
-import { type CertifyResult, certify, multiMarginLoss, networkLipschitzUpperBound } from '@lipschitz/certify';
-import type { ExportedModel } from '@lipschitz/core';
+import { type CertifyResult, certify, float32ErrorBound, multiMarginLoss, networkLipschitzUpperBound } from '@lipschitz/certify';
+import { type ExportedModel, LipschitzError, MODEL_FORMAT } from '@lipschitz/core';
 import { type ImageSet, parseIdxImages, parseIdxLabels } from '@lipschitz/datasets';
-import { exportModel, loadExportedModel, smallConvNet } from '@lipschitz/layers';
+import { exportModel, smallConvNet } from '@lipschitz/layers';
 import { type TrainProgressEvent, memoryRunStore, train } from '@lipschitz/train';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -50,11 +50,11 @@ export interface PageCertification {
   clean: number;
   /** Certified accuracy per ε, keyed like `robustness certify` (`"1.58"`, `"0.3"`). */
   certified: Record<string, number>;
-  /** The sound ℓ2 bound L recomputed from the weights (`networkLipschitzUpperBound`), not the file's. */
+  /** The sound ℓ2 bound L of the exact network recomputed from the weights (float64 norms × (1 + 1e-9)), not the file's. */
   lipschitzUpperBound: number;
   /** `relu(z_y − max_{i≠y} z_i)` per image. */
   margins: number[];
-  /** Certified radius `margin / (√2·L)` per image. */
+  /** Certified radius per image: `(margin − 2√2·a)/(√2·L + √2·b)` with E(ε) = a + b·ε the float32 error bound. */
   radii: number[];
   predictions: number[];
   labels: number[];
@@ -62,10 +62,12 @@ export interface PageCertification {
 }
 
 /**
- * Certifies the first `count` images of `set` with an exported `lipschitz-model/1` network: the forward
- * pass runs with `loadExportedModel` (plain tfjs ops on the active backend) in batches; L is the sound
- * bound `networkLipschitzUpperBound(exported)` (the file's own bound is not trusted); `certify` then
- * counts an image as certified at ε iff it is correct and `margin > √2·ε·L`, as `robustness certify`.
+ * Certifies the first `count` images of `set` with an exported `lipschitz-model/1` network, float-soundly,
+ * as `robustness certify` and `certifyExportedModel` do: the forward pass and the float32 error bound
+ * E(ε) = a + b·ε run with `float32ErrorBound` (plain tfjs ops on the active backend) in batches; L is
+ * the exact network's bound from the weights (the file's own bound is not trusted); `certify` then
+ * counts an image as certified at ε iff it is correct and `margin − √2·(E(0) + E(ε)) > √2·ε·L`: the exact
+ * network and its float32 evaluation keep the class on the whole ball.
  *
  * Ownership: borrows `exported` and `set`; every tensor it creates is disposed before it returns.
  *
@@ -82,27 +84,47 @@ export async function certifyExported(exported: ExportedModel, set: ImageSet, co
   const started = performance.now();
   const n = Math.min(count, set.count);
   const pixels = set.height * set.width * set.channels;
-  const { lipschitzUpperBound } = networkLipschitzUpperBound(exported);
-  const runner = loadExportedModel(exported);
-  const chunks: tf.Tensor[] = [];
+  if (exported == null || exported.format !== MODEL_FORMAT) {
+    throw new LipschitzError('CORRUPT_DATA', `certifyExported: the file's format must be "${MODEL_FORMAT}", got ${JSON.stringify(exported?.format)}.`);
+  }
+  const network = networkLipschitzUpperBound(exported);
+  const shape = [set.height, set.width, set.channels];
+  let logits = new Float32Array(0);
+  let classes = 0;
+  const constant = new Float64Array(n);
+  const overflowRadius = new Float64Array(n);
+  let perRadius = 0;
+  let lipschitzUpperBound = 0;
+  // one batch in flight at a time (keeps GPU memory small)
+  for (let offset = 0; offset < n; offset += batchSize) {
+    const size = Math.min(batchSize, n - offset);
+    const x = tf.tensor4d(set.images.subarray(offset * pixels, (offset + size) * pixels), [size, set.height, set.width, set.channels]);
+    try {
+      const b = await float32ErrorBound(shape, exported.layers, x, { batchSize: size, network });
+      if (offset === 0) {
+        classes = b.classes;
+        logits = new Float32Array(n * classes);
+      }
+      logits.set(b.logits, offset * classes);
+      constant.set(b.error.constant, offset);
+      overflowRadius.set(b.error.overflowRadius, offset);
+      perRadius = b.error.perRadius;
+      lipschitzUpperBound = b.lipschitz;
+    } finally {
+      x.dispose();
+    }
+  }
+  const z = tf.tensor2d(logits, [n, classes]);
+  const labels = tf.tensor1d(set.labels.subarray(0, n), 'int32');
   let result: CertifyResult;
   try {
-    for (let offset = 0; offset < n; offset += batchSize) {
-      const size = Math.min(batchSize, n - offset);
-      const logits = tf.tidy(() => runner.predict(tf.tensor4d(set.images.subarray(offset * pixels, (offset + size) * pixels), [size, set.height, set.width, set.channels])));
-      chunks.push(logits);
-      await logits.data(); // one batch in flight at a time (keeps GPU memory small)
-    }
-    const logits = tf.concat(chunks);
-    const labels = tf.tensor1d(set.labels.subarray(0, n), 'int32');
-    try {
-      result = await certify(logits, labels, { lipschitz: lipschitzUpperBound, epsilons: MNIST_EPSILONS.map((e) => e.value) });
-    } finally {
-      tf.dispose([logits, labels]);
-    }
+    result = await certify(z, labels, {
+      lipschitz: lipschitzUpperBound,
+      epsilons: MNIST_EPSILONS.map((e) => e.value),
+      floatError: { constant, perRadius, overflowRadius },
+    });
   } finally {
-    tf.dispose(chunks);
-    runner.dispose();
+    tf.dispose([z, labels]);
   }
   const certified: Record<string, number> = {};
   for (const e of MNIST_EPSILONS) certified[e.text] = result.certifiedAccuracy[String(e.value)];

@@ -13,7 +13,11 @@ import { certify } from './certify';
 import { certifyExportedModel, certifyModel } from './certify-model';
 import { type ExportedForward, exportedForward } from './exported-forward';
 import { modelLipschitzUpperBound } from './model-lipschitz-upper-bound';
+import { float32ErrorBound } from './float-error-bound';
 import { networkLipschitzUpperBound } from './network-bound';
+
+/** The old rule (the comparisons below pin it; the default is tested on its own). */
+const OLD = 'assume-relative-1e-5' as const;
 
 function fakeModule(net: ExportedModel, forward: ExportedForward, ownBound: number) {
   const state = { frozen: false, appliedUnfrozen: 0, freezes: 0 };
@@ -60,10 +64,10 @@ describeBackends('certifyExportedModel / certifyModel', () => {
 
   it('returns the certify.json shape, equal to certify() on the same logits, for any batch size', async () => {
     const epsilons = [0.01, 0.02];
-    const a = await certifyExportedModel(net, images, labels, { epsilons, batchSize: 4 });
-    const b = await certifyExportedModel(net, images, labels, { epsilons });
+    const a = await certifyExportedModel(net, images, labels, { epsilons, batchSize: 4, floatErrorModel: OLD });
+    const b = await certifyExportedModel(net, images, labels, { epsilons, floatErrorModel: OLD });
     const bound = networkLipschitzUpperBound(net);
-    const direct = await certify(forward.predict(images), labels, { lipschitz: bound.lipschitzUpperBound, epsilons });
+    const direct = await certify(forward.predict(images), labels, { lipschitz: bound.lipschitzUpperBound, epsilons, floatErrorModel: OLD });
     expect(a.lipschitzUpperBound).toBe(bound.lipschitzUpperBound);
     expect(Number.isNaN(net.lipschitzUpperBound)).toBe(true); // the file's own value is not used
     expect(a.clean).toBe(direct.clean);
@@ -81,19 +85,56 @@ describeBackends('certifyExportedModel / certifyModel', () => {
   it('certifyModel freezes the module for the forward pass, restores it, and uses the larger bound', async () => {
     const ours = networkLipschitzUpperBound(net).lipschitzUpperBound;
     const larger = fakeModule(net, forward, 2);
-    const r1 = await certifyModel(larger.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2], batchSize: 5 });
+    const r1 = await certifyModel(larger.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2], batchSize: 5, floatErrorModel: OLD });
     expect(r1.lipschitzUpperBound).toBe(2);
     expect(larger.state.appliedUnfrozen).toBe(0);
     expect(larger.state.freezes).toBe(1);
     expect(larger.module.frozen).toBe(false);
     const smaller = fakeModule(net, forward, 0.5);
     smaller.module.freeze();
-    const r2 = await certifyModel(smaller.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2] });
+    const r2 = await certifyModel(smaller.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2], floatErrorModel: OLD });
     expect(r2.lipschitzUpperBound).toBe(ours);
     expect(smaller.module.frozen).toBe(true);
-    const viaFile = await certifyExportedModel(net, images, labels, { epsilons: [0.01] });
+    const viaFile = await certifyExportedModel(net, images, labels, { epsilons: [0.01], floatErrorModel: OLD });
     expect(r2.certified).toEqual(viaFile.certified);
     expect(r2.clean).toBe(viaFile.clean);
+  });
+
+  it('the default rule: the float32 error bound is subtracted (equal to certify() with floatError), L of the exact network', async () => {
+    const epsilons = [0, 0.01, 0.02];
+    const r = await certifyExportedModel(net, images, labels, { epsilons, batchSize: 4 });
+    const old = await certifyExportedModel(net, images, labels, { epsilons, floatErrorModel: OLD });
+    const b = await float32ErrorBound(net.input.shape, net.layers, images);
+    const logits = tf.tensor2d(b.logits, [13, 10]);
+    const direct = await certify(logits, labels, { lipschitz: b.lipschitz, epsilons, floatError: b.error });
+    logits.dispose();
+    const bound = networkLipschitzUpperBound(net);
+    expect(r.floatErrorModel).toBe('rigorous');
+    expect(old.floatErrorModel).toBe('assume-relative-1e-5');
+    expect(r.lipschitzUpperBound).toBe(bound.exactProduct * (1 + 1e-9));
+    expect(r.lipschitzUpperBound).toBeLessThan(old.lipschitzUpperBound);
+    expect(r.certified).toEqual(direct.certifiedAccuracy);
+    expect(Array.from(r.examples.radii)).toEqual(Array.from(direct.radii));
+    expect(r.clean).toBe(old.clean);
+    for (let i = 0; i < 13; i++) {
+      // the float error only removes radius: r_i ≤ margin / (√2 L)
+      expect(r.examples.radii[i]).toBeLessThanOrEqual(r.examples.margins[i] / (Math.SQRT2 * r.lipschitzUpperBound));
+      // E(0) + E(r) = 2a + b·r, by the theorem of certify()
+      const e = 2 * (r.floatError?.constant[i] ?? Number.NaN) + (r.floatError?.perRadius ?? Number.NaN) * r.examples.radii[i];
+      if (r.examples.radii[i] > 0) expect(r.examples.margins[i]).toBeGreaterThan(Math.SQRT2 * r.lipschitzUpperBound * r.examples.radii[i] + Math.SQRT2 * e);
+    }
+    // a live module: the larger of the module's own bound and the exact-network bound
+    const larger = fakeModule(net, forward, 2);
+    const viaModule = await certifyModel(larger.module, images, labels, { epsilons, inputShape: [6, 6, 2] });
+    expect(viaModule.lipschitzUpperBound).toBe(2);
+    const smaller = fakeModule(net, forward, 0.5);
+    const same = await certifyModel(smaller.module, images, labels, { epsilons, inputShape: [6, 6, 2] });
+    expect(same.certified).toEqual(r.certified);
+    await expect(certify(forward.predict(images), labels, { lipschitz: 1, epsilons })).rejects.toThrow(/^certify: the default floatErrorModel 'rigorous' needs options.floatError/);
+    await expect(certifyExportedModel(net, images, labels, { epsilons, floatErrorModel: 'bogus' as never })).rejects.toThrow(/^certifyExportedModel: floatErrorModel must be 'rigorous' \(default\) or 'assume-relative-1e-5'/);
+    await expect(certifyExportedModel({ ...net, input: { ...net.input, range: [0, 0.5] } }, images, labels, { epsilons })).rejects.toThrow(
+      /^certifyExportedModel: images span \[.*\] but the model's input.range is \[0, 0.5\]/,
+    );
   });
 
   it('does not leak', async () => {

@@ -25,6 +25,8 @@ export interface CertifyFile {
   checkpoint: string;
   exactProduct: number;
   safetyFactor: number;
+  /** How the float32 evaluation is accounted for: `'rigorous'` (the default: a proven error bound is subtracted from each margin). */
+  floatErrorModel?: string;
   /** Certified accuracy on a grid of ε (for the plot). */
   curve: { epsilon: number; certified: number }[];
   /** Empirical lower bound on the Lipschitz constant (gradient norms and pairs) on up to 200 test images. */
@@ -36,7 +38,8 @@ export interface CertifyFile {
 
 /**
  * `robustness certify --run DIR`: certified accuracy of the best checkpoint at each ε (an example counts
- * only if correct and its margin exceeds √2·ε·L, L the sound bound), written to DIR/certify.json.
+ * only if correct and its margin exceeds √2·ε·L + √2·(E(0) + E(ε)), L the sound bound of the exact
+ * network and E the proven float32 error bound of `@lipschitz/certify`), written to DIR/certify.json.
  */
 export async function certifyCommand({ run, epsilons, testLimit, backend, quiet = false }: CertifyCommandOptions): Promise<CertifyFile> {
   const started = performance.now();
@@ -71,6 +74,7 @@ export async function certifyCommand({ run, epsilons, testLimit, backend, quiet 
       checkpoint: opened.checkpoint,
       exactProduct: report.exactProduct,
       safetyFactor: report.safetyFactor,
+      floatErrorModel: report.floatErrorModel,
       curve,
       empiricalLowerBound: { ...empirical, images: sampleCount },
       spectra,
