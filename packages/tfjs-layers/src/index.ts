@@ -1,0 +1,18 @@
+export { BcopConv2d, type BcopConv2dArgs, bcopConv2d } from './bcop-conv2d';
+export { RkoConv2d, type RkoConv2dArgs, rkoConv2d } from './rko-conv2d';
+export { BjorckDense, type BjorckDenseArgs, bjorckDense } from './bjorck-dense';
+export { MaxMin, maxMin } from './max-min';
+export { GroupSort, type GroupSortArgs, groupSort } from './group-sort';
+export { InvertibleDownsample, type InvertibleDownsampleArgs, invertibleDownsample } from './invertible-downsample';
+export { CircularPad, type CircularPadArgs, circularPad } from './circular-pad';
+export { type BaseLayerArgs, type KernelValues, LipschitzLayer } from './lipschitz-layer';
+export { type OrthogonalizationOptions, type ResolvedOrthogonalization, resolveOrthogonalization } from './orthogonalizer-defaults';
+export { registerLayerOnce } from './register-layer';
+export { type MultiClassHingeOptions, multiClassHinge } from './multi-class-hinge';
+export { LipschitzCallback, lipschitzCallback, runAfterBatch } from './lipschitz-callback';
+export { fileSystem } from './file-system';
+export { type ToLipschitzModelOptions, lipschitzLayersOf, toLipschitzModel } from './to-lipschitz-model';
+export { fromLipschitzModel } from './from-lipschitz-model';
+export { toPlainModel } from './plain-model';
+export { lipschitzUpperBound } from './lipschitz-upper-bound';
+export { type CertifyLayersModelOptions, type LayersModelCertificate, certify } from './certify-layers-model';
