@@ -2,7 +2,7 @@ import { bcopInitialParams, bcopKernelFromOrthogonal, circularConv2d, invertible
 import { LipschitzError, SeededRandom, assertPositiveInteger } from '@lipschitz/core';
 import { uniformTensor } from '@lipschitz/layers';
 import { type OrthogonalizerSpec, orthogonalize } from '@lipschitz/orthogonalize';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { type BaseLayerArgs, LipschitzLayer, type LayerWeight, knownDim, singleShape } from './lipschitz-layer';
 import { type OrthogonalizationOptions, resolveOrthogonalization } from './orthogonalizer-defaults';

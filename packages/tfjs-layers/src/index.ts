@@ -1,5 +1,6 @@
 export { BcopConv2d, type BcopConv2dArgs, bcopConv2d } from './bcop-conv2d';
 export { RkoConv2d, type RkoConv2dArgs, rkoConv2d } from './rko-conv2d';
+export { OssnConv2d, type OssnConv2dArgs, ossnConv2d } from './ossn-conv2d';
 export { BjorckDense, type BjorckDenseArgs, bjorckDense } from './bjorck-dense';
 export { MaxMin, maxMin } from './max-min';
 export { GroupSort, type GroupSortArgs, groupSort } from './group-sort';

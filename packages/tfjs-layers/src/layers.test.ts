@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 
 /** The reference Björck with a fixed power-iteration start, so both packages compute bit-identical kernels. */
 const SEEDED_BJORCK = { ...REFERENCE_BJORCK, seed: 5 } as const;
-import { bcopConv2d, bjorckDense, circularPad, groupSort, invertibleDownsample, maxMin, rkoConv2d } from './index';
+import { bcopConv2d, bjorckDense, circularPad, groupSort, invertibleDownsample, maxMin, ossnConv2d, rkoConv2d } from './index';
 
 /** A one-layer model around `layer` for inputs of `inputShape`. */
 function wrap(layer: tfl.layers.Layer, inputShape: number[]): tfl.Sequential {
@@ -90,6 +90,27 @@ describeBackends('tfjs layers', () => {
     }
   });
 
+  it('ossnConv2d: same initial weights (u and factor non-trainable) and the same training and eval outputs as @lipschitz/layers', async () => {
+    const theirs = lip.ossnConv2d({ inChannels: 2, outChannels: 4, kernelSize: 4, stride: 2, seed: 4, inputSize: [8, 8] });
+    const layer = ossnConv2d({ filters: 4, kernelSize: 4, strides: 2, seed: 4 });
+    const model = wrap(layer, [8, 8, 2]);
+    expect(layer.trainableWeights.map((w) => w.shape)).toEqual([[2, 2, 8, 4], [4]]);
+    expect(layer.nonTrainableWeights.map((w) => w.shape)).toEqual([[1, 4, 4, 4], []]);
+    const ours = layer.getWeights();
+    expect(ours.length).toBe(theirs.variables.length);
+    for (let i = 0; i < ours.length; i++) await expectClose(ours[i], theirs.variables[i], { atol: 1e-6 });
+    const x = seededNormal([2, 8, 8, 2], 6);
+    // Two training forwards (each runs the power iteration and updates u), then evaluation.
+    for (let round = 0; round < 2; round++) {
+      await expectClose(model.apply(x, { training: true }) as tf.Tensor, theirs.apply(x), { atol: 1e-5 });
+    }
+    theirs.freeze();
+    await expectClose(model.predict(x) as tf.Tensor, theirs.apply(x), { atol: 1e-5 });
+    await expectClose(layer.getWeights()[3], theirs.variables[3], { atol: 1e-6 });
+    theirs.dispose();
+    model.dispose();
+  });
+
   it('rkoConv2d is 1-Lipschitz (σ_max ≤ 1 + 1e-5 by the oracle)', async () => {
     const model = wrap(rkoConv2d({ filters: 3, kernelSize: 3, useBias: false, seed: 2 }), [5, 5, 3]);
     const sv = await exactSingularValues(model, [5, 5, 3]);
@@ -160,7 +181,8 @@ describeBackends('tfjs layers', () => {
     expect(map.BcopConv2d[0]).toBe(BcopConv2d);
     const { vi } = await import('vitest');
     vi.resetModules();
-    const second = await import('./index?copy=2');
+    const copy = './index?copy=2';
+    const second = (await import(/* @vite-ignore */ copy)) as typeof import('./index');
     expect(second.BcopConv2d).not.toBe(BcopConv2d);
     expect(map.BcopConv2d[0]).toBe(BcopConv2d);
     expect(() => second.registerLayerOnce(second.BcopConv2d)).not.toThrow();

@@ -18,6 +18,7 @@ import {
   lipschitzUpperBound,
   maxMin,
   multiClassHinge,
+  ossnConv2d,
   runAfterBatch,
   toLipschitzModel,
   toPlainModel,
@@ -100,13 +101,14 @@ describeBackends('LayersModel with Lipschitz layers', (backend) => {
     const model = tinyNet({ reproject: true });
     const layer = model.layers[0] as unknown as { reproject: boolean; orthogonalizer: { iterations?: number } };
     expect(layer.reproject).toBe(true);
-    expect(layer.orthogonalizer.iterations).toBe((lip.bcopConv2d({ inChannels: 1, outChannels: 1, kernelSize: 1, reproject: true }) as lip.BcopConv2d).orthogonalizer.iterations);
+    expect(layer.orthogonalizer.iterations).toBe(((lip.bcopConv2d({ inChannels: 1, outChannels: 1, kernelSize: 1, reproject: true }) as lip.BcopConv2d).orthogonalizer as { iterations?: number }).iterations);
     const { x, y } = data(16, 5);
     model.compile({ optimizer: tf.train.adam(1e-2), loss: multiClassHinge({ epsilon: 0.1 }) });
     const callback = lipschitzCallback();
     await model.fit(x, y, { epochs: 2, batchSize: 8, callbacks: [callback], verbose: 0 });
     expect(callback.steps).toBe(4);
-    const params = model.layers[0].getWeights()[0];
+    // getWeights returns the variables themselves: clone to keep the values.
+    const params = tf.clone(model.layers[0].getWeights()[0]);
     const y1 = model.predict(x) as tf.Tensor;
     await runAfterBatch(model);
     // Already re-projected: a second projection changes the parameters and outputs only at rounding level.
@@ -131,6 +133,34 @@ describeBackends('LayersModel with Lipschitz layers', (backend) => {
     expect(ours.lipschitzUpperBound).toBeGreaterThan(0.99);
     expect(ours.lipschitzUpperBound).toBeLessThan(1.001);
     theirs.dispose();
+    model.dispose();
+  });
+
+  it('ossnConv2d in a model: fit updates its non-trainable vector; save/load keeps it; the bound is sound', async () => {
+    const model = tfl.sequential();
+    model.add(ossnConv2d({ inputShape: INPUT, filters: 4, kernelSize: 4, strides: 2, seed: 1, powerIterations: 2 }));
+    model.add(maxMin());
+    model.add(tfl.layers.flatten());
+    model.add(bjorckDense({ units: 3 }));
+    // getWeights returns the variables themselves: clone to keep the values.
+    const u0 = tf.clone(model.layers[0].getWeights()[2]);
+    const { x, y } = data(16, 11);
+    model.compile({ optimizer: tf.train.adam(1e-2), loss: multiClassHinge({ epsilon: 0.1 }) });
+    await model.fit(x, y, { epochs: 1, batchSize: 8, callbacks: [lipschitzCallback()], verbose: 0 });
+    const u1 = tf.clone(model.layers[0].getWeights()[2]);
+    expect((await tf.max(tf.abs(tf.sub(u1, u0))).data())[0]).toBeGreaterThan(0);
+    let artifacts: tf.io.ModelArtifacts | null = null;
+    await model.save(tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
+    }));
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts as unknown as tf.io.ModelArtifacts));
+    await expectClose(loaded.layers[0].getWeights()[2], u1, { atol: 0 });
+    await expectClose(loaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor, { atol: 0 });
+    const bound = await lipschitzUpperBound(loaded);
+    expect(bound.layers[1].method).toBe('circular-fft');
+    expect(bound.lipschitzUpperBound).toBeGreaterThan(0);
+    loaded.dispose();
     model.dispose();
   });
 

@@ -20,7 +20,7 @@ const fn = 'lipschitzLayersOf';
 function refuse(layer: tfl.layers.Layer, why: string): never {
   throw new LipschitzError(
     'UNSUPPORTED_CONFIGURATION',
-    `${fn}: layer '${layer.name}' (${layer.getClassName()}) ${why}; it cannot be bounded soundly, so the model is refused. Supported: BcopConv2d, RkoConv2d, BjorckDense, MaxMin, GroupSort, InvertibleDownsample, CircularPad + Conv2D 'valid', Conv2D (stride 1, 'same'/'valid'), Dense, Flatten, ReLU (linear or relu activations).`,
+    `${fn}: layer '${layer.name}' (${layer.getClassName()}) ${why}; it cannot be bounded soundly, so the model is refused. Supported: BcopConv2d, RkoConv2d, OssnConv2d, BjorckDense, MaxMin, GroupSort, InvertibleDownsample, CircularPad + Conv2D 'valid', Conv2D (stride 1, 'same'/'valid'), Dense, Flatten, ReLU (linear or relu activations).`,
   );
 }
 
@@ -82,7 +82,8 @@ export async function lipschitzLayersOf(model: tfl.LayersModel): Promise<Exporte
       case 'InputLayer':
         break;
       case 'BcopConv2d':
-      case 'RkoConv2d': {
+      case 'RkoConv2d':
+      case 'OssnConv2d': {
         const strides = config.strides as number;
         if (strides > 1) out.push({ type: 'invertibleDownsample', factor: strides });
         out.push(kernelLayer('conv2d', await (layer as unknown as { kernelValues(): Promise<KernelValues> }).kernelValues()));
