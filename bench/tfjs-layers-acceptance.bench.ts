@@ -5,7 +5,7 @@
 // ε 1e-8, batch 128, the hinge loss with ε = 1.5, the same seeds per layer), then certified on the
 // 10,000 test images at ε = 1.58 and 0.3 with lipschitzUpperBound/certify of the package.
 // Compare with `node apps/robustness/dist/cli.js train --preset quick --out DIR` (its DIR/metrics.jsonl):
-// set ROBUSTNESS_RUN=DIR to put that run's epoch-1 numbers into the result file.
+// set LIPSCHITZ_ROBUSTNESS_RUN=DIR to put that run's epoch-1 numbers into the result file.
 // Writes bench/results/tfjs-layers-acceptance.json. Takes several minutes (≈ one `robustness train` epoch).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,10 +18,12 @@ import { test } from 'vitest';
 import { bcopConv2d, bjorckDense, certify, lipschitzCallback, maxMin, multiClassHinge } from '@lipschitz/tfjs-layers';
 
 const LR = 1e-3 * 0.96235062639;
+/** The environment knob naming a `robustness train` run directory to compare with. */
+const RUN_KNOB = 'LIPSCHITZ_ROBUSTNESS_RUN';
 
-/** Epoch-1 numbers of a `robustness train` run directory, when ROBUSTNESS_RUN names one. */
+/** Epoch-1 numbers of a `robustness train` run directory, when LIPSCHITZ_ROBUSTNESS_RUN names one. */
 function robustnessRun(): Record<string, unknown> | null {
-  const dir = process.env.ROBUSTNESS_RUN;
+  const dir = process.env[RUN_KNOB];
   if (!dir || !existsSync(join(dir, 'metrics.jsonl'))) return null;
   const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number });
   const epoch1 = lines.find((m) => m.epoch === 1);
