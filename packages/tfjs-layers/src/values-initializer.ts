@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 /** The initializer type `addWeight` takes. */
-export type WeightInitializer = Parameters<typeof tfl.initializers.zeros> extends [] ? ReturnType<typeof tfl.initializers.zeros> : never;
+export type WeightInitializer = ReturnType<typeof tfl.initializers.zeros>;
 
 /**
  * An initializer for `addWeight` that returns the tensor `make()` builds (e.g. `bcopInitialParams`),
