@@ -1,35 +1,36 @@
-import { type CertifyResult, type NetworkBound, certify as certifyLogits } from '@lipschitz/certify';
-import { LipschitzError, assertPositiveInteger } from '@lipschitz/core';
+import { type CertifyReport, type FloatErrorModel, certifyExportedModel } from '@lipschitz/certify';
+import { LipschitzError } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { lipschitzUpperBound } from './lipschitz-upper-bound';
+import { toLipschitzModel } from './to-lipschitz-model';
 
 /** Options of {@link certify}. */
 export interface CertifyLayersModelOptions {
-  /** Examples per `predict` batch (default 256). */
+  /** Examples per forward pass (default 100, as `certifyExportedModel`). */
   batchSize?: number;
-}
-
-/** Result of {@link certify}: `@lipschitz/certify`'s certificates plus the bound they use. */
-export interface LayersModelCertificate extends CertifyResult {
-  /** The network bound (with its per-layer report) from {@link lipschitzUpperBound}. */
-  bound: NetworkBound;
+  /** How float32 evaluation is accounted for (default `'rigorous'`, see `@lipschitz/certify`). */
+  floatErrorModel?: FloatErrorModel;
+  /** The input range the images lie in (default `[0, 1]`); pixels outside it are refused. */
+  range?: [number, number];
 }
 
 /**
- * Certified ℓ2 robustness of a `LayersModel` on `x`: the exact bound L from {@link lipschitzUpperBound}
- * at the input shape of `x`, the logits from `model.predict`, then `certify` of `@lipschitz/certify`:
- * example n is certified at ε when it is classified correctly with margin `M_n > √2·ε·L`; its certified
- * radius is `M_n / (√2·L)`.
+ * Certified ℓ2 robustness of a `LayersModel` on `x`: the model is converted to `lipschitz-model/1` at the
+ * input shape of `x` ({@link toLipschitzModel}: the kernels it applies now) and certified by
+ * `certifyExportedModel` of `@lipschitz/certify` — the same function as `robustness certify` and the
+ * verifier: the exact float64 bound L of every layer, and by default (`'rigorous'`) the proven float32
+ * error bound, so a certified example keeps its label on the whole ε-ball for the exact network and its
+ * float32 evaluation. Returns the `certify.json` report (`clean`, `certified[String(ε)]`,
+ * `lipschitzUpperBound`, per-layer `layers`, per-example `examples`).
  *
  * Ownership: `x` (`[N, ...inputShape]`) and `labels` (int32 `[N]`, or one-hot `[N, C]`) are borrowed.
  *
- * @throws LipschitzError as {@link lipschitzUpperBound}, and `SHAPE_MISMATCH`/`INVALID_ARGUMENT` from
- *   `@lipschitz/certify` (bad labels or ε).
+ * @throws LipschitzError `UNSUPPORTED_CONFIGURATION` naming a layer that cannot be bounded; what
+ *   `certifyExportedModel` throws (bad labels or ε, pixels outside `range`).
  * @example
  * ```ts
  * const r = await certify(model, xTest, yTest, [1.58, 0.3]);
- * r.clean; r.certifiedAccuracy['1.58']; r.bound.lipschitzUpperBound;
+ * r.clean; r.certified['1.58']; r.lipschitzUpperBound;
  * ```
  * @see Li et al., NeurIPS 2019 (reference-bcop.md §7); Tsuzuku et al., NeurIPS 2018 (the √2 factor).
  */
@@ -39,22 +40,17 @@ export async function certify(
   labels: tf.Tensor,
   epsilons: number | readonly number[],
   options: CertifyLayersModelOptions = {},
-): Promise<LayersModelCertificate> {
-  const fn = 'certify';
-  if (!(x instanceof tf.Tensor) || x.rank < 2) throw new LipschitzError('SHAPE_MISMATCH', `${fn}: x must be a tensor [N, ...inputShape].`);
-  const batchSize = options.batchSize ?? 256;
-  assertPositiveInteger(fn, 'batchSize', batchSize);
-  const bound = await lipschitzUpperBound(model, x.shape.slice(1));
-  const logits = model.predict(x, { batchSize }) as tf.Tensor;
+): Promise<CertifyReport> {
+  if (!(x instanceof tf.Tensor) || x.rank < 2) throw new LipschitzError('SHAPE_MISMATCH', 'certify: x must be a tensor [N, ...inputShape].');
+  const exported = await toLipschitzModel(model, { inputShape: x.shape.slice(1), ...(options.range ? { range: options.range } : {}) });
   const indices = labels.rank === 2 && labels.shape[1] !== 1 ? tf.argMax(labels, 1) : labels.rank === 2 ? tf.cast(tf.reshape(labels, [-1]), 'int32') : labels;
   try {
-    const result = await certifyLogits(logits, indices, {
-      lipschitz: bound.lipschitzUpperBound,
+    return await certifyExportedModel(exported, x, indices, {
       epsilons: typeof epsilons === 'number' ? [epsilons] : epsilons,
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.floatErrorModel !== undefined ? { floatErrorModel: options.floatErrorModel } : {}),
     });
-    return { ...result, bound };
   } finally {
-    logits.dispose();
     if (indices !== labels) indices.dispose();
   }
 }

@@ -16,4 +16,4 @@ export { type ToLipschitzModelOptions, lipschitzLayersOf, toLipschitzModel } fro
 export { fromLipschitzModel } from './from-lipschitz-model';
 export { toPlainModel } from './plain-model';
 export { lipschitzUpperBound } from './lipschitz-upper-bound';
-export { type CertifyLayersModelOptions, type LayersModelCertificate, certify } from './certify-layers-model';
+export { type CertifyLayersModelOptions, certify } from './certify-layers-model';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { certifyExportedModel, modelLipschitzUpperBound, multiMarginLoss } from '@lipschitz/certify';
+import { certify as certifyLogits, modelLipschitzUpperBound, multiMarginLoss } from '@lipschitz/certify';
 import { LipschitzError } from '@lipschitz/core';
 import * as lip from '@lipschitz/layers';
 import { describeBackends, expectClose, expectNoLeaks, seededNormal, seededUniform } from '@lipschitz/test-utils';
@@ -175,16 +175,25 @@ describeBackends('LayersModel with Lipschitz layers', (backend) => {
     tanh.dispose();
   });
 
-  it('certify = @lipschitz/certify on the lipschitz-model/1 conversion; the plain export predicts the same', async () => {
+  it('certify: certifyExportedModel of the lipschitz-model/1 conversion; the old rule equals certify() on predict\'s logits; the plain export predicts the same', async () => {
     const model = tinyNet();
     const { x, labels } = data(20, 7);
-    const result = await certify(model, x, labels, [0.01, 0.05]);
     const exported = await toLipschitzModel(model);
     expect(exported.format).toBe('lipschitz-model/1');
-    expect(exported.lipschitzUpperBound).toBe(result.bound.lipschitzUpperBound);
-    const report = await certifyExportedModel(exported, x, labels, { epsilons: [0.01, 0.05] });
-    expect(result.clean).toBeCloseTo(report.clean, 10);
-    expect(result.certifiedAccuracy).toEqual(report.certified);
+    const result = await certify(model, x, labels, [0.01, 0.05]);
+    expect(result.floatErrorModel).toBe('rigorous');
+    expect(result.lipschitzUpperBound).toBeLessThanOrEqual(exported.lipschitzUpperBound);
+    for (const eps of ['0.01', '0.05']) expect(result.certified[eps]).toBeLessThanOrEqual(result.clean);
+    // Under the old rule: @lipschitz/certify's certify on model.predict's logits with the exported bound.
+    const assumed = await certify(model, x, tf.oneHot(labels as tf.Tensor1D, 3), [0.01, 0.05], { floatErrorModel: 'assume-relative-1e-5' });
+    const direct = await certifyLogits(model.predict(x) as tf.Tensor, labels, {
+      lipschitz: exported.lipschitzUpperBound,
+      epsilons: [0.01, 0.05],
+      floatErrorModel: 'assume-relative-1e-5',
+    });
+    expect(assumed.lipschitzUpperBound).toBe(exported.lipschitzUpperBound);
+    expect(assumed.clean).toBe(direct.clean);
+    expect(assumed.certified).toEqual(direct.certifiedAccuracy);
     // Through JSON and back to a plain tfjs model: same outputs, same bound.
     const plain = fromLipschitzModel(JSON.parse(JSON.stringify(exported)));
     expect(plain.layers.map((l) => l.getClassName())).toContain('CircularPad');
