@@ -14,7 +14,8 @@
 // Large steps max(1, R − 1).
 import { prepareBackend } from '@lipschitz/backends';
 import { circularPad } from '@lipschitz/blockconv';
-import { CircularConvLayer, MaxMin } from '@lipschitz/layers';
+import { MaxMin } from '@lipschitz/layers';
+import { CircularConvLayer } from '@lipschitz/layers/authoring';
 import { measure, writeBenchResult } from '@lipschitz/test-utils';
 import { createOptimizer } from '@lipschitz/train';
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,7 +1,8 @@
 // Shared helpers of the perf-* benchmarks (issue 10). Not a benchmark itself (no `.bench.ts`).
 import { multiMarginLoss } from '@lipschitz/certify';
 import type { LipschitzModule } from '@lipschitz/core';
-import { BcopConv2d, BjorckDense, type ConvType, type LayerModule, largeConvNet, RkoConv2d, type Sequential, StridedConv, smallConvNet } from '@lipschitz/layers';
+import { BcopConv2d, BjorckDense, type ConvType, type LayerModule, largeConvNet, RkoConv2d, type Sequential, smallConvNet } from '@lipschitz/layers';
+import { StridedConv } from '@lipschitz/layers/authoring';
 import { singularValues } from '@lipschitz/linalg';
 import { FAST_POLAR, type OrthogonalizerSpec, REFERENCE_BJORCK, REPROJECTED_BJORCK } from '@lipschitz/orthogonalize';
 import type { Timing } from '@lipschitz/test-utils';

@@ -1,4 +1,4 @@
 import { packageConfig } from '@lipschitz/tooling/tsup';
 import { defineConfig } from 'tsup';
 
-export default defineConfig(packageConfig());
+export default defineConfig(packageConfig({ entry: ['src/index.ts', 'src/authoring.ts'] }));

@@ -2,13 +2,16 @@
  * What is tested: every public package, built and packed as it would be published (`pnpm release`), installs
  * from its tarball into a fresh npm project OUTSIDE the workspace (with only the registry's
  * @tensorflow/tfjs-core as peer) and works under plain Node: imports resolve, gradients are registered,
- * the wasm backend trains, a BCOP layer is orthogonal, a model certifies and its export validates.
+ * the wasm backend trains, a BCOP layer is orthogonal, a model certifies and its export validates; and @lipschitz/tfjs-layers (with the
+ * registry's @tensorflow/tfjs-layers) runs its README quickstart under plain Node and bundles for the browser.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, expect, it } from 'vitest';
+import { quickstartFromReadme } from '@lipschitz/test-utils';
 
 const root = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'lipschitz-pack-'));
@@ -31,13 +34,14 @@ it('packed packages install outside the workspace and run under plain Node', () 
     '@lipschitz/linalg',
     '@lipschitz/model-format',
     '@lipschitz/orthogonalize',
+    '@lipschitz/tfjs-layers',
     '@lipschitz/train',
     '@lipschitz/wasserstein',
   ]);
   const project = join(work, 'project');
   execFileSync('mkdir', ['-p', project]);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '@tensorflow/tfjs-core@4.22.0', ...Object.values(byName)], {
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '@tensorflow/tfjs-core@4.22.0', '@tensorflow/tfjs-layers@4.22.0', ...Object.values(byName)], {
     cwd: project,
     stdio: 'pipe',
     timeout: 600_000,
@@ -94,4 +98,48 @@ console.log(JSON.stringify({
   expect(result.padded).toEqual([2, 8, 8, 4]);
   expect(result.svCount).toBe(16);
   expect(result.outputShape).toEqual([10]);
+
+  // @lipschitz/tfjs-layers: the README quickstart (fit, save, load, certify) as a user runs it.
+  writeFileSync(join(project, 'quickstart.mjs'), quickstartFromReadme(join(root, 'packages', 'tfjs-layers', 'README.md')));
+  writeFileSync(join(project, 'run-quickstart.mjs'), `const m = await import('./quickstart.mjs'); console.log(JSON.stringify({ ...m }));\n`);
+  const quickstart = execFileSync(process.execPath, ['run-quickstart.mjs'], { cwd: project, encoding: 'utf8', timeout: 600_000 });
+  const q = JSON.parse(quickstart.trim().split('\n').pop() as string);
+  expect(q.bound).toBeGreaterThanOrEqual(0.999);
+  expect(q.bound).toBeLessThan(1.001);
+  expect(q.clean).toBeGreaterThan(0.3);
+  expect(q.sameAsSaved).toBe(0);
 }, 1_200_000);
+
+it('the packed @lipschitz/tfjs-layers bundles for the browser with the registry tfjs (no Node built-ins)', async () => {
+  const project = join(work, 'project');
+  writeFileSync(
+    join(project, 'browser.mjs'),
+    `
+import { bcopConv2d, bjorckDense, certify, lipschitzCallback, maxMin, multiClassHinge, toPlainModel } from '@lipschitz/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+export async function run(x, y) {
+  const model = tfl.sequential({ layers: [bcopConv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 4, strides: 2 }), maxMin(), tfl.layers.flatten(), bjorckDense({ units: 10 })] });
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: multiClassHinge({ epsilon: 1.5 }) });
+  await model.fit(x, y, { epochs: 1, callbacks: [lipschitzCallback()] });
+  await model.save('indexeddb://small');
+  const loaded = await tfl.loadLayersModel('indexeddb://small');
+  return { result: await certify(loaded, x, tf.argMax(y, 1), 0.3), plain: await toPlainModel(loaded) };
+}
+`,
+  );
+  const result = await build({
+    entryPoints: [join(project, 'browser.mjs')],
+    absWorkingDir: project,
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+  });
+  expect(result.errors).toEqual([]);
+  const code = result.outputFiles[0].text;
+  expect(code).not.toMatch(/(from|import)\s*\(?\s*["']node:/);
+  expect(code).not.toMatch(/require\(["']node:/);
+  expect(code).toContain('BcopConv2d');
+}, 300_000);

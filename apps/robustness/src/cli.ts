@@ -5,6 +5,7 @@ import { LipschitzError } from '@lipschitz/core';
 import { Command, Option } from 'commander';
 import { attackCommand } from './commands/attack';
 import { certifyCommand, certifyModelFileCommand } from './commands/certify';
+import { experimentCommand } from './commands/experiment-table';
 import { exportCommand } from './commands/export';
 import { reportCommand } from './commands/report';
 import { trainCommand } from './commands/train';
@@ -177,6 +178,18 @@ program
   .description('write DIR/report.html from the run’s files')
   .requiredOption('--run <dir>', 'run directory')
   .action((flags: { run: string }) => runAction(NAME, async () => void (await reportCommand({ run: flags.run }))));
+
+program
+  .command('experiment')
+  .description('run a results table from a spec (rows = model × conv × activation × dataset × seed): train, certify, attack, export and report each row; resumable; writes DIR/summary.json and DIR/summary.md')
+  .requiredOption('--spec <file>', 'the table spec (JSON; see the README)')
+  .requiredOption('--out <dir>', 'results folder (runs/, models/, state.json, summary.json, summary.md)')
+  .option('--dry-run', 'print the rows and their train flags, run nothing')
+  .action((flags: { spec: string; out: string; dryRun?: boolean }) =>
+    runAction(NAME, async () => {
+      await experimentCommand({ spec: flags.spec, out: flags.out, dryRun: flags.dryRun === true, log: (line) => process.stdout.write(`${line}\n`) });
+    }),
+  );
 
 program
   .command('quickstart')

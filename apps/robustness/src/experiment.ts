@@ -1,10 +1,11 @@
 import { type ImageSet, cifar10, fashionMnist, mnist } from '@lipschitz/datasets';
 import { LipschitzError } from '@lipschitz/core';
-import { type ActivationType, type ConvType, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
+import { type ActivationType, type ConvType, LIPSCHITZ_CONV_TYPES, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
 import { FAST_POLAR } from '@lipschitz/orthogonalize';
 
 export const MODELS = ['small', 'large', 'fc3'] as const;
-export const CONVS = ['bcop', 'rko', 'ossn', 'svcm', 'cayley'] as const;
+/** The `--conv` choices: the Lipschitz convolution types of `@lipschitz/layers`. */
+export const CONVS = LIPSCHITZ_CONV_TYPES;
 export const ACTIVATIONS = ['maxmin', 'relu'] as const;
 export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10'] as const;
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'node', 'node-gpu', 'webgpu'] as const;

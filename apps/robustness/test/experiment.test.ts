@@ -1,4 +1,5 @@
-import type { BcopConv2d, BjorckDense, StridedConv } from '@lipschitz/layers';
+import type { BcopConv2d, BjorckDense } from '@lipschitz/layers';
+import type { StridedConv } from '@lipschitz/layers/authoring';
 import { FAST_POLAR } from '@lipschitz/orthogonalize';
 import { describeBackends } from '@lipschitz/test-utils';
 import { expect, it } from 'vitest';

@@ -50,11 +50,11 @@ export interface PageCertification {
   clean: number;
   /** Certified accuracy per ε, keyed like `robustness certify` (`"1.58"`, `"0.3"`). */
   certified: Record<string, number>;
-  /** The sound ℓ2 bound L recomputed from the weights (`networkLipschitzUpperBound`), not the file's. */
+  /** The sound ℓ2 bound L of the exact network recomputed from the weights (`exactArithmeticBound`: float64 norms × (1 + 1e-12) each), not the file's. */
   lipschitzUpperBound: number;
   /** `relu(z_y − max_{i≠y} z_i)` per image. */
   margins: number[];
-  /** Certified radius `margin / (√2·L)` per image. */
+  /** Certified radius per image: `(margin − 2√2·a)/(√2·L + √2·b)` with E(ε) = a + b·ε the float32 error bound. */
   radii: number[];
   predictions: number[];
   labels: number[];
@@ -66,8 +66,11 @@ export interface PageCertification {
  * `certifyExportedModel` of @lipschitz/certify — the very function `robustness certify --model` and
  * every other reader use: the one validator of `@lipschitz/model-format` (so the page refuses a file
  * exactly as the CLI does, with the same message), the recomputed sound bound L (the file's own is not
- * trusted), the float32 forward on the active backend in batches, and the one certificate rule (an image
- * is certified at ε iff it is correct and `margin > √2·ε·L`).
+ * trusted), the float32 forward on the active backend in batches, and the one certificate rule, float-soundly
+ * (the default `floatErrorModel: 'rigorous'`): with E(ε) = a + b·ε the proven float32 error bound
+ * (`float32ErrorBound`) and L the exact network's bound, an image is certified at ε iff it is correct and
+ * `margin > (√2·L·ε + √2·(E(0) + E(ε)))(1 + 1e-12)`: the exact network and its float32 evaluation keep the
+ * class on the whole ball.
  *
  * Ownership: borrows `exported` and `set`; every tensor it creates is disposed before it returns.
  *

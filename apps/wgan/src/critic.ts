@@ -1,7 +1,9 @@
 import { LipschitzError } from '@lipschitz/core';
 import { type ActivationType, type Sequential, bjorckDense, dcganCritic, groupSort, maxMin, relu, sequential } from '@lipschitz/layers';
+import { TABLE4_CONVS } from './gan/table4-critic';
 
-export const CRITICS = ['bcop', 'rko', 'ossn', 'cayley', 'dense'] as const;
+/** The critics: the Table-4 convolution types (a subset of `CONV_TYPES` of `@lipschitz/layers`) and a dense MLP. */
+export const CRITICS = [...TABLE4_CONVS, 'dense'] as const;
 export type CriticType = (typeof CRITICS)[number];
 
 /**

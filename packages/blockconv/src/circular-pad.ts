@@ -105,7 +105,7 @@ function foldBlocks(d: tf.Tensor2D, size: number, unit: number, before: number, 
 }
 
 /** Rows (or columns) wrapped before and after. */
-interface Padding {
+export interface Padding {
   before: number;
   after: number;
 }
@@ -218,9 +218,19 @@ export function circularPad(x: tf.Tensor4D, kernelSize: KernelSize): tf.Tensor4D
   const w = circularPadding(kw);
   return tf.tidy(() => {
     if (h.before + h.after === 0 && w.before + w.after === 0) return tf.clone(x);
-    if (fusable(x, h, w)) return circularPadFused(x, h, w);
-    return padAxisTiled(padAxisTiled(x, 1, h.before, h.after), 2, w.before, w.after);
+    return circularPadBy(x, h, w);
   });
+}
+
+/**
+ * @internal Circular padding by explicit amounts per axis (the one implementation behind
+ * {@link circularPad} and `circularConv2dAdjoint`): the fused node when the padding wraps at most once
+ * on float32, else `tile` + `slice`. Returns `x` itself when nothing is padded. Call inside `tf.tidy`.
+ */
+export function circularPadBy(x: tf.Tensor4D, h: Padding, w: Padding): tf.Tensor4D {
+  if (h.before + h.after === 0 && w.before + w.after === 0) return x;
+  if (fusable(x, h, w)) return circularPadFused(x, h, w);
+  return padAxisTiled(padAxisTiled(x, 1, h.before, h.after), 2, w.before, w.after);
 }
 
 /**

@@ -69,8 +69,7 @@ export function polarFactor(values: ArrayLike<number>, n: number): Float64Array 
 /** All singular values (descending, float64) of x ↦ circularConv2d(x, kernel) on h × w inputs. */
 export async function circularConvSingularValues(kernel: tf.Tensor4D, h: number, w: number): Promise<number[]> {
   const { values, rows, cols } = await denseMatrixOf((x) => circularConv2d(x as tf.Tensor4D, kernel), [h, w, kernel.shape[2]]);
-  // ml-matrix returns min(rows + 1, cols) values for a wide matrix (an extra 0); keep min(rows, cols).
-  return singularValuesOracle(values, rows, cols).slice(0, Math.min(rows, cols));
+  return singularValuesOracle(values, rows, cols);
 }
 
 /** Largest |σ − 1| over the given singular values. */

@@ -16,6 +16,10 @@ import { certifyExportedModel, certifyModel } from './certify-model';
 import { forwardOf } from '../test/fixtures';
 import { modelLipschitzUpperBound } from './bounds';
 import { type ExportedForward, networkLipschitzUpperBound } from '@lipschitz/model-format';
+import { float32ErrorBound } from './float-error-bound';
+
+/** The old rule (the comparisons below pin it; the default is tested on its own). */
+const OLD = 'assume-relative-1e-5' as const;
 
 function fakeModule(net: ExportedModel, forward: ExportedForward, ownBound: number) {
   const state = { frozen: false, appliedUnfrozen: 0, freezes: 0 };
@@ -62,10 +66,10 @@ describeBackends('certifyExportedModel / certifyModel', () => {
 
   it('returns the certify.json shape, equal to certify() on the same logits, for any batch size', async () => {
     const epsilons = [0.01, 0.02];
-    const a = await certifyExportedModel(net, images, labels, { epsilons, batchSize: 4 });
-    const b = await certifyExportedModel(net, images, labels, { epsilons });
+    const a = await certifyExportedModel(net, images, labels, { epsilons, batchSize: 4, floatErrorModel: OLD });
+    const b = await certifyExportedModel(net, images, labels, { epsilons, floatErrorModel: OLD });
     const bound = networkLipschitzUpperBound(net);
-    const direct = await certify(forward.predict(images), labels, { lipschitz: bound.lipschitzUpperBound, epsilons });
+    const direct = await certify(forward.predict(images), labels, { lipschitz: bound.lipschitzUpperBound, epsilons, floatErrorModel: OLD });
     expect(a.lipschitzUpperBound).toBe(bound.lipschitzUpperBound);
     expect(net.lipschitzUpperBound).toBe(1234); // the file states a wrong value ...
     expect(a.lipschitzUpperBound).not.toBe(1234); // ... which is not used
@@ -84,19 +88,60 @@ describeBackends('certifyExportedModel / certifyModel', () => {
   it('certifyModel freezes the module for the forward pass, restores it, and uses the bound of its exported layers', async () => {
     const ours = networkLipschitzUpperBound(net).lipschitzUpperBound;
     const larger = fakeModule(net, forward, 2);
-    const r1 = await certifyModel(larger.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2], batchSize: 5 });
+    const r1 = await certifyModel(larger.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2], batchSize: 5, floatErrorModel: OLD });
     expect(r1.lipschitzUpperBound).toBe(ours); // the module's own bound (2) is not a second opinion any more
     expect(larger.state.appliedUnfrozen).toBe(0);
     expect(larger.state.freezes).toBe(1);
     expect(larger.module.frozen).toBe(false);
     const smaller = fakeModule(net, forward, 0.5);
     smaller.module.freeze();
-    const r2 = await certifyModel(smaller.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2] });
+    const r2 = await certifyModel(smaller.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2], floatErrorModel: OLD });
     expect(r2.lipschitzUpperBound).toBe(ours);
     expect(smaller.module.frozen).toBe(true);
-    const viaFile = await certifyExportedModel(net, images, labels, { epsilons: [0.01] });
+    const viaFile = await certifyExportedModel(net, images, labels, { epsilons: [0.01], floatErrorModel: OLD });
     expect(r2.certified).toEqual(viaFile.certified);
     expect(r2.clean).toBe(viaFile.clean);
+  });
+
+  it('the default rule: the float32 error bound is subtracted (equal to certify() with floatError), L of the exact network', async () => {
+    const epsilons = [0, 0.01, 0.02];
+    const r = await certifyExportedModel(net, images, labels, { epsilons, batchSize: 4 });
+    const old = await certifyExportedModel(net, images, labels, { epsilons, floatErrorModel: OLD });
+    const b = await float32ErrorBound(net.input.shape, net.layers, images);
+    const logits = tf.tensor2d(b.logits, [13, 10]);
+    const direct = await certify(logits, labels, { lipschitz: b.lipschitz, epsilons, floatError: b.error });
+    logits.dispose();
+    const bound = networkLipschitzUpperBound(net);
+    expect(r.floatErrorModel).toBe('rigorous');
+    expect(old.floatErrorModel).toBe('assume-relative-1e-5');
+    // one slack policy: L of the exact network is model-format's exactArithmeticBound, Π‖A_l‖·(1 + 1e-12) per norm
+    expect(r.lipschitzUpperBound).toBe(bound.exactArithmeticBound);
+    expect(r.lipschitzUpperBound / bound.exactProduct).toBeCloseTo((1 + 1e-12) ** 3, 14);
+    expect(b.lipschitz).toBe(bound.exactArithmeticBound);
+    expect(r.lipschitzUpperBound).toBeLessThan(old.lipschitzUpperBound);
+    expect(r.certified).toEqual(direct.certifiedAccuracy);
+    expect(Array.from(r.examples.radii)).toEqual(Array.from(direct.radii));
+    expect(r.clean).toBe(old.clean);
+    for (let i = 0; i < 13; i++) {
+      // the float error only removes radius: r_i ≤ margin / (√2 L)
+      expect(r.examples.radii[i]).toBeLessThanOrEqual(r.examples.margins[i] / (Math.SQRT2 * r.lipschitzUpperBound));
+      // E(0) + E(r) = 2a + b·r, by the theorem of certify()
+      const e = 2 * (r.floatError?.constant[i] ?? Number.NaN) + (r.floatError?.perRadius ?? Number.NaN) * r.examples.radii[i];
+      if (r.examples.radii[i] > 0) expect(r.examples.margins[i]).toBeGreaterThan(Math.SQRT2 * r.lipschitzUpperBound * r.examples.radii[i] + Math.SQRT2 * e);
+    }
+    // a live module: the bound of its exported layers (its own lipschitzUpperBound() is not a second opinion)
+    const larger = fakeModule(net, forward, 2);
+    const viaModule = await certifyModel(larger.module, images, labels, { epsilons, inputShape: [6, 6, 2] });
+    expect(viaModule.lipschitzUpperBound).toBe(bound.exactArithmeticBound);
+    expect(viaModule.certified).toEqual(r.certified);
+    const smaller = fakeModule(net, forward, 0.5);
+    const same = await certifyModel(smaller.module, images, labels, { epsilons, inputShape: [6, 6, 2] });
+    expect(same.certified).toEqual(r.certified);
+    await expect(certify(forward.predict(images), labels, { lipschitz: 1, epsilons })).rejects.toThrow(/^certify: the default floatErrorModel 'rigorous' needs options.floatError/);
+    await expect(certifyExportedModel(net, images, labels, { epsilons, floatErrorModel: 'bogus' as never })).rejects.toThrow(/^certifyExportedModel: floatErrorModel must be 'rigorous' \(default\) or 'assume-relative-1e-5'/);
+    await expect(certifyExportedModel({ ...net, input: { ...net.input, range: [0, 0.5] } }, images, labels, { epsilons })).rejects.toThrow(
+      /^certifyExportedModel: images span \[.*\] but the model's input.range is \[0, 0.5\]/,
+    );
   });
 
   it('does not leak', async () => {
@@ -139,15 +184,15 @@ describeBackends('one name per quantity, one shape per result (issue 17 item 5)'
     const images = tf.randomUniform([6, 28, 28, 1], 0, 1, 'float32', 4);
     const labels = tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32');
     try {
-      const report = await certifyModel(model, images, labels, { epsilons: [0.01, 0.1], inputShape: [28, 28, 1] });
+      const report = await certifyModel(model, images, labels, { epsilons: [0.01, 0.1], inputShape: [28, 28, 1], floatErrorModel: OLD });
       model.freeze();
       const logits = model.apply(images);
       const own = await model.lipschitzUpperBound([28, 28, 1]);
       // the module's number is the exact-arithmetic bound, below the certificate bound by the float32 factor
       expect(own).toBe(report.bound.exactArithmeticBound);
       expect(report.lipschitzUpperBound).toBe(own * (1 + FLOAT32_SLACK_PER_LINEAR_LAYER) ** report.bound.linearLayers);
-      const byBound = await certify(logits, labels, { bound: report.bound, epsilons: [0.01, 0.1] });
-      const byDeprecated = await certify(logits, labels, { lipschitz: report.lipschitzUpperBound, epsilons: [0.01, 0.1] });
+      const byBound = await certify(logits, labels, { bound: report.bound, epsilons: [0.01, 0.1], floatErrorModel: OLD });
+      const byDeprecated = await certify(logits, labels, { lipschitz: report.lipschitzUpperBound, epsilons: [0.01, 0.1], floatErrorModel: OLD });
       await expect(certify(logits, labels, { lipschitzUpperBound: own, epsilons: [0.1] } as never)).rejects.toThrow(
         /^certify: lipschitzUpperBound is not an option; pass bound .* lacks the float32 safety factor/,
       );
@@ -177,11 +222,12 @@ describeBackends('one name per quantity, one shape per result (issue 17 item 5)'
     const net = unitConvNet(3);
     const images = tf.randomUniform([5, 6, 6, 2], 0, 1, 'float32', 2);
     const labels = tf.tensor1d([0, 1, 2, 3, 4], 'int32');
-    const plain = await certifyExportedModel(net, images, labels, { epsilons: [0] });
+    const plain = await certifyExportedModel(net, images, labels, { epsilons: [0], floatErrorModel: OLD });
     const seen: number[] = [];
     const withDelta = await certifyExportedModel(net, images, labels, {
       epsilons: [0],
       batchSize: 2,
+      floatErrorModel: OLD,
       floatErrorBound: ({ images: batch, offset, network, logits }) => {
         seen.push(offset);
         expect(network.layers.length).toBe(7);

@@ -1,6 +1,8 @@
 import { type ExportedModel, type LipschitzModule, LipschitzError, assertPositiveInteger } from '@lipschitz/core';
 import {
   type CertifyResult,
+  type FloatErrorModel,
+  HOST_NORM_SLACK,
   type LayerNormReport,
   type ModelSizeLimits,
   type NetworkBound,
@@ -12,7 +14,8 @@ import {
   validateExportedModel,
 } from '@lipschitz/model-format';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkEpsilons } from './certify';
+import { checkEpsilons, checkFloatErrorModel } from './certify';
+import { type Float32ErrorBound, float32ErrorBound } from './float-error-bound';
 import { checkImagesAndLabels, checkLabelValues } from './inputs';
 
 /**
@@ -20,7 +23,9 @@ import { checkImagesAndLabels, checkLabelValues } from './inputs';
  * `[b, ...inputShape]`, examples `offset … offset + b − 1` of the set) of the validated `network` (the
  * exact layers certified, decoded), return `δ_n ≥ ‖f̃(x_n) − f(x_n)‖₂`, f̃ the float network as
  * evaluated, f the exact one, one finite δ ≥ 0 per example. The certificate rule then certifies only
- * when `margin − 2·δ > √2·ε·L` (see `certifyLogitValues` of `@lipschitz/model-format`).
+ * when `margin − 2·δ > √2·ε·L` (see `certifyLogitValues` of `@lipschitz/model-format`). Used with
+ * `floatErrorModel: 'assume-relative-1e-5'`; the default `'rigorous'` computes its own proven bound
+ * over the whole ball ({@link float32ErrorBound}).
  */
 export type FloatErrorBound = (batch: {
   network: ValidatedNetwork;
@@ -36,7 +41,15 @@ export interface CertifyExportedModelOptions {
   epsilons: readonly number[];
   /** Examples per forward pass (default 100). */
   batchSize?: number;
-  /** Per-example float-error allowance δ(x) subtracted (twice) from the margin; default none (δ = 0). */
+  /**
+   * Default `'rigorous'`: the certificates hold for the exact network and its float32 evaluation
+   * ({@link float32ErrorBound}); `'assume-relative-1e-5'` is the old rule, resting on an assumption.
+   */
+  floatErrorModel?: FloatErrorModel;
+  /**
+   * Per-example float-error allowance δ(x) subtracted (twice) from the margin; default none (δ = 0).
+   * Only with `floatErrorModel: 'assume-relative-1e-5'`.
+   */
   floatErrorBound?: FloatErrorBound;
   /** Also return every circular conv's singular values in `bound.spectra` (computed in the same pass as the bound). */
   singularValues?: boolean;
@@ -59,16 +72,26 @@ export interface CertifyReport {
   clean: number;
   /** Certified accuracy per ε, keyed `String(ε)`, fractions in [0, 1]. */
   certified: Record<string, number>;
-  /** The sound ℓ2 Lipschitz bound the certificates use. */
+  /**
+   * The sound ℓ2 Lipschitz bound the certificates use: `bound.exactArithmeticBound` (the exact network)
+   * under `'rigorous'`, `bound.lipschitzUpperBound` (with the float32 safety factor) under the old rule.
+   */
   lipschitzUpperBound: number;
   /** Per-layer exact norms from `networkLipschitzUpperBound`. */
   layers: LayerNormReport[];
   /** Product of the per-layer norms without any slack. */
   exactProduct: number;
-  /** The slack factor (see the slack policy of `@lipschitz/model-format`). */
+  /**
+   * The slack factor of `lipschitzUpperBound` over `exactProduct` (see the slack policy of
+   * `@lipschitz/model-format`): `(1 + HOST_NORM_SLACK)^D` under `'rigorous'`, `bound.safetyFactor` otherwise.
+   */
   safetyFactor: number;
   /** Number of examples. */
   count: number;
+  /** How the float32 evaluation is accounted for. */
+  floatErrorModel: FloatErrorModel;
+  /** `'rigorous'` only: the per-example float32 error bound E(ε) = constant + perRadius·ε. */
+  floatError?: Float32ErrorBound;
   /** Per-example margins, radii, predictions (pass `examples.radii` to the attacks' `certifiedRadii`). */
   examples: CertifyResult;
   /** The whole bound (with `spectra` when `singularValues: true`), computed once for this run. */
@@ -96,7 +119,7 @@ async function checkInputRange(fn: string, images: tf.Tensor, range: readonly [n
   if (!(min >= range[0] && max <= range[1])) {
     throw new LipschitzError(
       'INVALID_ARGUMENT',
-      `${fn}: the images span [${min}, ${max}] but the file's input.range is [${range[0]}, ${range[1]}]; a certificate holds only for inputs inside the range the model was exported for. Scale the images into it.`,
+      `${fn}: images span [${min}, ${max}] but the model's input.range is [${range[0]}, ${range[1]}]; certificates are only issued for inputs in that range. Scale the images as the model was trained (e.g. pixels / 255).`,
     );
   }
 }
@@ -171,6 +194,52 @@ async function report(
     exactProduct: bound.exactProduct,
     safetyFactor: bound.safetyFactor,
     count: n,
+    floatErrorModel: 'assume-relative-1e-5',
+    examples,
+    bound,
+  };
+}
+
+/**
+ * The default rule: logits and the float32 error bound of the validated network ({@link float32ErrorBound},
+ * whose forward is model-format's `exportedForward` layer by layer), certified by `certifyLogitValues`
+ * with L = `bound.exactArithmeticBound` and the error ball E(ε).
+ */
+async function rigorousReport(
+  fn: string,
+  images: tf.Tensor,
+  labels: tf.Tensor,
+  options: CertifyExportedModelOptions,
+  batchSize: number,
+  network: ValidatedNetwork,
+  bound: NetworkBound,
+): Promise<CertifyReport> {
+  if (options.floatErrorBound !== undefined) {
+    throw new LipschitzError(
+      'INVALID_ARGUMENT',
+      `${fn}: floatErrorBound (a δ per example) goes with floatErrorModel: 'assume-relative-1e-5'; the default 'rigorous' computes its own float32 error bound.`,
+    );
+  }
+  if (network.outputShape.length !== 1) {
+    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: the model must output logits [N, C], got shape [N, ${network.outputShape.join(', ')}].`);
+  }
+  const n = images.shape[0];
+  const y = await labels.data();
+  const layers = network.layers.map((row) => row.layer);
+  const result = await float32ErrorBound(network.inputShape, layers, images, { batchSize, network: bound, validated: network });
+  const c = network.outputShape[0];
+  if (n > 0) checkLabelValues(fn, y, c);
+  const examples = certifyLogitValues(fn, result.logits, y, n, c, bound.exactArithmeticBound, options.epsilons, result.error);
+  return {
+    clean: examples.clean,
+    certified: examples.certified,
+    lipschitzUpperBound: bound.exactArithmeticBound,
+    layers: bound.layers,
+    exactProduct: bound.exactProduct,
+    safetyFactor: (1 + HOST_NORM_SLACK) ** bound.linearLayers,
+    count: n,
+    floatErrorModel: 'rigorous',
+    floatError: result.error,
     examples,
     bound,
   };
@@ -182,11 +251,19 @@ async function report(
  * finite weights), recomputes the sound bound (`networkLipschitzUpperBound`; the file's own
  * `lipschitzUpperBound` is not trusted), refuses images outside the file's `input.range`, runs the
  * float32 forward pass batch by batch with plain tfjs ops (`exportedForward`), and applies the
- * certificate rule (`certifyLogitValues`): an example is certified at ε iff correct and
- * `margin − 2·δ > √2 · ε · L` (δ = 0 unless a `floatErrorBound` is given).
+ * certificate rule (`certifyLogitValues`).
+ *
+ * Default (`floatErrorModel: 'rigorous'`): the forward pass is {@link float32ErrorBound}'s, L is the
+ * bound of the exact network (`exactArithmeticBound`: float64 norms × (1 + 1e-12) each), and an example
+ * is certified at ε iff correct and `margin > (√2·L·ε + √2·(E(0) + E(ε)))(1 + 1e-12)` with E(ε) the
+ * proven float32 error bound over the ball (and ε below its overflow radius). Guarantee: on the whole
+ * ball, the exact network and its float32 evaluation (any summation order, see {@link float32ErrorBound})
+ * both predict the label. `'assume-relative-1e-5'`: the old rule `margin − 2·δ > √2 · ε · L` with the
+ * float32 slack inside L (δ = 0 unless a `floatErrorBound` is given).
  *
  * Returns the `certify.json` shape `{ clean, certified: { [ε]: accuracy }, lipschitzUpperBound, layers }`
- * plus `exactProduct`, `safetyFactor`, `count`, per-example `examples` and the whole `bound`.
+ * plus `exactProduct`, `safetyFactor`, `count`, `floatErrorModel`, `floatError`, per-example `examples`
+ * and the whole `bound`.
  *
  * Ownership: `exported`, `images` (`[N, ...input.shape]`) and `labels` (int32 `[N]`) are borrowed;
  * the weight tensors built for the forward pass are disposed before returning.
@@ -212,10 +289,12 @@ export async function certifyExportedModel(
   const opts = options ?? ({} as CertifyExportedModelOptions);
   checkEpsilons(fn, opts.epsilons);
   const b = checkBatchSize(fn, opts.batchSize);
+  const floatModel = checkFloatErrorModel(fn, opts.floatErrorModel);
   const validated = validateExportedModel(exported, { limits: opts.limits });
   checkInputShape(fn, images, validated.input.shape);
   await checkInputRange(fn, images, validated.input.range);
   const bound = boundValidatedNetwork(validated, { singularValues: opts.singularValues });
+  if (floatModel === 'rigorous') return rigorousReport(fn, images, labels, opts, b, validated, bound);
   const forward = exportedForward(validated, fn);
   try {
     return await report(fn, forward.predict, images, labels, opts, b, validated, bound);
@@ -229,6 +308,11 @@ export async function certifyExportedModel(
  * pass (and unfrozen afterwards if it was not frozen before). The bound is the module's certificate
  * bound, `moduleLipschitzBound` of `@lipschitz/model-format`: the bound of `model.exportLayers(inputShape)`,
  * the same number `exportModel` writes and `certifyExportedModel` recomputes from the file.
+ * Default (`floatErrorModel: 'rigorous'`): certifies the network `model.exportLayers(inputShape)` exactly
+ * as {@link certifyExportedModel} does (its logits come from those layers' float32 forward, not from
+ * `model.apply`), with L its `exactArithmeticBound`. A module has no input range, so none is checked: the
+ * float32 error bound is computed for the inputs' actual size. `'assume-relative-1e-5'`: the old rule on
+ * the logits of `model.apply`.
  *
  * Ownership: `images` (`[N, ...inputShape]`) and `labels` (int32 `[N]`) are borrowed; the model is
  * not disposed.
@@ -251,6 +335,7 @@ export async function certifyModel(
   const opts = options ?? ({} as CertifyModelOptions);
   checkEpsilons(fn, opts.epsilons);
   const b = checkBatchSize(fn, opts.batchSize);
+  const floatModel = checkFloatErrorModel(fn, opts.floatErrorModel);
   const { inputShape } = opts;
   if (!Array.isArray(inputShape)) {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: inputShape must be the input shape without the batch axis, e.g. [28, 28, 1].`);
@@ -260,6 +345,7 @@ export async function certifyModel(
   model.freeze();
   try {
     const { network, ...bound } = await moduleLipschitzBound(model, inputShape, { limits: opts.limits, singularValues: opts.singularValues });
+    if (floatModel === 'rigorous') return await rigorousReport(fn, images, labels, opts, b, network, bound);
     return await report(fn, (x) => model.apply(x), images, labels, opts, b, network, bound);
   } finally {
     if (!wasFrozen) model.unfreeze();

@@ -2,7 +2,18 @@ export { multiMarginLoss, type MultiMarginLossOptions } from './multi-margin-los
 export { crossEntropyLoss } from './cross-entropy-loss';
 export { KR_COUNT_EPSILON, krLoss } from './kr-loss';
 export { hkrLoss, type HkrLossOptions } from './hkr-loss';
-export { certify, type CertifyOptions, type CertifyResult } from './certify';
+export { certify, type CertifyOptions, type CertifyResult, type FloatErrorModel } from './certify';
+export {
+  FLOAT32_MIN_NORMAL,
+  FLOAT32_OVERFLOW_GUARD,
+  FLOAT32_UNIT_ROUNDOFF,
+  HOST_ROUNDING_SLACK,
+  float32ErrorBound,
+  float32Gamma,
+  type Float32ErrorBound,
+  type Float32ErrorBoundOptions,
+  type Float32ErrorReport,
+} from './float-error-bound';
 export {
   FLOAT32_SLACK_PER_LINEAR_LAYER,
   HOST_FLOAT64_SLACK,

@@ -14,6 +14,7 @@
  * - `IO_ERROR`: a read or write failed (disk full, permissions).
  * - `LIMIT_EXCEEDED`: an input declares more than a documented size limit (e.g. a model file whose
  *   activations exceed `DEFAULT_MODEL_SIZE_LIMITS` of `@lipschitz/model-format`); raise the limit to accept it.
+ * - `STEP_FAILED`: a step of a multi-step job (a command it ran) failed; the job can be resumed.
  */
 export type LipschitzErrorCode =
   | 'INVALID_ARGUMENT'
@@ -26,7 +27,8 @@ export type LipschitzErrorCode =
   | 'NUMERICAL_ERROR'
   | 'ALREADY_EXISTS'
   | 'IO_ERROR'
-  | 'LIMIT_EXCEEDED';
+  | 'LIMIT_EXCEEDED'
+  | 'STEP_FAILED';
 
 const marker = 'lipschitz.error';
 const symbol = Symbol.for(marker);

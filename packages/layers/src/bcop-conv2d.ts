@@ -9,7 +9,11 @@ import {
   validateReproject,
 } from './orthogonalizer';
 import type * as tf from '@tensorflow/tfjs-core';
-import { CircularConvLayer, type ConvLayerOptions, type LayerModule, uniformTensor, withStride } from './layer-base';
+import type { LayerModule } from './layer-base';
+import type { ConvLayerOptions } from './conv-options';
+import { CircularConvLayer } from './circular-conv-layer';
+import { withStride } from './strided-conv';
+import { uniformTensor } from './initializers';
 
 /** Options of {@link bcopConv2d}. */
 export interface BcopConv2dOptions extends ConvLayerOptions {

@@ -15,7 +15,9 @@ import {
   validateReproject,
 } from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
-import { LayerBase, boundOfExportedLayers, type LayerModule, orthogonalTensor, uniformTensor } from './layer-base';
+import { LayerBase, type LayerModule } from './layer-base';
+import { boundOfExportedLayers } from './host-bound';
+import { orthogonalTensor, uniformTensor } from './initializers';
 
 /** Options of {@link bjorckDense}. */
 export interface BjorckDenseOptions {

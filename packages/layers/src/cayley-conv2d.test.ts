@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
 import { type CayleyConv2d, type CayleyConv2dOptions, cayleyConv2d } from './cayley-conv2d';
-import type { StridedConv } from './layer-base';
+import type { StridedConv } from './strided-conv';
 
 /** Min and max of the nonzero-rank singular values of `layer` (bias off) on `[h, w, cin]`. */
 async function extremeSingularValues(layer: { apply(x: tf.Tensor): tf.Tensor }, shape: number[], rank: number): Promise<[number, number]> {

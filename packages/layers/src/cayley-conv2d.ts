@@ -1,191 +1,15 @@
 import { type ExportedLayer, LipschitzError, SeededRandom, assertNotDisposed, encodeTensor } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { complexInverse } from './complex-inverse';
-import { halfSpectrumWeight, halfWidth } from './fourier';
+import { type RealDftMatrices, kernelFromHalfSpectrum, realDftMatrices, transposeLast } from '@lipschitz/linalg';
+import { complexCayley } from '@lipschitz/orthogonalize';
 import { linkStridedInputSize, recordInputSize } from './input-size';
-import { LayerBase, type ConvLayerOptions, type LayerModule, assertNhwc, boundOfExportedLayers, withStride } from './layer-base';
+import { LayerBase, type LayerModule } from './layer-base';
+import { type ConvLayerOptions, assertNhwc } from './conv-options';
+import { boundOfExportedLayers } from './host-bound';
+import { withStride } from './strided-conv';
 
 /** Options of {@link cayleyConv2d} (the shared convolution options). */
 export type CayleyConv2dOptions = ConvLayerOptions;
-
-/** `a · b` for real 3-D tensors without transpose flags (slow on wasm, runtime.md). */
-const mm = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
-const tr = (a: tf.Tensor) => tf.transpose(a, [0, 2, 1]);
-
-/**
- * The Cayley transform of Trockman & Kolter (2021) for a batch of complex `nb × ns` matrices
- * `Z = zr + i·zi` (nb ≥ ns), with `U = Z[:ns]`, `V = Z[ns:]`:
- * `A = U − Uᴴ + VᴴV`, `Q = [(I + A)⁻¹(I − A); −2V(I + A)⁻¹]`, which has orthonormal columns (it is
- * the first ns columns of the Cayley transform of the skew-Hermitian `[Z 0] − [Z 0]ᴴ`). The complex
- * inverse is a differentiable complex Gauss–Jordan without pivoting ({@link complexInverse}; `I + A`
- * has Hermitian part `I + VᴴV ⪰ I`, so it is safe and ‖(I + A)⁻¹‖ ≤ 1), and
- * `(I + A)⁻¹(I − A) = 2(I + A)⁻¹ − I`.
- */
-function cayleyComplex(zr: tf.Tensor3D, zi: tf.Tensor3D): { re: tf.Tensor3D; im: tf.Tensor3D } {
-  const [batch, nb, ns] = zr.shape;
-  const ur = tf.slice(zr, [0, 0, 0], [batch, ns, ns]);
-  const ui = tf.slice(zi, [0, 0, 0], [batch, ns, ns]);
-  let ar = tf.sub(ur, tr(ur));
-  let ai = tf.add(ui, tr(ui));
-  let vr: tf.Tensor | null = null;
-  let vi: tf.Tensor | null = null;
-  if (nb > ns) {
-    vr = tf.slice(zr, [0, ns, 0], [batch, nb - ns, ns]);
-    vi = tf.slice(zi, [0, ns, 0], [batch, nb - ns, ns]);
-    const vrt = tr(vr);
-    const vit = tr(vi);
-    ar = tf.add(ar, tf.add(mm(vrt, vr), mm(vit, vi)));
-    ai = tf.add(ai, tf.sub(mm(vrt, vi), mm(vit, vr)));
-  }
-  const eye = tf.expandDims(tf.eye(ns), 0);
-  const sr = tf.add(ar, eye);
-  const { re: rr, im: ri } = complexInverse(sr as tf.Tensor3D, ai as tf.Tensor3D);
-  const topR = tf.sub(tf.mul(rr, 2), eye);
-  const topI = tf.mul(ri, 2);
-  if (vr === null || vi === null) return { re: topR as tf.Tensor3D, im: topI as tf.Tensor3D };
-  const botR = tf.mul(tf.sub(mm(vr, rr), mm(vi, ri)), -2);
-  const botI = tf.mul(tf.add(mm(vr, ri), mm(vi, rr)), -2);
-  return { re: tf.concat([topR, botR], 1) as tf.Tensor3D, im: tf.concat([topI, botI], 1) as tf.Tensor3D };
-}
-
-/** Constant DFT matrices of one input size (owned by the layer). */
-interface DftMatrices {
-  h: number;
-  w: number;
-  /** ⌊w/2⌋ + 1 half-spectrum columns. */
-  wh: number;
-  /** Frequencies h·wh, ordered p·wh + q. */
-  frequencies: number;
-  /**
-   * `[F, k²]` cos / sin of θ = 2π(p(a − s)/h + q(b − s)/w) with the reference's centring shift
-   * s = ⌊(k − 1)/2⌋ (Trockman & Kolter's `fft_shift_matrix`): the kernel's transfer matrices.
-   */
-  kernelCos: tf.Tensor2D;
-  kernelSin: tf.Tensor2D;
-  /** `[2wh, w]`: real rDFT along the width, rows [cos; −sin]. */
-  forwardW: tf.Tensor2D;
-  /** `[2h, 2h]`: complex DFT along the height on stacked [re; im]. */
-  forwardH: tf.Tensor2D;
-  /** `[2h, 2h]`: complex inverse DFT along the height (unnormalised). */
-  inverseH: tf.Tensor2D;
-  /** `[w, 2wh]`: inverse real DFT along the width, with the half-spectrum weights and 1/(h·w). */
-  inverseW: tf.Tensor2D;
-}
-
-function dftMatrices(h: number, w: number, k: number): DftMatrices {
-  const wh = halfWidth(w);
-  const frequencies = h * wh;
-  const angle = (m: number, n: number) => (2 * Math.PI * (((m % n) + n) % n)) / n;
-  const s = Math.floor((k - 1) / 2);
-  const kc = new Float32Array(frequencies * k * k);
-  const ks = new Float32Array(frequencies * k * k);
-  for (let p = 0; p < h; p++) {
-    for (let q = 0; q < wh; q++) {
-      for (let a = 0; a < k; a++) {
-        for (let b = 0; b < k; b++) {
-          const theta = angle(p * (a - s), h) + angle(q * (b - s), w);
-          kc[(p * wh + q) * k * k + a * k + b] = Math.cos(theta);
-          ks[(p * wh + q) * k * k + a * k + b] = Math.sin(theta);
-        }
-      }
-    }
-  }
-  const fw = new Float32Array(2 * wh * w);
-  const iw = new Float32Array(w * 2 * wh);
-  for (let q = 0; q < wh; q++) {
-    const weight = halfSpectrumWeight(q, w) / (h * w);
-    for (let x = 0; x < w; x++) {
-      const c = Math.cos(angle(q * x, w));
-      const sn = Math.sin(angle(q * x, w));
-      fw[q * w + x] = c;
-      fw[(wh + q) * w + x] = -sn;
-      iw[x * 2 * wh + q] = weight * c;
-      iw[x * 2 * wh + wh + q] = -weight * sn;
-    }
-  }
-  const fh = new Float32Array(4 * h * h);
-  const ih = new Float32Array(4 * h * h);
-  const n2 = 2 * h;
-  for (let p = 0; p < h; p++) {
-    for (let y = 0; y < h; y++) {
-      const c = Math.cos(angle(p * y, h));
-      const sn = Math.sin(angle(p * y, h));
-      // forward: re = c·Ar + s·Ai, im = −s·Ar + c·Ai
-      fh[p * n2 + y] = c;
-      fh[p * n2 + h + y] = sn;
-      fh[(h + p) * n2 + y] = -sn;
-      fh[(h + p) * n2 + h + y] = c;
-      // inverse: re = c·Yr − s·Yi, im = s·Yr + c·Yi (rows indexed by position y, columns by p)
-      ih[y * n2 + p] = c;
-      ih[y * n2 + h + p] = -sn;
-      ih[(h + y) * n2 + p] = sn;
-      ih[(h + y) * n2 + h + p] = c;
-    }
-  }
-  // tf.keep: built at the first apply, possibly inside a caller's tf.tidy; the layer owns them.
-  const constant = (values: Float32Array, shape: [number, number]) => tf.keep(tf.tensor2d(values, shape));
-  return {
-    h,
-    w,
-    wh,
-    frequencies,
-    kernelCos: constant(kc, [frequencies, k * k]),
-    kernelSin: constant(ks, [frequencies, k * k]),
-    forwardW: constant(fw, [2 * wh, w]),
-    forwardH: constant(fh, [n2, n2]),
-    inverseH: constant(ih, [n2, n2]),
-    inverseW: constant(iw, [w, 2 * wh]),
-  };
-}
-
-/**
- * The full `h × w` HWIO kernel (float64) of the circular convolution (export convention: ⌊h/2⌋,
- * ⌊w/2⌋ rows/columns wrapped before) whose transfer matrices are `M(p, q) = mr + i·mi` (`cin × cout`,
- * half spectrum, frequency p·wh + q): `K[a, b] = (1/hw) Σ_{p,q} Re(M(p,q) e^{−2πi(p(a − ⌊h/2⌋)/h + q(b − ⌊w/2⌋)/w)})`,
- * separably.
- */
-function fullKernelFromSpectrum(mr: ArrayLike<number>, mi: ArrayLike<number>, h: number, w: number, cin: number, cout: number): Float64Array {
-  const wh = halfWidth(w);
-  const cc = cin * cout;
-  const th = Math.floor(h / 2);
-  const tw = Math.floor(w / 2);
-  const angle = (m: number, n: number) => (2 * Math.PI * (((m % n) + n) % n)) / n;
-  // Stage 1 (width): P[p, b] = Σ_q weight(q) M(p, q) e^{−iχ}, χ = 2π q (b − tw)/w.
-  const pr = new Float64Array(h * w * cc);
-  const pi = new Float64Array(h * w * cc);
-  for (let q = 0; q < wh; q++) {
-    const weight = halfSpectrumWeight(q, w);
-    for (let b = 0; b < w; b++) {
-      const c = weight * Math.cos(angle(q * (b - tw), w));
-      const s = weight * Math.sin(angle(q * (b - tw), w));
-      for (let p = 0; p < h; p++) {
-        const src = (p * wh + q) * cc;
-        const dst = (p * w + b) * cc;
-        for (let j = 0; j < cc; j++) {
-          const r = mr[src + j];
-          const i = mi[src + j];
-          pr[dst + j] += r * c + i * s;
-          pi[dst + j] += i * c - r * s;
-        }
-      }
-    }
-  }
-  // Stage 2 (height): K[a, b] = (1/hw) Σ_p Re(P[p, b] e^{−iψ}), ψ = 2π p (a − th)/h.
-  const out = new Float64Array(h * w * cc);
-  const scale = 1 / (h * w);
-  for (let p = 0; p < h; p++) {
-    for (let a = 0; a < h; a++) {
-      const c = scale * Math.cos(angle(p * (a - th), h));
-      const s = scale * Math.sin(angle(p * (a - th), h));
-      for (let b = 0; b < w; b++) {
-        const src = (p * w + b) * cc;
-        const dst = (a * w + b) * cc;
-        for (let j = 0; j < cc; j++) out[dst + j] += pr[src + j] * c + pi[src + j] * s;
-      }
-    }
-  }
-  return out;
-}
 
 /** Stride-1 Cayley convolution (see {@link cayleyConv2d}). */
 export class CayleyConv2d extends LayerBase {
@@ -200,7 +24,7 @@ export class CayleyConv2d extends LayerBase {
   /** The bias `[cout]`, or null with `bias: false`. */
   readonly bias: tf.Variable | null;
   private alphaVariable: tf.Variable | null = null;
-  private dft: DftMatrices | null = null;
+  private dft: RealDftMatrices | null = null;
   /** @internal Set by a strided wrapper to learn the size this layer fixes at its first use. */
   onInputSize?: (size: [number, number]) => void;
 
@@ -241,7 +65,7 @@ export class CayleyConv2d extends LayerBase {
    * Fixes the input size: builds the DFT matrices and creates α = ‖Ŵ‖ (Frobenius norm over the half
    * spectrum, as the reference's `rfft2`), so that the initial scaled spectrum is Ŵ itself.
    */
-  private ensureSize(fn: string, size: readonly number[]): DftMatrices {
+  private ensureSize(fn: string, size: readonly number[]): RealDftMatrices {
     if (this.dft) {
       if (this.dft.h !== size[0] || this.dft.w !== size[1]) {
         throw new LipschitzError(
@@ -254,7 +78,7 @@ export class CayleyConv2d extends LayerBase {
     if (size[0] < this.kernelSize || size[1] < this.kernelSize) {
       throw new LipschitzError('SHAPE_MISMATCH', `${fn}: the input (${size[0]}×${size[1]}) must be at least as large as the kernel (${this.kernelSize}).`);
     }
-    const dft = dftMatrices(size[0], size[1], this.kernelSize);
+    const dft = realDftMatrices(size[0], size[1], this.kernelSize);
     this.dft = dft;
     const norm = tf.tidy(() => {
       const { re, im } = this.spectrum(dft);
@@ -266,7 +90,7 @@ export class CayleyConv2d extends LayerBase {
   }
 
   /** Ŵ as `M = Ŵᵀ` per frequency: `[F, cin, cout]` real and imaginary parts. */
-  private spectrum(dft: DftMatrices): { re: tf.Tensor3D; im: tf.Tensor3D } {
+  private spectrum(dft: RealDftMatrices): { re: tf.Tensor3D; im: tf.Tensor3D } {
     const k = this.kernelSize;
     const flat = tf.reshape(this.kernel, [k * k, this.inChannels * this.outChannels]);
     const shape: [number, number, number] = [dft.frequencies, this.inChannels, this.outChannels];
@@ -307,12 +131,12 @@ export class CayleyConv2d extends LayerBase {
     let mi: tf.Tensor3D;
     if (this.inChannels <= this.outChannels) {
       // Z = Ŵ = Mᵀ (cout × cin, tall): Q has orthonormal columns, M = Qᵀ.
-      const q = cayleyComplex(tr(sr) as tf.Tensor3D, tr(si) as tf.Tensor3D);
-      mr = tr(q.re) as tf.Tensor3D;
-      mi = tr(q.im) as tf.Tensor3D;
+      const q = complexCayley(transposeLast(sr), transposeLast(si));
+      mr = transposeLast(q.re);
+      mi = transposeLast(q.im);
     } else {
       // Z = Ŵᵀ = M (cin × cout, tall): T = Qᵀ has orthonormal rows, M = Q.
-      const q = cayleyComplex(sr, si);
+      const q = complexCayley(sr, si);
       mr = q.re;
       mi = q.im;
     }
@@ -322,7 +146,7 @@ export class CayleyConv2d extends LayerBase {
 
   /** ŷ(f) = x̂(f) M(f) by real DFT matrices (differentiable on every backend), then the inverse DFT. */
   protected forward(x: tf.Tensor, kernels: readonly tf.Tensor[]): tf.Tensor {
-    const dft = this.dft as DftMatrices;
+    const dft = this.dft as RealDftMatrices;
     const { h, w, wh, frequencies: f } = dft;
     const [b, , , c] = x.shape as [number, number, number, number];
     const co = this.outChannels;
@@ -373,7 +197,7 @@ export class CayleyConv2d extends LayerBase {
         }
       }
     }
-    const full = fullKernelFromSpectrum(mr, mi, dft.h, dft.w, cin, co);
+    const full = kernelFromHalfSpectrum(mr, mi, dft.h, dft.w, cin, co);
     return { kernel: Float32Array.from(full), shape: [dft.h, dft.w, cin, co], bias: bias ?? null };
   }
 

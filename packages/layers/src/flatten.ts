@@ -1,6 +1,7 @@
 import { LipschitzError, type ExportedLayer, assertNotDisposed } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type LayerModule, StatelessLayer } from './layer-base';
+import type { LayerModule } from './layer-base';
+import { StatelessLayer } from './stateless-layer';
 
 /** Flatten (see {@link flatten}). */
 export class Flatten extends StatelessLayer {

@@ -1,7 +1,8 @@
 import { LipschitzError, type ExportedLayer, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
 import { invertibleDownsample as spaceToDepth } from '@lipschitz/blockconv';
 import type * as tf from '@tensorflow/tfjs-core';
-import { type LayerModule, StatelessLayer } from './layer-base';
+import type { LayerModule } from './layer-base';
+import { StatelessLayer } from './stateless-layer';
 
 /** Options of {@link invertibleDownsample}. */
 export interface InvertibleDownsampleOptions {

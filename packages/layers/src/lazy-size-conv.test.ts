@@ -2,7 +2,8 @@ import { describeBackends, expectClose, seededNormal } from '@lipschitz/test-uti
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { cayleyConv2d } from './cayley-conv2d';
-import type { ConvLayerOptions, LayerModule } from './layer-base';
+import type { LayerModule } from './layer-base';
+import type { ConvLayerOptions } from './conv-options';
 import { ossnConv2d } from './ossn-conv2d';
 import { deserializeModel, serializeModel } from './serialize-model';
 import { svcmConv2d } from './svcm-conv2d';

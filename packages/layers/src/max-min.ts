@@ -1,7 +1,8 @@
 import { LipschitzError, type ExportedLayer, assertNotDisposed } from '@lipschitz/core';
 import { maxMinActivation } from '@lipschitz/model-format';
 import type * as tf from '@tensorflow/tfjs-core';
-import { type LayerModule, StatelessLayer } from './layer-base';
+import type { LayerModule } from './layer-base';
+import { StatelessLayer } from './stateless-layer';
 
 /** Checks that the last (channel) axis exists and is even. */
 function checkEvenChannels(fn: string, inputShape: readonly number[]): void {

@@ -3,8 +3,10 @@ import type { OrthogonalizerSpec } from '@lipschitz/orthogonalize';
 import { bcopConv2d } from './bcop-conv2d';
 import { bjorckDense } from './bjorck-dense';
 import { cayleyConv2d } from './cayley-conv2d';
+import { CONV_TYPES, type ConvType } from './conv-types';
 import { flatten } from './flatten';
-import type { ConvLayerOptions, LayerModule } from './layer-base';
+import type { LayerModule } from './layer-base';
+import type { ConvLayerOptions } from './conv-options';
 import { maxMin } from './max-min';
 import { ossnConv2d } from './ossn-conv2d';
 import { plainConv2d } from './plain-conv2d';
@@ -15,8 +17,6 @@ import { type Sequential, sequential } from './sequential';
 import { svcmConv2d } from './svcm-conv2d';
 import { upsampleNearest } from './upsample-nearest';
 
-/** Convolution types of the model builders; `'plain'` = unconstrained layers (baselines). */
-export type ConvType = 'bcop' | 'rko' | 'ossn' | 'svcm' | 'cayley' | 'plain';
 /** Activations of the model builders. */
 export type ActivationType = 'maxmin' | 'relu';
 
@@ -46,7 +46,6 @@ export interface ModelOptions {
   reproject?: boolean;
 }
 
-const CONV_TYPES: readonly ConvType[] = ['bcop', 'rko', 'ossn', 'svcm', 'cayley', 'plain'];
 const ACTIVATIONS: readonly ActivationType[] = ['maxmin', 'relu'];
 
 type ConvFactory = (options: ConvLayerOptions & { orthogonalizer?: OrthogonalizerSpec; reproject?: boolean }) => LayerModule;

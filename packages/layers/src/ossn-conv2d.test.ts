@@ -4,7 +4,7 @@ import { describeBackends, expectClose, expectNoLeaks, seededNormal } from '@lip
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { mapSingularValues } from '../test/helpers/conv-oracle';
-import type { StridedConv } from './layer-base';
+import type { StridedConv } from './strided-conv';
 import { type OssnConv2d, type OssnConv2dOptions, ossnConv2d } from './ossn-conv2d';
 
 /** Runs `steps` training forwards (each one `powerIterations` rounds) with gradients, as a loop would. */

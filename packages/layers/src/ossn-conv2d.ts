@@ -1,9 +1,12 @@
 import { LipschitzError, SeededRandom, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
-import { circularConv2d } from '@lipschitz/blockconv';
+import { circularConv2d, circularConv2dAdjoint } from '@lipschitz/blockconv';
 import * as tf from '@tensorflow/tfjs-core';
-import { circularConv2dAdjoint } from './circular-adjoint';
 import { linkStridedInputSize, recordInputSize } from './input-size';
-import { CircularConvLayer, type ConvLayerOptions, type LayerModule, uniformTensor, validateConvOptions, withStride } from './layer-base';
+import type { LayerModule } from './layer-base';
+import { type ConvLayerOptions, validateConvOptions } from './conv-options';
+import { CircularConvLayer } from './circular-conv-layer';
+import { withStride } from './strided-conv';
+import { uniformTensor } from './initializers';
 
 /** Options of {@link ossnConv2d}. */
 export interface OssnConv2dOptions extends ConvLayerOptions {

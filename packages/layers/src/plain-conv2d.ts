@@ -1,14 +1,11 @@
 import { LipschitzError, type ExportedLayer, type ExportedPadding, SeededRandom, assertNotDisposed, assertOneOf } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  CircularConvLayer,
-  type ConvLayerOptions,
-  type LayerModule,
-  boundOfExportedLayers,
-  uniformTensor,
-  validateConvOptions,
-  withStride,
-} from './layer-base';
+import type { LayerModule } from './layer-base';
+import { type ConvLayerOptions, validateConvOptions } from './conv-options';
+import { boundOfExportedLayers } from './host-bound';
+import { CircularConvLayer } from './circular-conv-layer';
+import { withStride } from './strided-conv';
+import { uniformTensor } from './initializers';
 
 /** Options of {@link plainConv2d}. */
 export interface PlainConv2dOptions extends ConvLayerOptions {

@@ -1,7 +1,8 @@
 import { SeededRandom } from '@lipschitz/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { DenseLayerBase, validateDenseOptions } from './bjorck-dense';
-import { type LayerModule, uniformTensor } from './layer-base';
+import type { LayerModule } from './layer-base';
+import { uniformTensor } from './initializers';
 
 /** Options of {@link plainDense}. */
 export interface PlainDenseOptions {

@@ -1,6 +1,7 @@
 import { type ExportedLayer, assertNotDisposed } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type LayerModule, StatelessLayer } from './layer-base';
+import type { LayerModule } from './layer-base';
+import { StatelessLayer } from './stateless-layer';
 
 /** ReLU activation (see {@link relu}). */
 export class Relu extends StatelessLayer {

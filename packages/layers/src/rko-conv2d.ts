@@ -8,7 +8,11 @@ import {
   validateReproject,
 } from './orthogonalizer';
 import * as tf from '@tensorflow/tfjs-core';
-import { CircularConvLayer, type ConvLayerOptions, type LayerModule, orthogonalTensor, uniformTensor, withStride } from './layer-base';
+import type { LayerModule } from './layer-base';
+import type { ConvLayerOptions } from './conv-options';
+import { CircularConvLayer } from './circular-conv-layer';
+import { withStride } from './strided-conv';
+import { orthogonalTensor, uniformTensor } from './initializers';
 
 /** Options of {@link rkoConv2d}. */
 export interface RkoConv2dOptions extends ConvLayerOptions {

@@ -1,8 +1,12 @@
 import { LipschitzError, SeededRandom, type StepContext, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { clipConvSingularValues } from './fourier';
+import { clipConvSingularValues } from '@lipschitz/linalg';
 import { linkStridedInputSize, recordInputSize } from './input-size';
-import { CircularConvLayer, type ConvLayerOptions, type LayerModule, uniformTensor, validateConvOptions, withStride } from './layer-base';
+import type { LayerModule } from './layer-base';
+import { type ConvLayerOptions, validateConvOptions } from './conv-options';
+import { CircularConvLayer } from './circular-conv-layer';
+import { withStride } from './strided-conv';
+import { uniformTensor } from './initializers';
 
 /** Options of {@link svcmConv2d}. */
 export interface SvcmConv2dOptions extends ConvLayerOptions {

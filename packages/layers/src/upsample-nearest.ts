@@ -1,6 +1,7 @@
 import { LipschitzError, type ExportedLayer, assertPositiveInteger } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type LayerModule, StatelessLayer } from './layer-base';
+import type { LayerModule } from './layer-base';
+import { StatelessLayer } from './stateless-layer';
 
 /** Options of {@link upsampleNearest}. */
 export interface UpsampleNearestOptions {

@@ -1,18 +1,18 @@
 import { LipschitzError } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 
-/** @internal Checks that `t` is a live float32 tensor of rank ≥ 2 with non-empty matrices. */
+/** @internal Checks that `t` is a live float32 tensor (the one matrix-tensor check of linalg and orthogonalize) of rank ≥ 2 with non-empty matrices. */
 export function checkMatrixTensor(fn: string, name: string, t: unknown): asserts t is tf.Tensor {
   if (!(t instanceof tf.Tensor)) {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: ${name} must be a tf.Tensor. Pass a float32 tensor of shape [..., rows, cols].`);
   }
   if (t.isDisposed) throw new LipschitzError('DISPOSED', `${fn}: ${name} was disposed. Pass a live tensor.`);
   if (t.rank < 2) {
-    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: ${name} must have rank >= 2 ([..., rows, cols]), got shape [${t.shape.join(', ')}].`);
+    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: ${name} must have rank >= 2 ([..., rows, cols]), got shape [${t.shape.join(', ')}]. Reshape vectors to [n, 1].`);
   }
   if (t.size === 0) throw new LipschitzError('SHAPE_MISMATCH', `${fn}: ${name} has an empty dimension (shape [${t.shape.join(', ')}]).`);
   if (t.dtype !== 'float32') {
-    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: ${name} must be float32, got ${t.dtype}. Cast it with tf.cast(x, 'float32').`);
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: ${name} must be float32, got ${t.dtype}. Cast it with tf.cast(${name}, 'float32').`);
   }
 }
 

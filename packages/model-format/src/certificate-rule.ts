@@ -1,10 +1,38 @@
 import { LipschitzError } from '@lipschitz/core';
 
+/**
+ * A proven bound on the float32 evaluation error over the ℓ2 ball of every radius ε around each
+ * example: `sup_{‖x′ − xₙ‖₂ ≤ ε} ‖f̃(x′) − f(x′)‖₂ ≤ E_n(ε) = constant[n] + perRadius · ε` for
+ * ε ≤ `overflowRadius[n]` (`float32ErrorBound(...).error` of `@lipschitz/certify` computes one).
+ */
+export interface FloatErrorBall {
+  /** E_n(0), the radius-independent part (Infinity when the example overflows). */
+  constant: ArrayLike<number>;
+  /** The per-unit-radius part (≥ 0, the same for every example). */
+  perRadius: number;
+  /** The largest radius the bound holds at (−1: not even at xₙ). */
+  overflowRadius: ArrayLike<number>;
+}
+
+/**
+ * How a certificate accounts for float32 evaluation: `'rigorous'` (a {@link FloatErrorBall} was
+ * given; nothing assumed) or `'assume-relative-1e-5'` (the float32 slack inside L, an assumption; see
+ * the slack policy).
+ */
+export type FloatErrorModel = 'rigorous' | 'assume-relative-1e-5';
+
+/** The relative slack on the host's float64 threshold and margin of the rigorous rule. */
+const THRESHOLD_SLACK = 1e-12;
+
 /** Per-example certificates and accuracies of the certificate rule ({@link certifyLogitValues}). */
 export interface CertifyResult {
   /** `relu(z_t − max_{i≠t} z_i)` in float64 from the float32 logits; 0 when misclassified or tied. */
   margins: Float64Array;
-  /** Certified ℓ2 radii `max(0, margin − 2·δ) / (√2 · L)`: the prediction provably cannot change within this distance. */
+  /**
+   * Certified ℓ2 radii: the prediction provably cannot change within this distance. With a δ per
+   * example `max(0, margin − 2·δ) / (√2 · L)`; with a {@link FloatErrorBall} (E(ε) = a + b·ε)
+   * `(margin/(1 + 1e-12) − 2√2·a) / (√2·L + √2·b)` (shrunk by 1e-12, capped at the overflow radius).
+   */
   radii: Float64Array;
   /** `argmax_i z_i` (the first index on ties, as `tf.argMax`). */
   predictions: Int32Array;
@@ -12,12 +40,17 @@ export interface CertifyResult {
   correct: Uint8Array;
   /** Fraction of correctly classified examples, in [0, 1]. */
   clean: number;
-  /** For each ε (keyed `String(ε)`): fraction of examples correct with `margin − 2·δ > √2 · ε · L`. */
+  /**
+   * For each ε (keyed `String(ε)`): fraction of examples correct with `margin − 2·δ > √2 · ε · L`, or with
+   * a {@link FloatErrorBall} `margin > (√2·L·ε + √2·(E(0) + E(ε)))·(1 + 1e-12)` and ε ≤ the overflow radius.
+   */
   certified: Record<string, number>;
   /** The L the certificates use. */
   lipschitzUpperBound: number;
   /** Number of examples. */
   count: number;
+  /** `'rigorous'` when a {@link FloatErrorBall} was given, else `'assume-relative-1e-5'`. */
+  floatErrorModel: FloatErrorModel;
   /** @deprecated Use `certified` (same object); removed in the next minor release. */
   certifiedAccuracy: Record<string, number>;
   /** @deprecated Use `lipschitzUpperBound` (same number); removed in the next minor release. */
@@ -34,6 +67,16 @@ export interface CertifyResult {
  * and the float32 error is covered by the safety factor inside L (an assumption, see the slack policy).
  * Why: if f is L-Lipschitz in ℓ2, `z_t − z_i` is `√2·L`-Lipschitz, and the float error can move each
  * difference by at most 2δ.
+ *
+ * **Float-sound rule** (`floatErrors` a {@link FloatErrorBall}, L the bound of the EXACT network,
+ * `exactArithmeticBound`): n is certified at ε iff it is correct, ε ≤ `overflowRadius[n]`, and
+ * `z_t − max_{j≠t} z_j > (√2·L·ε + √2·(E(0) + E(ε))) · (1 + 1e-12)`.
+ * **Guarantee:** for every x′ in the ball, the exact network AND every float32 evaluation covered by
+ * the bound predict t, strictly. Proof: for j ≠ t, `f_t(x′) − f_j(x′) ≥ f_t(x) − f_j(x) − √2·L·ε`
+ * (v ↦ v_t − v_j has norm √2); `f_t(x) − f_j(x) ≥ z̃_t − z̃_j − (|e_t(x)| + |e_j(x)|)` with e = f̃ − f,
+ * z̃ = f̃(x), and `|e_t| + |e_j| ≤ √2‖e‖₂ ≤ √2·E(0)`; likewise `f̃_t(x′) − f̃_j(x′) ≥ f_t(x′) − f_j(x′) − √2·E(ε)`.
+ * Adding: `f̃_t(x′) − f̃_j(x′) ≥ z̃_t − z̃_j − √2·L·ε − √2·(E(0) + E(ε)) > 0`, and the exact margin is larger
+ * still by `√2·E(ε)`. The factor 1 + 1e-12 absorbs the host's float64 rounding of threshold and margin.
  *
  * `certify`, `certifyModel`, `certifyExportedModel` (@lipschitz/certify), training-time `evaluate`
  * (@lipschitz/train) and the web page all call this function, so they count the same examples.
@@ -56,11 +99,20 @@ export function certifyLogitValues(
   c: number,
   lipschitzUpperBound: number,
   epsilons: readonly number[],
-  floatErrors?: ArrayLike<number>,
+  floatErrors?: ArrayLike<number> | FloatErrorBall,
 ): CertifyResult {
-  if (floatErrors !== undefined && floatErrors.length !== n) {
-    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: floatErrors has ${floatErrors.length} entries for ${n} examples; return one δ per example.`);
+  const ball = floatErrors !== undefined && isFloatErrorBall(floatErrors) ? floatErrors : undefined;
+  if (ball) {
+    if (ball.constant.length !== n || ball.overflowRadius.length !== n || !(ball.perRadius >= 0) || !Number.isFinite(ball.perRadius)) {
+      throw new LipschitzError(
+        'SHAPE_MISMATCH',
+        `${fn}: floatError must have one constant and overflowRadius per example (${n}) and a finite perRadius >= 0. Pass float32ErrorBound(...).error for the same inputs.`,
+      );
+    }
+  } else if (floatErrors !== undefined && (floatErrors as ArrayLike<number>).length !== n) {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: floatErrors has ${(floatErrors as ArrayLike<number>).length} entries for ${n} examples; return one δ per example.`);
   }
+  const deltas = ball ? undefined : (floatErrors as ArrayLike<number> | undefined);
   const margins = new Float64Array(n);
   const radii = new Float64Array(n);
   const usable = new Float64Array(n);
@@ -87,9 +139,17 @@ export function certifyLogitValues(
     if (isCorrect) cleanCount++;
     const margin = Math.max(0, z[row + t] - otherMax);
     margins[i] = margin;
+    if (ball) {
+      // E(ε) = a + bε: margin > (√2Lε + √2(E(0) + E(ε)))(1 + s)  ⇔  ε < (margin/(1 + s) − 2√2a)/(√2L + √2b).
+      const a = ball.constant[i];
+      const r = (margin / (1 + THRESHOLD_SLACK) - 2 * Math.SQRT2 * a) / (scale + Math.SQRT2 * ball.perRadius);
+      radii[i] = isCorrect && r > 0 ? Math.min(r * (1 - THRESHOLD_SLACK), ball.overflowRadius[i]) : 0;
+      if (!(radii[i] > 0)) radii[i] = 0;
+      continue;
+    }
     let delta = 0;
-    if (floatErrors !== undefined) {
-      delta = floatErrors[i];
+    if (deltas !== undefined) {
+      delta = deltas[i];
       if (!(delta >= 0) || !Number.isFinite(delta)) {
         throw new LipschitzError('INVALID_ARGUMENT', `${fn}: floatErrors[${i}] is ${delta}; every δ must be a finite number >= 0.`);
       }
@@ -101,7 +161,13 @@ export function certifyLogitValues(
   for (const epsilon of epsilons) {
     const threshold = scale * epsilon;
     let count = 0;
-    for (let i = 0; i < n; i++) if (correct[i] === 1 && usable[i] > threshold) count++;
+    for (let i = 0; i < n; i++) {
+      if (correct[i] !== 1) continue;
+      if (ball) {
+        const e = 2 * ball.constant[i] + ball.perRadius * epsilon; // E(0) + E(ε)
+        if (epsilon <= ball.overflowRadius[i] && margins[i] > (threshold + Math.SQRT2 * e) * (1 + THRESHOLD_SLACK)) count++;
+      } else if (usable[i] > threshold) count++;
+    }
     certified[String(epsilon)] = n === 0 ? 0 : count / n;
   }
   return {
@@ -113,7 +179,12 @@ export function certifyLogitValues(
     certified,
     lipschitzUpperBound,
     count: n,
+    floatErrorModel: ball ? 'rigorous' : 'assume-relative-1e-5',
     certifiedAccuracy: certified,
     lipschitz: lipschitzUpperBound,
   };
+}
+
+function isFloatErrorBall(value: ArrayLike<number> | FloatErrorBall): value is FloatErrorBall {
+  return typeof (value as FloatErrorBall).perRadius === 'number' || (value as FloatErrorBall).constant !== undefined;
 }

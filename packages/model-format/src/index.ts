@@ -40,4 +40,4 @@ export {
 export { type ModuleBound, moduleLipschitzBound } from './module-bound';
 export { groupSortActivation, maxMinActivation } from './activations';
 export { type ExportedForward, type LoadedExportedModel, exportedForward, loadExportedModel } from './load-exported-model';
-export { type CertifyResult, certifyLogitValues } from './certificate-rule';
+export { type CertifyResult, type FloatErrorBall, type FloatErrorModel, certifyLogitValues } from './certificate-rule';

@@ -2,7 +2,8 @@ import { LipschitzError, assertNonNegativeInteger, assertOneOf } from '@lipschit
 import * as tf from '@tensorflow/tfjs-core';
 import { type BjorckOptions, bjorckPolynomial, resolveBjorckOptions, scaleBatch } from './bjorck';
 import { coupledIteration, directStep, iterationFlops } from './gram-iteration';
-import { checkMatrixTensor, fromTallBatch, gram, toTallBatch } from './matrix-batch';
+import { checkMatrixTensor } from '@lipschitz/linalg';
+import { fromTallBatch, gram, toTallBatch } from './matrix-batch';
 
 /** Options of {@link bjorckGram}: Björck's, plus how many of the last iterations run on w itself. */
 export interface BjorckGramOptions extends BjorckOptions {

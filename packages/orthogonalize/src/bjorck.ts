@@ -7,7 +7,8 @@ import {
 } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { directStep } from './gram-iteration';
-import { type TallBatch, checkMatrixTensor, fromTallBatch, toTallBatch, transposeLast } from './matrix-batch';
+import { checkMatrixTensor, transposeLast } from '@lipschitz/linalg';
+import { type TallBatch, fromTallBatch, toTallBatch } from './matrix-batch';
 
 /** How {@link bjorck} rescales each matrix before iterating (so that its singular values are ≲ 1). */
 export type BjorckScaling = 'power' | 'frobenius' | 'none';

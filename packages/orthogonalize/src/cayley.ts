@@ -1,37 +1,12 @@
 import { LipschitzError, assertPositiveInteger } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { batchEye, checkMatrixTensor, transposeLast } from './matrix-batch';
+import { checkMatrixTensor, positiveRealInverse, transposeLast } from '@lipschitz/linalg';
+import { batchEye } from './matrix-batch';
 
 function toBatch(a: tf.Tensor): tf.Tensor3D {
   const r = a.shape[a.rank - 2];
   const c = a.shape[a.rank - 1];
   return tf.reshape(a, [a.size / (r * c), r, c]);
-}
-
-/**
- * @internal Inverse of a batch `[B, n, n]` whose symmetric part is positive definite (here `I + K + VᵀV`
- * with K skew: symmetric part `I + VᵀV ≻ 0`) by recursive 2×2 block elimination (Schur complements),
- * without pivoting: every leading block and Schur complement of such a matrix again has a positive
- * definite symmetric part, hence is invertible. Plain differentiable ops, matMul-bound (log-depth
- * recursion) instead of n sequential elimination steps.
- */
-export function positiveRealInverse(m: tf.Tensor3D): tf.Tensor3D {
-  const [batch, n] = m.shape;
-  if (n === 1) return tf.reciprocal(m);
-  const h = Math.floor(n / 2);
-  const k = n - h;
-  const a = tf.slice(m, [0, 0, 0], [batch, h, h]) as tf.Tensor3D;
-  const b = tf.slice(m, [0, 0, h], [batch, h, k]) as tf.Tensor3D;
-  const c = tf.slice(m, [0, h, 0], [batch, k, h]) as tf.Tensor3D;
-  const d = tf.slice(m, [0, h, h], [batch, k, k]) as tf.Tensor3D;
-  const aInv = positiveRealInverse(a);
-  const aInvB = tf.matMul(aInv, b) as tf.Tensor3D;
-  const cAInv = tf.matMul(c, aInv) as tf.Tensor3D;
-  const sInv = positiveRealInverse(tf.sub(d, tf.matMul(c, aInvB)) as tf.Tensor3D);
-  const topRight = tf.neg(tf.matMul(aInvB, sInv)) as tf.Tensor3D;
-  const bottomLeft = tf.neg(tf.matMul(sInv, cAInv)) as tf.Tensor3D;
-  const topLeft = tf.sub(aInv, tf.matMul(topRight, cAInv)) as tf.Tensor3D;
-  return tf.concat([tf.concat([topLeft, topRight], 2), tf.concat([bottomLeft, sInv], 2)], 1) as tf.Tensor3D;
 }
 
 /** @internal Cayley of a tall batch `[B, m, n]` (m ≥ n) in the Stiefel form; square when m = n. */

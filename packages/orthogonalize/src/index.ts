@@ -7,6 +7,7 @@ export {
   type PolarExpressOptions,
   type PolarIterationForm,
 } from './polar-express';
+export { complexCayley } from './complex-cayley';
 export { cayley, cayleyRectangular } from './cayley';
 export { orthogonalityError } from './orthogonality-error';
 export {

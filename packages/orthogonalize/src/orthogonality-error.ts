@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkMatrixTensor, gram, toTallBatch } from './matrix-batch';
+import { checkMatrixTensor } from '@lipschitz/linalg';
+import { gram, toTallBatch } from './matrix-batch';
 
 /**
  * `‖WᵀW − I‖_F` on the smaller side (`WᵀW` for tall W, `WWᵀ` for wide), per matrix of the last two

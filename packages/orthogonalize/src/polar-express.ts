@@ -2,7 +2,8 @@ import { assertInRange, assertOneOf, assertPositiveInteger } from '@lipschitz/co
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveRefinement } from './bjorck-gram';
 import { coupledIteration, directStep, iterationFlops } from './gram-iteration';
-import { checkMatrixTensor, fromTallBatch, gram, toTallBatch } from './matrix-batch';
+import { checkMatrixTensor } from '@lipschitz/linalg';
+import { fromTallBatch, gram, toTallBatch } from './matrix-batch';
 
 /** Where {@link polarExpress} iterates: on w (`'direct'`), on its Gram matrix (`'gram'`), or the cheaper (`'auto'`). */
 export type PolarIterationForm = 'auto' | 'direct' | 'gram';

@@ -1,6 +1,6 @@
 import { LipschitzError, assertInRange, assertNonNegativeInteger, assertPositiveInteger, stopGradient } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkMatrixTensor } from './matrix-batch';
+import { checkMatrixTensor } from '@lipschitz/linalg';
 import { polarExpress, polarExpressIterations } from './polar-express';
 
 /** Options of {@link scaledPolar}. */

@@ -1,7 +1,7 @@
 import { singularValuesOracle } from '@lipschitz/test-utils';
 import type * as tf from '@tensorflow/tfjs-core';
 
-/** Singular values of every matrix in the last two axes (host float64 oracle; wide ones transposed first). */
+/** Singular values of every matrix in the last two axes (host float64 oracle, any shape). */
 export async function batchSingularValues(t: tf.Tensor): Promise<number[][]> {
   const rows = t.shape[t.rank - 2];
   const cols = t.shape[t.rank - 1];
@@ -9,9 +9,7 @@ export async function batchSingularValues(t: tf.Tensor): Promise<number[][]> {
   const out: number[][] = [];
   for (let b = 0; b < data.length / (rows * cols); b++) {
     const m = data.subarray(b * rows * cols, (b + 1) * rows * cols);
-    const tr = new Float64Array(rows * cols);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) tr[j * rows + i] = m[i * cols + j];
-    out.push(rows >= cols ? singularValuesOracle(m, rows, cols) : singularValuesOracle(tr, cols, rows));
+    out.push(singularValuesOracle(m, rows, cols));
   }
   return out;
 }

@@ -119,14 +119,22 @@ export function seededUniform(shape: number[], seed: number, min = 0, max = 1): 
 }
 
 /**
- * Float64 oracle: all singular values (descending) of a row-major `rows × cols` matrix, by ml-matrix's
- * SVD. Independent of `@lipschitz/linalg`, so it can check that package.
+ * Float64 oracle: all `min(rows, cols)` singular values (descending) of a row-major `rows × cols` matrix,
+ * by ml-matrix's SVD. Independent of `@lipschitz/linalg`, so it can check that package. Wide matrices
+ * (rows < cols) are transposed here first, so callers pass any shape as it is (ml-matrix's Golub–Kahan
+ * SVD assumes rows ≥ cols, and its wide-matrix path can report an extra zero).
  */
 export function singularValuesOracle(values: ArrayLike<number>, rows: number, cols: number): number[] {
-  const m = new Matrix(rows, cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, values[i * cols + j]);
+  const tall = rows >= cols;
+  const m = tall ? new Matrix(rows, cols) : new Matrix(cols, rows);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      if (tall) m.set(i, j, values[i * cols + j]);
+      else m.set(j, i, values[i * cols + j]);
+    }
+  }
   const svd = new SingularValueDecomposition(m, { computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true });
-  return [...svd.diagonal].sort((x, y) => y - x);
+  return [...svd.diagonal].sort((x, y) => y - x).slice(0, Math.min(rows, cols));
 }
 
 /**

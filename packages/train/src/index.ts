@@ -14,6 +14,14 @@ export { type AdamSpec, OPTIMIZER_KINDS, type OptimizerSpec, type RmspropSpec, c
 export type { EpochMetrics, TrainProgressEvent, TrainProgressType } from './progress';
 export { type OpenRunDirectoryOptions, type RunDirectoryIO, openRunDirectory } from './run-directory';
 export { type CheckpointSlot, type MemoryRunStore, type RunStore, memoryRunStore } from './run-store';
-export { type ExponentialScheduleOptions, type LearningRateSchedule, REFERENCE_LR_GAMMA, constantSchedule, exponentialSchedule } from './schedule';
+export {
+  type CompressedExponentialScheduleOptions,
+  type ExponentialScheduleOptions,
+  type LearningRateSchedule,
+  REFERENCE_LR_GAMMA,
+  compressedExponentialSchedule,
+  constantSchedule,
+  exponentialSchedule,
+} from './schedule';
 export { type TrainOptions, type TrainResult, train } from './train';
 export { type LossFunction, type TrainStepOptions, trainStep } from './train-step';

@@ -1,4 +1,4 @@
-import { assertFiniteNumber, assertInRange, assertNonNegativeInteger, assertPositiveNumber } from '@lipschitz/core';
+import { assertFiniteNumber, assertInRange, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber } from '@lipschitz/core';
 
 /** A learning rate per epoch: `schedule(e)` is the rate used throughout epoch `e` (1-based; 0 = before training). */
 export type LearningRateSchedule = (epoch: number) => number;
@@ -58,4 +58,47 @@ export function constantSchedule(value: number): LearningRateSchedule {
   assertFiniteNumber('constantSchedule', 'value', value);
   assertPositiveNumber('constantSchedule', 'value', value);
   return () => value;
+}
+
+/** Options of {@link compressedExponentialSchedule}. */
+export interface CompressedExponentialScheduleOptions {
+  /** The epochs the run will actually train (N ≥ 1). */
+  epochs: number;
+  /** The length of the schedule being compressed (default 200, the paper's). */
+  referenceEpochs?: number;
+  /** Base rate `lr₀` (default 1e-3). */
+  initial?: number;
+  /** The reference's decay per epoch (default {@link REFERENCE_LR_GAMMA}). */
+  gamma?: number;
+}
+
+/**
+ * The reference schedule compressed in time: the same start and end learning rate as `referenceEpochs` epochs of
+ * {@link exponentialSchedule}, spread over `epochs` epochs — `lr(e) = lr₀ · γ^(e·R/N)` with R = `referenceEpochs`,
+ * N = `epochs`; epoch N uses the reference's last rate `lr₀·γ^R` (≈ 4.6e-7 for the paper's 200 epochs), and epochs
+ * after N keep decaying at the same rate. With N = R it is exactly {@link exponentialSchedule}.
+ *
+ * This is a **protocol change** (the paper trains 200 epochs): report it next to every number it produced.
+ *
+ * Throws `INVALID_ARGUMENT` for a non-integer or non-positive `epochs`/`referenceEpochs`, a non-positive
+ * `initial`, or a `gamma` outside (0, 1].
+ *
+ * @example
+ * ```ts
+ * const lr = compressedExponentialSchedule({ epochs: 20 }); // the paper's 200-epoch decay in 20 epochs
+ * lr(20); // 1e-3 · 0.96235^200 ≈ 4.6e-7
+ * ```
+ * @see Li et al., NeurIPS 2019 (reference-bcop.md §8) for the schedule it compresses.
+ */
+export function compressedExponentialSchedule({ epochs, referenceEpochs = 200, initial = 1e-3, gamma = REFERENCE_LR_GAMMA }: CompressedExponentialScheduleOptions): LearningRateSchedule {
+  const fn = 'compressedExponentialSchedule';
+  assertPositiveInteger(fn, 'epochs', epochs);
+  assertPositiveInteger(fn, 'referenceEpochs', referenceEpochs);
+  assertPositiveNumber(fn, 'initial', initial);
+  assertInRange(fn, 'gamma', gamma, 0, 1, { minExclusive: true });
+  const perEpoch = gamma ** (referenceEpochs / epochs);
+  return (epoch: number) => {
+    assertNonNegativeInteger(fn, 'epoch', epoch);
+    return initial * perEpoch ** epoch;
+  };
 }

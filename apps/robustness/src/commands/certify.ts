@@ -51,6 +51,8 @@ export interface CertifyFile {
   model?: string;
   exactProduct: number;
   safetyFactor: number;
+  /** How the float32 evaluation is accounted for: `'rigorous'` (the default: a proven error bound is subtracted from each margin). */
+  floatErrorModel?: string;
   /** Certified accuracy on a grid of ε (for the plot). */
   curve: { epsilon: number; certified: number }[];
   /** Empirical lower bound on the Lipschitz constant (gradient norms and pairs) on up to 200 test images. */
@@ -93,6 +95,7 @@ async function certifyFile(
     count,
     exactProduct: report.exactProduct,
     safetyFactor: report.safetyFactor,
+    floatErrorModel: report.floatErrorModel,
     curve,
     empiricalLowerBound: { ...empirical, images: sampleCount },
     spectra: spectraOfBound(report.bound),
@@ -106,7 +109,8 @@ function printSummary(file: CertifyFile, epsilons: { text: string }[], count: nu
 
 /**
  * `robustness certify --run DIR`: certified accuracy of the best checkpoint at each ε (an example counts
- * only if correct and its margin exceeds √2·ε·L, L the sound bound), written to DIR/certify.json. Each
+ * only if correct and its margin exceeds √2·ε·L + √2·(E(0) + E(ε)), L the sound bound of the exact
+ * network and E the proven float32 error bound of `@lipschitz/certify`), written to DIR/certify.json. Each
  * layer's spectrum is computed once (the bound and the report's spectra share it).
  */
 export async function certifyCommand({ run, epsilons, testLimit, backend, quiet = false }: CertifyCommandOptions): Promise<CertifyFile> {

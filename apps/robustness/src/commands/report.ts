@@ -130,9 +130,11 @@ export async function reportCommand({ run, quiet = false }: { run: string; quiet
         htmlTable(
           ['quantity', 'value'],
           [
-            ['sound upper bound L (product of exact per-layer norms × float32 slack)', bound.toPrecision(9)],
+            ['sound upper bound L (product of exact per-layer norms × safety factor)', bound.toPrecision(9)],
             ['product of exact per-layer norms', certify.exactProduct.toPrecision(9)],
-            ['float32 safety factor', certify.safetyFactor.toPrecision(9)],
+            ['safety factor', certify.safetyFactor.toPrecision(9)],
+            // old certify.json files have no floatErrorModel: they used the 1e-5-per-layer assumption
+            ['float32 rounding', certify.floatErrorModel === 'rigorous' ? 'a proven error bound subtracted from each margin' : 'assumed ≤ 1e-5 per layer (in the safety factor)'],
             [`empirical lower bound on ${certify.empiricalLowerBound.images} test images`, lower.toPrecision(6)],
             ['tightness (lower / upper)', (lower / bound).toFixed(3)],
           ],

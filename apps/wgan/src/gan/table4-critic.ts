@@ -1,6 +1,7 @@
 import { LipschitzError, assertPositiveInteger } from '@lipschitz/core';
 import {
   type ActivationType,
+  type ConvType,
   type LayerModule,
   type Sequential,
   bcopConv2d,
@@ -15,7 +16,7 @@ import {
 } from '@lipschitz/layers';
 
 /** Conv types compared in Table 4 (plus Cayley, which the paper does not have). */
-export const TABLE4_CONVS = ['bcop', 'rko', 'ossn', 'cayley'] as const;
+export const TABLE4_CONVS = ['bcop', 'rko', 'ossn', 'cayley'] as const satisfies readonly ConvType[];
 export type Table4Conv = (typeof TABLE4_CONVS)[number];
 
 /** The Table-4 activations. */

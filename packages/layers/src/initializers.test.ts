@@ -1,7 +1,7 @@
 import { SeededRandom } from '@lipschitz/core';
 import { describeBackends, singularValuesOracle } from '@lipschitz/test-utils';
 import { expect, it } from 'vitest';
-import { orthogonalMatrix, orthogonalTensor } from './layer-base';
+import { orthogonalMatrix, orthogonalTensor } from './initializers';
 
 describeBackends('orthogonal init', () => {
   it('host (MGS) and backend (CholeskyQR2) paths give orthonormal columns or rows times the gain', async () => {

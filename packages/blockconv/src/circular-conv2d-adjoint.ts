@@ -1,26 +1,6 @@
 import { LipschitzError, assertRank } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-
-/** Circular padding of one spatial axis by explicit amounts (each ≤ the axis length). */
-function wrapAxis(x: tf.Tensor4D, axis: 1 | 2, before: number, after: number): tf.Tensor4D {
-  if (before === 0 && after === 0) return x;
-  const size = x.shape[axis];
-  const parts: tf.Tensor4D[] = [];
-  const begin = [0, 0, 0, 0];
-  const extent = [-1, -1, -1, -1];
-  if (before > 0) {
-    begin[axis] = size - before;
-    extent[axis] = before;
-    parts.push(tf.slice(x, begin, extent));
-  }
-  parts.push(x);
-  if (after > 0) {
-    begin[axis] = 0;
-    extent[axis] = after;
-    parts.push(tf.slice(x, begin, extent));
-  }
-  return tf.concat(parts, axis);
-}
+import { circularPadBy } from './circular-pad';
 
 /**
  * The adjoint (transpose) `Kᵀ` of the stride-1 circular convolution `K = circularConv2d(·, kernel)` of
@@ -69,10 +49,8 @@ export function circularConv2dAdjoint(y: tf.Tensor4D, kernel: tf.Tensor4D): tf.T
   }
   return tf.tidy(() => {
     const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    const beforeH = kh - 1 - Math.floor(kh / 2);
-    const beforeW = kw - 1 - Math.floor(kw / 2);
-    const rows = wrapAxis(y, 1, beforeH, Math.floor(kh / 2));
-    const padded = wrapAxis(rows, 2, beforeW, Math.floor(kw / 2));
+    // The forward padding (⌊k/2⌋ before, k − 1 − ⌊k/2⌋ after) mirrored.
+    const padded = circularPadBy(y, { before: kh - 1 - Math.floor(kh / 2), after: Math.floor(kh / 2) }, { before: kw - 1 - Math.floor(kw / 2), after: Math.floor(kw / 2) });
     return tf.conv2d(padded, flipped, 1, 'valid');
   });
 }

@@ -1,86 +1,18 @@
-import { circularConv2d } from '@lipschitz/blockconv';
 import { LipschitzError } from '@lipschitz/core';
-import { describeBackends } from '@lipschitz/test-utils';
-import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { mapSingularValues } from '../test/helpers/conv-oracle';
-import { clipConvSingularValues, hermitianEigen } from './fourier';
+import { seededValues } from '../test/seeded-values';
+import { clipConvSingularValues } from './conv-clip';
+import { convSingularValues } from './conv-spectrum';
 
-function seededValues(n: number, seed: number, scale: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    out[i] = ((s / 2147483648) * 2 - 1) * scale;
-  }
-  return out;
-}
-
-/** Exact singular values of the circular conv with `kernel` (float32 conv, float64 SVD of its matrix). */
+/**
+ * Exact singular values (descending) of the circular conv with `kernel`: `convSingularValues`, tested on
+ * its own against the impulse-response matrix of `tf.conv2d` (conv-spectrum.test.ts).
+ */
 async function convSingularValuesOracle(kernel: ArrayLike<number>, shape: [number, number, number, number], size: [number, number]): Promise<number[]> {
-  const k = tf.tensor(Float32Array.from(kernel), shape) as tf.Tensor4D;
-  const sv = await mapSingularValues((x) => circularConv2d(x as tf.Tensor4D, k), [size[0], size[1], shape[2]]);
-  k.dispose();
-  return sv;
+  return Array.from(convSingularValues(kernel, shape, size));
 }
 
-describe('hermitianEigen', () => {
-  it('diagonalises Hermitian matrices: G W = W Λ and WᴴW = I (n = 1, 2, 3, 7, 24; real and complex)', () => {
-    for (const [n, kind] of [
-      [1, 'complex'],
-      [2, 'complex'],
-      [3, 'real'],
-      [7, 'complex'],
-      [24, 'complex'],
-      [6, 'repeated'],
-      [5, 'diagonal'],
-    ] as const) {
-      const a = seededValues(n * n, 40 + n, 1);
-      const b = seededValues(n * n, 60 + n, kind === 'real' ? 0 : 1);
-      const gr = new Float64Array(n * n);
-      const gi = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) {
-          // 'repeated': two identical 3×3 Hermitian blocks (every eigenvalue twice); 'diagonal': diag(2, −1, 2, 0, 2)
-          const same = kind !== 'repeated' || Math.floor(i / 3) === Math.floor(j / 3);
-          const [p, q] = kind === 'repeated' ? [i % 3, j % 3] : [i, j];
-          const m = kind === 'repeated' ? 3 : n;
-          gr[i * n + j] = same ? a[p * m + q] + a[q * m + p] : 0;
-          gi[i * n + j] = same ? b[p * m + q] - b[q * m + p] : 0;
-          if (kind === 'diagonal') {
-            gr[i * n + j] = i === j ? [2, -1, 2, 0, 2][i] : 0;
-            gi[i * n + j] = 0;
-          }
-        }
-      }
-      const { values, vr, vi } = hermitianEigen(gr, gi, n);
-      for (let k = 0; k < n; k++) {
-        for (let i = 0; i < n; i++) {
-          let sr = 0;
-          let si = 0;
-          for (let j = 0; j < n; j++) {
-            sr += gr[i * n + j] * vr[j * n + k] - gi[i * n + j] * vi[j * n + k];
-            si += gr[i * n + j] * vi[j * n + k] + gi[i * n + j] * vr[j * n + k];
-          }
-          expect(Math.abs(sr - values[k] * vr[i * n + k])).toBeLessThan(1e-12);
-          expect(Math.abs(si - values[k] * vi[i * n + k])).toBeLessThan(1e-12);
-        }
-        for (let l = 0; l < n; l++) {
-          let dr = 0;
-          let di = 0;
-          for (let i = 0; i < n; i++) {
-            dr += vr[i * n + k] * vr[i * n + l] + vi[i * n + k] * vi[i * n + l];
-            di += vr[i * n + k] * vi[i * n + l] - vi[i * n + k] * vr[i * n + l];
-          }
-          expect(Math.abs(dr - (k === l ? 1 : 0))).toBeLessThan(1e-12);
-          expect(Math.abs(di)).toBeLessThan(1e-12);
-        }
-      }
-    }
-  });
-});
-
-describeBackends('clipConvSingularValues', () => {
+describe('clipConvSingularValues', () => {
   it('with a kernel as large as the input (no truncation) clips exactly: σ ← min(σ, 1)', async () => {
     const shape: [number, number, number, number] = [3, 4, 2, 3];
     const kernel = seededValues(3 * 4 * 2 * 3, 11, 0.6);

@@ -1,9 +1,9 @@
-import { circularConv2d } from '@lipschitz/blockconv';
+import { circularConv2d } from './circular-pad';
 import { LipschitzError } from '@lipschitz/core';
 import { describeBackends, expectNoLeaks, seededNormal } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { circularConv2dAdjoint } from './circular-adjoint';
+import { circularConv2dAdjoint } from './circular-conv2d-adjoint';
 
 /** The reference OSSN's "transpose": flipped, in/out-transposed kernel with the FORWARD padding. */
 function referenceFlippedConv(y: tf.Tensor4D, kernel: tf.Tensor4D): tf.Tensor4D {

@@ -1,7 +1,7 @@
 import { describeBackends, expectClose, expectNoLeaks, finiteDifferenceGradient, seededNormal } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { complexInverse } from './complex-inverse';
+import { complexPositiveRealInverse, positiveRealInverse } from './positive-real-inverse';
 
 /** A batch of I + (skew-Hermitian) + (PSD) complex matrices, the kind the Cayley transform inverts. */
 function positiveReal(batch: number, n: number, seed: number): { sr: tf.Tensor3D; si: tf.Tensor3D } {
@@ -16,11 +16,11 @@ function positiveReal(batch: number, n: number, seed: number): { sr: tf.Tensor3D
   });
 }
 
-describeBackends('complexInverse', () => {
+describeBackends('complexPositiveRealInverse', () => {
   it('S · S⁻¹ = I for positive-real complex matrices (n = 1, 3, 8)', async () => {
     for (const n of [1, 3, 8]) {
       const { sr, si } = positiveReal(4, n, n);
-      const { re, im } = complexInverse(sr, si);
+      const { re, im } = complexPositiveRealInverse(sr, si);
       const pr = tf.sub(tf.matMul(sr, re), tf.matMul(si, im));
       const pi = tf.add(tf.matMul(sr, im), tf.matMul(si, re));
       await expectClose(pr, tf.tile(tf.expandDims(tf.eye(n), 0), [4, 1, 1]), { atol: 2e-5 });
@@ -33,7 +33,7 @@ describeBackends('complexInverse', () => {
     const wr = seededNormal([2, 3, 3], 20);
     const wi = seededNormal([2, 3, 3], 21);
     const loss = (a: tf.Tensor, b: tf.Tensor) => {
-      const { re, im } = complexInverse(a as tf.Tensor3D, b as tf.Tensor3D);
+      const { re, im } = complexPositiveRealInverse(a as tf.Tensor3D, b as tf.Tensor3D);
       return tf.add(tf.sum(tf.mul(re, wr)), tf.sum(tf.mul(im, wi))) as tf.Scalar;
     };
     const [gr, gi] = tf.grads(loss)([sr, si]);
@@ -53,7 +53,23 @@ describeBackends('complexInverse', () => {
 
   it('does not leak (forward and gradient)', async () => {
     const { sr, si } = positiveReal(2, 4, 5);
-    await expectNoLeaks(() => complexInverse(sr, si));
-    await expectNoLeaks(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(complexInverse(a as tf.Tensor3D, b as tf.Tensor3D).im))([sr, si]));
+    await expectNoLeaks(() => complexPositiveRealInverse(sr, si));
+    await expectNoLeaks(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(complexPositiveRealInverse(a as tf.Tensor3D, b as tf.Tensor3D).im))([sr, si]));
+  });
+});
+
+describeBackends('positiveRealInverse', () => {
+  it('M · M⁻¹ = I for real positive-real matrices (I + skew + VᵀV; n = 1, 2, 5, 8)', async () => {
+    for (const n of [1, 2, 5, 8]) {
+      const m = tf.tidy(() => {
+        const a = seededNormal([3, n, n], 30 + n);
+        const v = seededNormal([3, n, n], 40 + n, 0.5);
+        const t = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]);
+        return tf.add(tf.add(tf.eye(n), tf.sub(a, t(a))), tf.matMul(t(v) as tf.Tensor3D, v as tf.Tensor3D)) as tf.Tensor3D;
+      });
+      const inv = tf.tidy(() => positiveRealInverse(m));
+      await expectClose(tf.matMul(m, inv), tf.tile(tf.expandDims(tf.eye(n), 0), [3, 1, 1]), { atol: 1e-4 });
+      tf.dispose([m, inv]);
+    }
   });
 });

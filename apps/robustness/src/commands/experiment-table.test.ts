@@ -1,0 +1,75 @@
+/**
+ * What is tested: the table spec's validation (every malformed field refused with the field named), the expansion
+ * of rows into model × conv × activation × dataset × seed with their train flags, and the Markdown summary.
+ * The end-to-end run (train, certify, attack, export, report through the built CLI, then resume) is in
+ * test/experiment-table.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { type ExperimentSpec, expandRows, parseExperimentSpec, summaryMarkdown } from './experiment-table';
+
+const spec: ExperimentSpec = {
+  name: 't',
+  rows: [
+    { model: 'small', conv: ['bcop', 'rko'], seeds: [0, 1] },
+    { model: 'large', conv: 'bcop', train: ['--epochs', '3'] },
+  ],
+  train: ['--epochs', '2', '--train-limit', '100'],
+  timeBudgetSeconds: 60,
+};
+
+describe('experiment spec', () => {
+  it('expands rows with ids and train flags (shared, then per-row, then the budget)', () => {
+    const rows = expandRows(parseExperimentSpec(spec, 'spec.json'));
+    expect(rows.map((r) => r.id)).toEqual([
+      'mnist-small-bcop-maxmin-s0',
+      'mnist-small-bcop-maxmin-s1',
+      'mnist-small-rko-maxmin-s0',
+      'mnist-small-rko-maxmin-s1',
+      'mnist-large-bcop-maxmin-s0',
+    ]);
+    expect(rows[4].trainFlags).toEqual(['--model', 'large', '--conv', 'bcop', '--activation', 'maxmin', '--dataset', 'mnist', '--seed', '0', '--epochs', '2', '--train-limit', '100', '--epochs', '3', '--time-budget', '60']);
+  });
+
+  it('refuses malformed specs, naming the field', () => {
+    const bad: [unknown, RegExp][] = [
+      [[], /JSON object/],
+      [{ ...spec, extra: 1 }, /unknown key "extra"/],
+      [{ ...spec, name: '' }, /"name"/],
+      [{ ...spec, rows: [] }, /"rows"/],
+      [{ ...spec, rows: [{ conv: 'bcop' }] }, /rows\[0\]\.model is required/],
+      [{ ...spec, rows: [{ model: 'small', conv: 'bcop', seeds: [-1] }] }, /rows\[0\]\.seeds/],
+      [{ ...spec, rows: [{ model: 'small', conv: 'bcop', epochs: 3 }] }, /unknown key "epochs"/],
+      [{ ...spec, train: ['--out', 'x'] }, /may not contain --out/],
+      [{ ...spec, attacks: ['--attack'] }, /"attacks"/],
+      [{ ...spec, timeBudgetSeconds: 0 }, /timeBudgetSeconds/],
+    ];
+    for (const [value, pattern] of bad) expect(() => parseExperimentSpec(value, 'spec.json')).toThrow(pattern);
+    expect(() => expandRows({ name: 'd', rows: [{ model: 'small', conv: 'bcop' }, { model: 'small', conv: ['bcop'] }] })).toThrow(/appears twice/);
+  });
+
+  it('writes a Markdown table with every ε and attack column and the commands', () => {
+    const md = summaryMarkdown(spec, [
+      {
+        id: 'mnist-small-bcop-maxmin-s0',
+        model: 'small',
+        conv: 'bcop',
+        activation: 'maxmin',
+        dataset: 'mnist',
+        seed: 0,
+        trainFlags: ['--epochs', '2'],
+        status: 'finished',
+        epochs: 2,
+        bestEpoch: 2,
+        trainingSeconds: 120,
+        clean: 0.9612,
+        certified: { '1.58': 0.4005 },
+        lipschitzUpperBound: 1.0000415,
+        attacks: [{ file: 'attack-pgd.json', attack: 'pgd', epsilon: 1.58, count: 1000, robustAccuracy: 0.65, brokenCertified: 0 }],
+        model_file: 'models/mnist-small-bcop-maxmin-s0.json',
+      },
+    ]);
+    expect(md).toContain('| row | status | epochs (best) | training time | clean % | certified % ε=1.58 | pgd ε=1.58 % | broken certified | L |');
+    expect(md).toContain('| mnist-small-bcop-maxmin-s0 | finished | 2 (2) | 2.0 min | 96.12 | 40.05 | 65.00 (on 1000) | 0 | 1.0000415 |');
+    expect(md).toContain('`robustness train --epochs 2`');
+  });
+});
