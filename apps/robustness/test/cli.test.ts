@@ -136,17 +136,20 @@ describe('robustness CLI: one model, one certified count', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(out);
     const fromFile = JSON.parse(readFileSync(out, 'utf8'));
-    // one L under one key everywhere: the training log, certify --run, the exported file, certify --model
-    expect(best.lipschitzUpperBound).toBe(fromRun.lipschitzUpperBound);
-    expect(exported.lipschitzUpperBound).toBe(fromRun.lipschitzUpperBound);
+    // certify --run and certify --model certify float-soundly (the default) with the exact network's L;
+    // the training log and the exported file state the old rule's L (the float32 slack (1 + 1e-5)^D inside)
+    expect(fromRun.floatErrorModel).toBe('rigorous');
+    expect(fromFile.floatErrorModel).toBe('rigorous');
     expect(fromFile.lipschitzUpperBound).toBe(fromRun.lipschitzUpperBound);
-    // one certified count: training-time evaluation, certify --run, certify --model
+    expect(best.lipschitzUpperBound).toBe(exported.lipschitzUpperBound);
+    const linear = fromRun.layers.filter((l: { type: string }) => l.type === 'conv2d' || l.type === 'dense').length;
+    expect(exported.lipschitzUpperBound / fromRun.lipschitzUpperBound).toBeCloseTo((1 + 1e-5) ** linear, 12);
+    // one certified count per rule: certify --run, certify --model (rigorous); training-time evaluation (the old rule) below
     expect(fromRun.count).toBe(1000);
     expect(fromFile.count).toBe(1000);
     expect(fromFile.clean).toBe(fromRun.clean);
     expect(best.testAccuracy).toBe(fromRun.clean);
     for (const eps of ['1.58', '0.3']) {
-      expect(best.certified[eps], eps).toBe(fromRun.certified[eps]);
       expect(fromFile.certified[eps], eps).toBe(fromRun.certified[eps]);
     }
     // the library and the web page's code path, in this process, on the same backend (wasm, what auto picks in Node)
@@ -155,7 +158,11 @@ describe('robustness CLI: one model, one certified count', () => {
     const images = tf.tensor4d(test.images, [1000, 28, 28, 1]);
     const labels = tf.tensor1d(test.labels, 'int32');
     const library = await certifyExportedModel(exported, images, labels, { epsilons: [1.58, 0.3] });
+    const oldRule = await certifyExportedModel(exported, images, labels, { epsilons: [1.58, 0.3], floatErrorModel: 'assume-relative-1e-5' });
     tf.dispose([images, labels]);
+    // training-time evaluation counts what the old rule counts on the exported file, with the same L
+    expect(oldRule.lipschitzUpperBound).toBe(best.lipschitzUpperBound);
+    for (const eps of ['1.58', '0.3']) expect(best.certified[eps], eps).toBe(oldRule.certified[String(Number(eps))]);
     const page = await certifyExported(exported, test, 1000);
     for (const eps of ['1.58', '0.3']) {
       expect(library.certified[eps], eps).toBe(fromRun.certified[eps]);

@@ -63,9 +63,13 @@ describeBackends('hostile model files', () => {
     const images = tf.fill([2, 8, 8, 1], 0.5);
     const labels = tf.tensor1d([0, 1], 'int32');
     const report = await certifyExportedModel(base, images, labels, { epsilons: [0.1] });
+    const old = await certifyExportedModel(base, images, labels, { epsilons: [0.1], floatErrorModel: 'assume-relative-1e-5' });
     tf.dispose([images, labels]);
-    expect(report.lipschitzUpperBound).toBe(networkLipschitzUpperBound(base).lipschitzUpperBound);
-    expect(report.lipschitzUpperBound).toBe(base.lipschitzUpperBound); // the file states the bound certificates use
+    // the default (float-sound) rule certifies with the exact network's bound, the old rule with the float32 slack inside L
+    expect(report.floatErrorModel).toBe('rigorous');
+    expect(report.lipschitzUpperBound).toBe(networkLipschitzUpperBound(base).exactArithmeticBound);
+    expect(old.lipschitzUpperBound).toBe(networkLipschitzUpperBound(base).lipschitzUpperBound);
+    expect(old.lipschitzUpperBound).toBe(base.lipschitzUpperBound); // the file states the bound the old rule certifies with
     expect((await certifyExported(base, set, 2)).count).toBe(2);
   });
 
