@@ -1,32 +1,20 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { LipschitzError } from '@lipschitz/core';
+import { readFile } from 'node:fs/promises';
+import { LipschitzError, writeFileAtomic as writeFileAtomicCore } from '@lipschitz/core';
 
 /**
- * Writes text atomically: a temporary file in the same directory, then rename. A crash or a full disk leaves
- * the previous file (if any) intact and no partial file behind.
+ * Writes text atomically with `@lipschitz/core`'s `writeFileAtomic` (the repository's one atomic writer):
+ * creates the directory, removes the temporary files a killed earlier write of the same file left behind,
+ * writes a temporary file in the same directory, then renames it. A crash or a full disk leaves the previous
+ * file (if any) intact and no partial file behind.
  */
-export async function writeFileAtomic(path: string, text: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(temporary, text);
-    await rename(temporary, path);
-  } catch (cause) {
-    await rm(temporary, { force: true });
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new LipschitzError(
-      'IO_ERROR',
-      `cannot write ${path} (${code ?? String(cause)})${code === 'ENOSPC' ? ': the disk is full; free space and retry' : ''}.`,
-      { cause },
-    );
-  }
+export async function writeFileAtomic(path: string, text: string | Uint8Array, fn = 'write'): Promise<void> {
+  await writeFileAtomicCore(path, text, { fn, makeDirectory: true });
 }
 
 /** {@link writeFileAtomic} of pretty-printed JSON. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+export async function writeJsonAtomic(path: string, value: unknown, fn = 'write'): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, fn);
 }
 
 /** Reads and parses a JSON file; `NOT_FOUND` / `CORRUPT_DATA` errors name the file. */

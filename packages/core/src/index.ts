@@ -31,3 +31,4 @@ export {
 export type { LipschitzModule, StepContext } from './module';
 export { disposeAll, sizeOf, takeData, withDisposal } from './tensors';
 export { importNodeModule } from './node-module';
+export { type AtomicWriteIO, type WriteFileAtomicOptions, isAtomicWriteTemporary, writeFileAtomic } from './write-file-atomic';
