@@ -5,7 +5,6 @@ export {
   type CheckpointManifest,
   type CheckpointTensorEntry,
   type CheckpointTensorRole,
-  type WithStateVariables,
   captureCheckpoint,
   restoreCheckpoint,
 } from './checkpoint';
