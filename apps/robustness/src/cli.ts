@@ -151,10 +151,11 @@ program
   .command('export')
   .description('write the best checkpoint as a lipschitz-model/1 JSON file')
   .requiredOption('--run <dir>', 'run directory')
-  .requiredOption('--out <file>', 'output JSON file')
+  .requiredOption('--out <file>', 'output JSON file (never one of the run\'s own files)')
+  .option('--force', 'replace an existing --out file')
   .addOption(backendOption())
-  .action((flags: { run: string; out: string; backend: string }) =>
-    runAction(NAME, () => exportCommand({ run: flags.run, out: flags.out, backend: backendOf(flags.backend) })),
+  .action((flags: { run: string; out: string; backend: string; force?: boolean }) =>
+    runAction(NAME, () => exportCommand({ run: flags.run, out: flags.out, backend: backendOf(flags.backend), force: Boolean(flags.force) })),
   );
 
 program

@@ -5,7 +5,7 @@
  * not there, a NaN loss, a full disk during a checkpoint, and refusing to overwrite a finished run.
  * What is not tested here: the paper-length experiments (see the README), the web page (web.test.ts).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,11 @@ beforeAll(async () => {
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
+
+/** The id of a process that has exited (what a writer killed with -9 leaves in its temporary file's name). */
+function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+}
 
 function oneLineError(run: { code: number | null; stderr: string }, pattern: RegExp, code = 1) {
   expect(run.code, run.stderr).toBe(code);
@@ -113,6 +118,25 @@ describe('robustness CLI: a short real MNIST run', () => {
     expect(html).toContain('<svg');
     expect(html).toContain('Singular values');
     oneLineError(runCli(cli, ['train', '--out', run, '--train-limit', '256', '--epochs', '1']), /holds a finished run; pass --force/);
+  });
+
+  it("export refuses an existing --out without --force, never writes a run's own files, and removes a killed export's orphan", () => {
+    const model = join(work, 'model.json');
+    const before = readFileSync(model, 'utf8');
+    oneLineError(runCli(cli, ['export', '--run', run, '--out', model]), /model\.json already exists; pass --force to replace it/);
+    expect(readFileSync(model, 'utf8')).toBe(before);
+    const config = readFileSync(join(run, 'config.json'), 'utf8');
+    oneLineError(runCli(cli, ['export', '--run', run, '--out', join(run, 'config.json'), '--force']), /config\.json of the run .*even with --force/);
+    oneLineError(runCli(cli, ['export', '--run', run, '--out', join(run, 'checkpoints', 'best.json'), '--force']), /checkpoints of the run/);
+    expect(readFileSync(join(run, 'config.json'), 'utf8')).toBe(config);
+    // An export killed with -9 between its write and its rename leaves `.model.json.<pid>.<token>.tmp`.
+    const orphan = join(work, `.model.json.${deadPid()}.k1ll3d.tmp`);
+    writeFileSync(orphan, '{"format":"lipsch');
+    const replaced = runCli(cli, ['export', '--run', run, '--out', model, '--force']);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(model, 'utf8')).format).toBe('lipschitz-model/1');
+    expect(existsSync(orphan)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
 

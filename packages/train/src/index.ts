@@ -11,7 +11,7 @@ export {
 export { type EvaluateOptions, type EvaluationResult, evaluate } from './evaluate';
 export { type AdamSpec, OPTIMIZER_KINDS, type OptimizerSpec, type RmspropSpec, createOptimizer } from './optimizer';
 export type { EpochMetrics, TrainProgressEvent, TrainProgressType } from './progress';
-export { type OpenRunDirectoryOptions, type RunDirectoryIO, openRunDirectory } from './run-directory';
+export { type OpenRunDirectoryOptions, RUN_DIRECTORY_FILES, type RunDirectoryIO, openRunDirectory } from './run-directory';
 export { type CheckpointSlot, type MemoryRunStore, type RunStore, memoryRunStore } from './run-store';
 export {
   type CompressedExponentialScheduleOptions,

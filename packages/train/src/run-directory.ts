@@ -11,6 +11,12 @@ export interface RunDirectoryIO extends AtomicWriteIO {
   readFile(path: string): Promise<Uint8Array | null>;
 }
 
+/**
+ * The names {@link openRunDirectory} owns inside a run directory (`checkpoints` is a folder). Tools that write
+ * beside a run (reports, exports) must never write over them.
+ */
+export const RUN_DIRECTORY_FILES: readonly string[] = Object.freeze(['config.json', 'checkpoints', 'metrics.jsonl', 'summary.json']);
+
 /** Options of {@link openRunDirectory}. */
 export interface OpenRunDirectoryOptions {
   /** Replace some file operations (fault injection in tests, other storage). */
