@@ -22,5 +22,15 @@ export {
   constantSchedule,
   exponentialSchedule,
 } from './schedule';
+export {
+  EMPTY_RUN_STATUS,
+  type RunStart,
+  type RunStartMessages,
+  type RunStartRequest,
+  type RunStatus,
+  TRAIN_START_MESSAGES,
+  planRunStart,
+  readRunStatus,
+} from './run-session';
 export { type TrainOptions, type TrainResult, train } from './train';
 export { type LossFunction, type TrainStepOptions, trainStep } from './train-step';
