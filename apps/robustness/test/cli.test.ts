@@ -126,8 +126,9 @@ describe('robustness CLI: a short real MNIST run', () => {
     oneLineError(runCli(cli, ['export', '--run', run, '--out', model]), /model\.json already exists; pass --force to replace it/);
     expect(readFileSync(model, 'utf8')).toBe(before);
     const config = readFileSync(join(run, 'config.json'), 'utf8');
-    oneLineError(runCli(cli, ['export', '--run', run, '--out', join(run, 'config.json'), '--force']), /config\.json of the run .*even with --force/);
-    oneLineError(runCli(cli, ['export', '--run', run, '--out', join(run, 'checkpoints', 'best.json'), '--force']), /checkpoints of the run/);
+    // A usage error (exit code 2), with or without --force.
+    oneLineError(runCli(cli, ['export', '--run', run, '--out', join(run, 'config.json'), '--force']), /config\.json of the run .*even with --force/, 2);
+    oneLineError(runCli(cli, ['export', '--run', run, '--out', join(run, 'checkpoints', 'best.json'), '--force']), /checkpoints of the run/, 2);
     expect(readFileSync(join(run, 'config.json'), 'utf8')).toBe(config);
     // An export killed with -9 between its write and its rename leaves `.model.json.<pid>.<token>.tmp`.
     const orphan = join(work, `.model.json.${deadPid()}.k1ll3d.tmp`);

@@ -31,5 +31,5 @@ export {
 export type { LipschitzModule, ModuleConfig, StepContext } from './module';
 export { disposeAll, sizeOf, takeData, withDisposal } from './tensors';
 export { importNodeModule } from './node-module';
-export { type AtomicWriteIO, type WriteFileAtomicOptions, isAtomicWriteTemporary, writeFileAtomic } from './write-file-atomic';
+export { type AtomicWriteIO, type WriteFileAtomicOptions, isAtomicWriteTemporary, nodeAtomicWriteIO, writeFileAtomic } from './write-file-atomic';
 export type { Batch, Batcher, BatcherOptions, ImageSet } from './image-set';

@@ -39,7 +39,18 @@ function errorCode(error: unknown): string | undefined {
   return (error as { code?: string })?.code;
 }
 
-async function nodeAtomicIO(fn: string): Promise<AtomicWriteIO> {
+/**
+ * The `node:fs/promises` implementation of {@link AtomicWriteIO} (durable writes with fsync, directory
+ * fsync that tolerates file systems without it), for stores that add their own operations to it.
+ *
+ * Throws `UNSUPPORTED_CONFIGURATION` (naming `fn`) outside Node.
+ *
+ * @example
+ * ```ts
+ * const io = { ...(await nodeAtomicWriteIO('openRunDirectory')), readFile };
+ * ```
+ */
+export async function nodeAtomicWriteIO(fn: string): Promise<AtomicWriteIO> {
   const fs = await importNodeModule<typeof import('node:fs/promises')>(fn, NODE_FS, HINT);
   return {
     async writeFileDurable(path, data) {
@@ -148,7 +159,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   if (typeof path !== 'string' || path.length === 0) {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: the path must be a non-empty string, got ${String(path)}.`);
   }
-  cachedNodeIO ??= nodeAtomicIO(fn).catch((error) => {
+  cachedNodeIO ??= nodeAtomicWriteIO(fn).catch((error) => {
     cachedNodeIO = null;
     throw error;
   });

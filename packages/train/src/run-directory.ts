@@ -1,4 +1,4 @@
-import { type AtomicWriteIO, LipschitzError, importNodeModule, writeFileAtomic } from '@lipschitz/core';
+import { type AtomicWriteIO, LipschitzError, importNodeModule, nodeAtomicWriteIO, writeFileAtomic } from '@lipschitz/core';
 import { CHECKPOINT_FORMAT, type Checkpoint, type CheckpointManifest } from './checkpoint';
 import type { CheckpointSlot, RunStore } from './run-store';
 
@@ -38,49 +38,13 @@ function importNode<T>(specifier: string): Promise<T> {
 
 async function nodeIO(): Promise<RunDirectoryIO> {
   const fs = await importNode<typeof import('node:fs/promises')>(NODE_MODULES.fs);
-  const missing = (error: unknown) => (error as { code?: string })?.code === 'ENOENT';
   return {
-    async writeFileDurable(path, data) {
-      const handle = await fs.open(path, 'w');
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    },
-    rename: (from, to) => fs.rename(from, to),
-    async syncDirectory(path) {
-      let handle: Awaited<ReturnType<typeof fs.open>> | undefined;
-      try {
-        handle = await fs.open(path, 'r');
-        await handle.sync();
-      } catch (error) {
-        const code = (error as { code?: string })?.code;
-        if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw error;
-      } finally {
-        await handle?.close();
-      }
-    },
+    ...(await nodeAtomicWriteIO('openRunDirectory')),
     async readFile(path) {
       try {
         return new Uint8Array(await fs.readFile(path));
       } catch (error) {
-        if (missing(error)) return null;
-        throw error;
-      }
-    },
-    async remove(path) {
-      await fs.rm(path, { force: true });
-    },
-    async makeDirectory(path) {
-      await fs.mkdir(path, { recursive: true });
-    },
-    async list(path) {
-      try {
-        return await fs.readdir(path);
-      } catch (error) {
-        if (missing(error)) return [];
+        if ((error as { code?: string })?.code === 'ENOENT') return null;
         throw error;
       }
     },

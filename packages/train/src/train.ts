@@ -161,7 +161,8 @@ function validate(options: TrainOptions): void {
  * Throws `INVALID_ARGUMENT` for bad options or a resume with different settings, `ALREADY_EXISTS` when the
  * store holds a run and neither `resume` nor `overwrite` was given (or the run already finished),
  * `NUMERICAL_ERROR` when the loss or a weight becomes NaN/infinite (the last good checkpoint is kept),
- * `IO_ERROR` when a checkpoint cannot be written (the previous one stays intact).
+ * `IO_ERROR` when a file of the run cannot be written (that file stays exactly as it was; the message says which
+ * checkpoint survives and whether to resume or start again).
  *
  * @example
  * ```ts
