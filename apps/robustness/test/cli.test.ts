@@ -121,9 +121,10 @@ describe('robustness CLI: a short real MNIST run', () => {
   });
 
   it("export refuses an existing --out without --force, never writes a run's own files, and removes a killed export's orphan", () => {
-    const model = join(work, 'model.json');
+    const model = join(work, 'exported.json');
+    writeFileSync(model, '{"someone":"else\'s file"}\n');
     const before = readFileSync(model, 'utf8');
-    oneLineError(runCli(cli, ['export', '--run', run, '--out', model]), /model\.json already exists; pass --force to replace it/);
+    oneLineError(runCli(cli, ['export', '--run', run, '--out', model]), /exported\.json already exists; pass --force to replace it/);
     expect(readFileSync(model, 'utf8')).toBe(before);
     const config = readFileSync(join(run, 'config.json'), 'utf8');
     // A usage error (exit code 2), with or without --force.
@@ -131,7 +132,7 @@ describe('robustness CLI: a short real MNIST run', () => {
     oneLineError(runCli(cli, ['export', '--run', run, '--out', join(run, 'checkpoints', 'best.json'), '--force']), /checkpoints of the run/, 2);
     expect(readFileSync(join(run, 'config.json'), 'utf8')).toBe(config);
     // An export killed with -9 between its write and its rename leaves `.model.json.<pid>.<token>.tmp`.
-    const orphan = join(work, `.model.json.${deadPid()}.k1ll3d.tmp`);
+    const orphan = join(work, `.exported.json.${deadPid()}.k1ll3d.tmp`);
     writeFileSync(orphan, '{"format":"lipsch');
     const replaced = runCli(cli, ['export', '--run', run, '--out', model, '--force']);
     expect(replaced.code, replaced.stderr).toBe(0);
@@ -215,7 +216,13 @@ describe('robustness CLI: interruptions and failures', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]);
     try {
       const out = join(mountPoint, 'run');
-      oneLineError(runCli(cli, ['train', '--out', out, '--train-limit', '256', '--test-limit', '50', '--epochs', '1']), /ENOSPC|disk is full|no space/i);
+      const full = runCli(cli, ['train', '--out', out, '--train-limit', '256', '--test-limit', '50', '--epochs', '1']);
+      oneLineError(full, /ENOSPC|disk is full|no space/i);
+      // Honest: it names the checkpoint that survives, or says there is none to resume from.
+      const line = full.stderr.trim().split('\n').pop() as string;
+      expect(line).not.toMatch(/the previous checkpoint is intact/);
+      if (existsSync(join(out, 'checkpoints', 'latest.json'))) expect(line).toMatch(/The latest checkpoint \(step \d+, \d+ epoch\(s\) completed\) is intact/);
+      else expect(line).toMatch(/The run has no latest checkpoint yet, so there is nothing to resume/);
       const leftovers = (dir: string): string[] =>
         readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? leftovers(join(dir, e.name)) : [e.name]));
       expect(leftovers(out).filter((f) => f.endsWith('.tmp') || f.includes('.tmp.'))).toEqual([]);
