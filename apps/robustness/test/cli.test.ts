@@ -6,7 +6,7 @@
  * What is not tested here: the paper-length experiments (see the README), the web page (web.test.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +118,17 @@ describe('robustness CLI: a short real MNIST run', () => {
     expect(html).toContain('<svg');
     expect(html).toContain('Singular values');
     oneLineError(runCli(cli, ['train', '--out', run, '--train-limit', '256', '--epochs', '1']), /holds a finished run; pass --force/);
+  });
+
+  it('a run directory whose config.json names another model (activation relu for a MaxMin checkpoint) is refused, not certified', () => {
+    const edited = join(work, 'edited-config');
+    cpSync(run, edited, { recursive: true });
+    const configPath = join(edited, 'config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    config.experiment.activation = 'relu';
+    writeFileSync(configPath, JSON.stringify(config));
+    oneLineError(runCli(cli, ['certify', '--run', edited, '--test-limit', '10']), /checkpoint was saved from another model: .*"maxMin", this model's is "relu"/);
+    expect(existsSync(join(edited, 'certify.json')) && statSync(join(edited, 'certify.json')).mtimeMs > statSync(configPath).mtimeMs).toBe(false);
   });
 
   it("export refuses an existing --out without --force, never writes a run's own files, and removes a killed export's orphan", () => {
