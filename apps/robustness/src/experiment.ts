@@ -53,6 +53,18 @@ export function defaultAugment(dataset: DatasetName): (typeof AUGMENTATIONS)[num
 }
 
 /**
+ * Refuses to resume a run with another augmentation than it was trained with (a run stored before `--augment`
+ * existed trained without one). Throws `INVALID_ARGUMENT` naming the flag to pass.
+ */
+export function assertResumableAugment(stored: Pick<ExperimentConfig, 'augment'> | undefined, requested: Pick<ExperimentConfig, 'augment'>): void {
+  const used = stored?.augment ?? 'none';
+  const wanted = requested.augment ?? 'none';
+  if (used !== wanted) {
+    throw new LipschitzError('INVALID_ARGUMENT', `--resume: the run was trained with --augment ${used}; pass --augment ${used} to continue it exactly (or --force to start over with ${wanted}).`);
+  }
+}
+
+/**
  * The training batches of a run: `@lipschitz/datasets`' `batches` (seeded shuffle, last partial batch kept)
  * with the run's augmentation (`config.augment`; absent means none, as runs were trained before the flag).
  */

@@ -4,7 +4,7 @@ import type { StridedConv } from '@lipschitz/layers/authoring';
 import { FAST_POLAR } from '@lipschitz/orthogonalize';
 import { describeBackends } from '@lipschitz/test-utils';
 import { expect, it } from 'vitest';
-import { type ExperimentConfig, ORTHOGONALIZERS, PRESETS, buildModel, defaultAugment, trainingBatcher } from '../src/experiment';
+import { type ExperimentConfig, ORTHOGONALIZERS, PRESETS, assertResumableAugment, buildModel, defaultAugment, trainingBatcher } from '../src/experiment';
 
 describeBackends('buildModel --orthogonalizer', () => {
   const config = (orthogonalizer?: ExperimentConfig['orthogonalizer']): ExperimentConfig => ({ ...PRESETS.quick, seed: 0, ...(orthogonalizer ? { orthogonalizer } : {}) });
@@ -69,6 +69,15 @@ describeBackends(
       expect(plain.x.every((v) => original.has(v))).toBe(true);
       // A run from before the flag (no augment in its config) trains unaugmented.
       expect(await firstBatch(undefined)).toEqual(plain);
+    });
+
+    it('a run is resumed only with the augmentation it was trained with (a run from before the flag: none)', () => {
+      expect(() => assertResumableAugment({ augment: 'cifar' }, { augment: 'cifar' })).not.toThrow();
+      expect(() => assertResumableAugment({}, { augment: 'none' })).not.toThrow();
+      expect(() => assertResumableAugment(undefined, { augment: 'cifar' })).toThrow(
+        /^--resume: the run was trained with --augment none; pass --augment none to continue it exactly \(or --force to start over with cifar\)\.$/,
+      );
+      expect(() => assertResumableAugment({ augment: 'cifar' }, { augment: 'none' })).toThrow(/trained with --augment cifar/);
     });
   },
   ['cpu'],

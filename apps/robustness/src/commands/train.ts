@@ -16,7 +16,7 @@ import {
   train,
 } from '@lipschitz/train';
 import type * as tf from '@tensorflow/tfjs-core';
-import { type ExperimentConfig, buildModel, defaultEpsilons, inputShapeOf, loadDataset, trainingBatcher } from '../experiment';
+import { type ExperimentConfig, assertResumableAugment, buildModel, defaultEpsilons, inputShapeOf, loadDataset, trainingBatcher } from '../experiment';
 import { convSpectra } from '../spectra';
 
 export interface TrainCommandOptions {
@@ -52,8 +52,10 @@ function describeMetrics(m: EpochMetrics): string {
  */
 export async function trainCommand({ config, out, backend, resume, force, quiet = false }: TrainCommandOptions): Promise<void> {
   // The run session of @lipschitz/train decides (the same rule train() applies), in the CLI's words.
-  const status = existsSync(out) ? await readRunStatus(await openRunDirectory(out)) : EMPTY_RUN_STATUS;
-  planRunStart(status, { resume, overwrite: force && !resume, epochs: config.epochs, resumeNeedsRun: true }, out, CLI_START_MESSAGES);
+  const store = existsSync(out) ? await openRunDirectory(out) : null;
+  const status = store ? await readRunStatus(store) : EMPTY_RUN_STATUS;
+  const start = planRunStart(status, { resume, overwrite: force && !resume, epochs: config.epochs, resumeNeedsRun: true }, out, CLI_START_MESSAGES);
+  if (start === 'resume' && store) assertResumableAugment((await store.readConfig())?.experiment as ExperimentConfig | undefined, config);
   const prepared = await prepareCliBackend(backend);
   const log = (line: string) => {
     if (!quiet) process.stderr.write(`${line}\n`);
