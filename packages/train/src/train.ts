@@ -155,6 +155,9 @@ function validate(options: TrainOptions): void {
  * epoch, rewritten from the checkpoint on resume), `summary.json` when finished. A finished run is never
  * overwritten unless `overwrite: true`.
  *
+ * Structure: `openRunSession` (run-session.ts) decides new / resume / overwrite and performs every write of
+ * the run; `runEpochs` (epoch-loop.ts) runs the epochs; this function resolves the options and the result.
+ *
  * Ownership: the model is borrowed and trained in place (it ends with the best weights when `restoreBest`);
  * the optimizer is created and disposed inside. The number of live tensors stays flat over the run.
  *
