@@ -164,10 +164,10 @@ function circularConvFused(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1
     const k = kernelGradient ? (args[1] as tf.Tensor4D) : kernel;
     const b = kernelGradient && bias != null ? (args[2] as tf.Tensor1D) : bias;
     const padded = wrapBoth(args[0] as tf.Tensor4D, h, w);
-    const y = tf.conv2d(padded, k, 1, 'valid');
     save(kernelGradient ? [padded, k] : [k]);
     return {
-      value: b == null ? y : tf.add(y, b),
+      // The bias is added by the convolution kernel itself (one pass over the output fewer).
+      value: b == null ? tf.conv2d(padded, k, 1, 'valid') : tf.fused.conv2d({ x: padded, filter: k, bias: b, strides: 1, pad: 'valid' }),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const kk = saved[saved.length - 1] as tf.Tensor4D;
         const swappedH = { before: h.after, after: h.before };
