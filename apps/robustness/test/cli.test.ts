@@ -120,11 +120,11 @@ describe('robustness CLI: the unconstrained baseline (--conv plain)', () => {
   const run = join(work, 'plain');
 
   it('trains the plain Small network and certifies it with its honest bound (the product of exact layer norms, not 1)', () => {
-    const trained = runCli(cli, ['train', '--conv', 'plain', '--out', run, '--train-limit', '256', '--test-limit', '100', '--epochs', '1', '--seed', '0']);
+    const trained = runCli(cli, ['train', '--conv', 'plain', '--out', run, '--train-limit', '128', '--test-limit', '50', '--epochs', '1', '--seed', '0']);
     expect(trained.code, trained.stderr).toBe(0);
     const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(Object.keys(lines[1].certified).sort()).toEqual(['0.3', '1.58']);
-    const result = runCli(cli, ['certify', '--run', run, '--eps', '1.58,0.3', '--test-limit', '100']);
+    const result = runCli(cli, ['certify', '--run', run, '--eps', '1.58,0.3', '--test-limit', '50']);
     expect(result.code, result.stderr).toBe(0);
     const certify = JSON.parse(readFileSync(join(run, 'certify.json'), 'utf8'));
     expect(certify.layers.map((l: { type: string }) => l.type)).toEqual(['invertibleDownsample', 'conv2d', 'maxMin', 'invertibleDownsample', 'conv2d', 'maxMin', 'flatten', 'dense', 'maxMin', 'dense']);
@@ -141,7 +141,7 @@ describe('robustness CLI: the unconstrained baseline (--conv plain)', () => {
     expect(certify.empiricalLowerBound.lipschitzLowerBound).toBeLessThanOrEqual(certify.lipschitzUpperBound);
     expect(certify.certified['1.58']).toBeLessThanOrEqual(certify.certified['0.3']);
     expect(result.stdout).toMatch(new RegExp(`L ≤ ${certify.lipschitzUpperBound.toPrecision(8).replace('.', '\\.')}`));
-  });
+  }, 240_000);
 });
 
 describe('robustness CLI: the quickstart job', () => {
