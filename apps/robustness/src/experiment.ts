@@ -1,12 +1,16 @@
 import { type ImageSet, batches, cifar10, fashionMnist, mnist } from '@lipschitz/datasets';
 import type { Batcher } from '@lipschitz/train';
 import { LipschitzError } from '@lipschitz/core';
-import { type ActivationType, type ConvType, LIPSCHITZ_CONV_TYPES, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
+import { type ActivationType, CONV_TYPES, type ConvType, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
 import { FAST_POLAR } from '@lipschitz/orthogonalize';
 
 export const MODELS = ['small', 'large', 'fc3'] as const;
-/** The `--conv` choices: the Lipschitz convolution types of `@lipschitz/layers`. */
-export const CONVS = LIPSCHITZ_CONV_TYPES;
+/**
+ * The `--conv` choices: every convolution type of `@lipschitz/layers`. `plain` is the unconstrained baseline
+ * with the same architecture (plain circular convolutions and plain dense layers); it is certified with its
+ * honest bound, the product of the exact layer norms (usually far above 1).
+ */
+export const CONVS = CONV_TYPES;
 export const ACTIVATIONS = ['maxmin', 'relu'] as const;
 export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10'] as const;
 /** Training-set augmentation: `cifar` is the reference's random crop (4 zero padding) + horizontal flip. */

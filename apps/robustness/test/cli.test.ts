@@ -52,7 +52,7 @@ describe('robustness CLI: help and argument errors', () => {
   it('unknown flags and bad values give one line and a non-zero exit', () => {
     oneLineError(runCli(cli, ['certify', '--run', work, '--bogus']), /unknown option '--bogus'/);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--epochs', 'zero']), /--epochs must be a positive integer, got "zero"/, 2);
-    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--conv', 'fft']), /--conv must be one of bcop, rko, ossn, svcm, cayley, got "fft"/, 2);
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--conv', 'fft']), /--conv must be one of bcop, rko, ossn, svcm, cayley, plain, got "fft"/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--orthogonalizer', 'qr']), /--orthogonalizer must be one of reference, fast-polar, reprojected, got "qr"/, 2);
     oneLineError(runCli(cli, ['attack', '--run', work, '--attack', 'pgd', '--eps', '-1']), /--eps: "-1" is not a non-negative number/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--backend', 'node-gpu']), /tfjs-node-gpu/);
@@ -151,6 +151,34 @@ describe('robustness CLI: a short real MNIST run', () => {
     expect(existsSync(orphan)).toBe(false);
     expect(readdirSync(work).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
+});
+
+describe('robustness CLI: the unconstrained baseline (--conv plain)', () => {
+  const run = join(work, 'plain');
+
+  it('trains the plain Small network and certifies it with its honest bound (the product of exact layer norms, not 1)', () => {
+    const trained = runCli(cli, ['train', '--conv', 'plain', '--out', run, '--train-limit', '128', '--test-limit', '50', '--epochs', '1', '--seed', '0']);
+    expect(trained.code, trained.stderr).toBe(0);
+    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(Object.keys(lines[1].certified).sort()).toEqual(['0.3', '1.58']);
+    const result = runCli(cli, ['certify', '--run', run, '--eps', '1.58,0.3', '--test-limit', '50']);
+    expect(result.code, result.stderr).toBe(0);
+    const certify = JSON.parse(readFileSync(join(run, 'certify.json'), 'utf8'));
+    expect(certify.layers.map((l: { type: string }) => l.type)).toEqual(['invertibleDownsample', 'conv2d', 'maxMin', 'invertibleDownsample', 'conv2d', 'maxMin', 'flatten', 'dense', 'maxMin', 'dense']);
+    // The bound is the product of the per-layer exact norms (times the float32 slack), far from 1 for unconstrained layers.
+    const product = certify.layers.reduce((p: number, l: { spectralNorm: number }) => p * l.spectralNorm, 1);
+    expect(certify.exactProduct).toBeCloseTo(product, 6);
+    expect(certify.lipschitzUpperBound).toBeGreaterThanOrEqual(certify.exactProduct);
+    expect(Math.abs(Math.log(certify.lipschitzUpperBound))).toBeGreaterThan(0.01);
+    // Each conv's norm is the largest of its exact singular values, computed here by the app's own FFT path.
+    const convNorms = certify.layers.filter((l: { type: string }) => l.type === 'conv2d').map((l: { spectralNorm: number }) => l.spectralNorm);
+    const spectraMax = certify.spectra.map((s: { singularValues: number[] }) => Math.max(...s.singularValues));
+    expect(spectraMax).toHaveLength(2);
+    for (let i = 0; i < 2; i++) expect(convNorms[i]).toBeCloseTo(spectraMax[i], 5);
+    expect(certify.empiricalLowerBound.lipschitzLowerBound).toBeLessThanOrEqual(certify.lipschitzUpperBound);
+    expect(certify.certified['1.58']).toBeLessThanOrEqual(certify.certified['0.3']);
+    expect(result.stdout).toMatch(new RegExp(`L ≤ ${certify.lipschitzUpperBound.toPrecision(8).replace('.', '\\.')}`));
+  }, 240_000);
 });
 
 describe('robustness CLI: the quickstart job', () => {
