@@ -1,4 +1,6 @@
 // Shared helpers of the perf-* benchmarks (issue 10). Not a benchmark itself (no `.bench.ts`).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { multiMarginLoss } from '@lipschitz/certify';
 import type { LipschitzModule } from '@lipschitz/core';
 import { BcopConv2d, BjorckDense, type ConvType, type LayerModule, largeConvNet, RkoConv2d, type Sequential, smallConvNet } from '@lipschitz/layers';
@@ -147,4 +149,65 @@ export function knob(name: string, fallback: number): number {
 export function listKnob(name: string): string[] | undefined {
   const raw = process.env[name];
   return raw === undefined || raw === '' ? undefined : raw.split(',');
+}
+
+/** The same-run PyTorch reference step (bench/pytorch/bcop_step.py), or why it could not run. */
+export type PytorchReference =
+  | { available: true; torch: string; threads: number; models: Record<string, { medianMs: number; minMs: number; samples: number[] }> }
+  | { available: false; reason: string };
+
+let torchChecked: { ok: true; python: string } | { ok: false; reason: string } | undefined;
+
+/** The first of `python3` (PATH) and Debian's `/usr/bin/python3` that can import torch. */
+function pythonWithTorch(): string | undefined {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    if (spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 }).status === 0) return python;
+  }
+  return undefined;
+}
+
+/**
+ * Finds a `python3` that can import torch: when there is none and this process is root, installs Debian's
+ * `python3-torch` and `libopenblas0-openmp` once (apt-get update + install). Returns why not otherwise.
+ */
+function ensureTorch(): { ok: true; python: string } | { ok: false; reason: string } {
+  if (torchChecked) return torchChecked;
+  let python = pythonWithTorch();
+  if (python === undefined && process.getuid?.() === 0) {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update'], { encoding: 'utf8', timeout: 600_000, env });
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'python3-torch', 'libopenblas0-openmp'], { encoding: 'utf8', timeout: 1_800_000, env });
+    python = pythonWithTorch();
+  }
+  torchChecked =
+    python !== undefined
+      ? { ok: true, python }
+      : { ok: false, reason: 'neither python3 nor /usr/bin/python3 can import torch; install python3-torch and libopenblas0-openmp (as root the bench does it itself)' };
+  return torchChecked;
+}
+
+/**
+ * Times the PyTorch reference training step (BCOP, Björck-20, batch 128, Adam, one thread) of `models`
+ * with bench/pytorch/bcop_step.py, in this run. Where torch is missing it says so in one line (console)
+ * and returns `{ available: false, reason }`.
+ */
+export function pytorchReference(models: ModelName[], repeats = 5): PytorchReference {
+  const ready = ensureTorch();
+  if (!ready.ok) {
+    console.log(`PyTorch reference not measured: ${ready.reason}`);
+    return { available: false, reason: ready.reason };
+  }
+  const script = fileURLToPath(new URL('./pytorch/bcop_step.py', import.meta.url));
+  const run = spawnSync(ready.python, [script, '--models', models.join(','), '--repeats', String(repeats)], {
+    encoding: 'utf8',
+    timeout: 1_800_000,
+    env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+  });
+  if (run.status !== 0) {
+    const reason = `bench/pytorch/bcop_step.py failed (${run.status ?? run.signal}): ${(run.stderr || '').trim().split('\n').pop()}`;
+    console.log(`PyTorch reference not measured: ${reason}`);
+    return { available: false, reason };
+  }
+  const parsed = JSON.parse(run.stdout.trim().split('\n').pop() as string);
+  return { available: true, torch: parsed.torch, threads: parsed.threads, models: parsed.models };
 }

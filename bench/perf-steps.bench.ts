@@ -9,6 +9,9 @@
 //   margins, exact float64 bound);
 // - PGD-200 (reference settings) on a subset of images, extrapolated to 1,000.
 // Models are untrained (seeded init): step, inference and certification times do not depend on the weights.
+// Issue 14: after each model's steps, the PyTorch reference step (bench/pytorch/bcop_step.py: BCOP with the
+// reference's Björck-20, batch 128, Adam, one thread; Debian's python3-torch, installed by the bench when
+// root) is timed in the same run: `pytorchStepMs` and `ratioToPytorch` (ours / PyTorch) per variant.
 // PERF_REPEATS (default 3; Large models use max(1, PERF_REPEATS − 1)) sets the timed repeats.
 // bcop-reprojected (the layers' `reproject: true` + REPROJECTED_BJORCK) times the optimizer step plus
 // `model.afterStep` (the re-projection), as the training loop runs them.
@@ -24,6 +27,7 @@ import {
   buildModel,
   knob,
   lossFor,
+  pytorchReference,
   type ModelName,
   REFERENCE_MS,
   REPROJECTED_SCHEMES,
@@ -97,6 +101,20 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
         ratioToPlain: round(t.medianMs / plain.medianMs),
         ratioToReferenceFigure: round(t.medianMs / STEP_REFERENCE[name]),
       };
+    }
+    // The PyTorch reference step (BCOP Björck-20, one thread), measured now, minutes from ours.
+    const torch = pytorchReference([name], name === 'mnist-small' ? Math.max(5, REPEATS) : Math.max(3, REPEATS));
+    if (torch.available) {
+      const pytorchStepMs = torch.models[name].medianMs;
+      row.pytorch = { torch: torch.torch, threads: torch.threads, ...torch.models[name] };
+      row.pytorchStepMs = pytorchStepMs;
+      row.ratioToPytorch = Object.fromEntries(
+        Object.entries(row)
+          .filter(([, v]) => typeof v === 'object' && v !== null && 'medianMs' in v && !('torch' in v))
+          .map(([k, v]) => [k, round((v as { medianMs: number }).medianMs / pytorchStepMs, 3)]),
+      );
+    } else {
+      row.pytorch = { notMeasured: torch.reason };
     }
     steps[name] = row;
     tf.dispose([x, y]);

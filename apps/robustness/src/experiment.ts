@@ -1,13 +1,20 @@
-import { type ImageSet, cifar10, fashionMnist, mnist } from '@lipschitz/datasets';
+import { type ImageSet, batches, cifar10, fashionMnist, mnist } from '@lipschitz/datasets';
+import type { Batcher } from '@lipschitz/train';
 import { LipschitzError } from '@lipschitz/core';
-import { type ActivationType, type ConvType, LIPSCHITZ_CONV_TYPES, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
+import { type ActivationType, CONV_TYPES, type ConvType, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
 import { FAST_POLAR } from '@lipschitz/orthogonalize';
 
 export const MODELS = ['small', 'large', 'fc3'] as const;
-/** The `--conv` choices: the Lipschitz convolution types of `@lipschitz/layers`. */
-export const CONVS = LIPSCHITZ_CONV_TYPES;
+/**
+ * The `--conv` choices: every convolution type of `@lipschitz/layers`. `plain` is the unconstrained baseline
+ * with the same architecture (plain circular convolutions and plain dense layers); it is certified with its
+ * honest bound, the product of the exact layer norms (usually far above 1).
+ */
+export const CONVS = CONV_TYPES;
 export const ACTIVATIONS = ['maxmin', 'relu'] as const;
 export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10'] as const;
+/** Training-set augmentation: `cifar` is the reference's random crop (4 zero padding) + horizontal flip. */
+export const AUGMENTATIONS = ['none', 'cifar'] as const;
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'node', 'node-gpu', 'webgpu'] as const;
 /**
  * How the orthogonal matrices are computed. `reference`: the reference's Björck-20 (in the Gram form for
@@ -40,6 +47,34 @@ export interface ExperimentConfig {
   dataDir?: string;
   /** Default `reference`. */
   orthogonalizer?: (typeof ORTHOGONALIZERS)[number];
+  /** Training augmentation; default {@link defaultAugment} of the dataset (runs from before this field: none). */
+  augment?: (typeof AUGMENTATIONS)[number];
+}
+
+/** The reference's augmentation of a dataset (reference-bcop.md §8): `cifar` for CIFAR-10, none for MNIST-like sets. */
+export function defaultAugment(dataset: DatasetName): (typeof AUGMENTATIONS)[number] {
+  return dataset === 'cifar10' ? 'cifar' : 'none';
+}
+
+/**
+ * Refuses to resume a run with another augmentation than it was trained with (a run stored before `--augment`
+ * existed trained without one). Throws `INVALID_ARGUMENT` naming the flag to pass.
+ */
+export function assertResumableAugment(stored: Pick<ExperimentConfig, 'augment'> | undefined, requested: Pick<ExperimentConfig, 'augment'>): void {
+  const used = stored?.augment ?? 'none';
+  const wanted = requested.augment ?? 'none';
+  if (used !== wanted) {
+    throw new LipschitzError('INVALID_ARGUMENT', `--resume: the run was trained with --augment ${used}; pass --augment ${used} to continue it exactly (or --force to start over with ${wanted}).`);
+  }
+}
+
+/**
+ * The training batches of a run: `@lipschitz/datasets`' `batches` (seeded shuffle, last partial batch kept)
+ * with the run's augmentation (`config.augment`; absent means none, as runs were trained before the flag).
+ */
+export function trainingBatcher(config: Pick<ExperimentConfig, 'augment'>): Batcher {
+  const augment = config.augment ?? 'none';
+  return (set, options) => batches(set as ImageSet, { ...options, augment });
 }
 
 /**

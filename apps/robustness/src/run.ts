@@ -1,13 +1,52 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { LipschitzError } from '@lipschitz/core';
 import type { Sequential } from '@lipschitz/layers';
-import { type RunStore, openRunDirectory, restoreCheckpoint } from '@lipschitz/train';
+import { RUN_DIRECTORY_FILES, type RunStore, openRunDirectory, restoreCheckpoint } from '@lipschitz/train';
 import { prepareCliBackend } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
 import type * as tf from '@tensorflow/tfjs-core';
 import { type ExperimentConfig, buildModel, loadDataset } from './experiment';
 import { testTensors } from './test-set';
+
+/** The files the commands of this CLI write into a run directory, beside those of `@lipschitz/train`. */
+export const RUN_OUTPUT_FILES: readonly string[] = ['spectra-init.json', 'certify.json', 'attack-pgd.json', 'attack-fgsm.json', 'report.html'];
+
+/**
+ * Where a file written by `export` would land among a run's own files: the run directory (the `--run` one, or
+ * any folder above `file` that holds a `config.json`) and the reserved name, or `null` when `file` is free.
+ */
+export function reservedRunFile(file: string, run?: string): { run: string; name: string } | null {
+  const target = resolve(file);
+  const runDir = run === undefined ? undefined : resolve(run);
+  for (let dir = dirname(target); ; dir = dirname(dir)) {
+    if (dir === runDir || existsSync(join(dir, 'config.json'))) {
+      const name = relative(dir, target).split(sep)[0];
+      if ([...RUN_DIRECTORY_FILES, ...RUN_OUTPUT_FILES].includes(name)) return { run: dir, name };
+    }
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/**
+ * Refuses to write `file` when it would replace a run's own file (never, even with `force`), an existing
+ * directory, or an existing file without `force`. `option` names the flag in the messages.
+ */
+export function assertWritableOutput(file: string, { force, run, option }: { force: boolean; run?: string; option: string }): void {
+  const reserved = reservedRunFile(file, run);
+  if (reserved) {
+    throw new LipschitzError(
+      'INVALID_ARGUMENT',
+      `${option} ${file} is ${reserved.name} of the run ${reserved.run}; writing it would break the run, even with --force. Choose a file outside the run's own files, e.g. ${join(reserved.run, 'model.json')}.`,
+    );
+  }
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    throw new LipschitzError('INVALID_ARGUMENT', `${option} ${file} is a directory; name a file, e.g. ${join(file, 'model.json')}.`);
+  }
+  if (existsSync(file) && !force) {
+    throw new LipschitzError('ALREADY_EXISTS', `${option} ${file} already exists; pass --force to replace it, or choose another ${option}.`);
+  }
+}
 
 /** A finished (or interrupted) training run, opened for certification, attacks, export or a report. */
 export interface OpenedRun {

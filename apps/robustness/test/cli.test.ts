@@ -5,8 +5,8 @@
  * not there, a NaN loss, a full disk during a checkpoint, and refusing to overwrite a finished run.
  * What is not tested here: the paper-length experiments (see the README), the web page (web.test.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareBackend } from '@lipschitz/backends';
@@ -27,6 +27,11 @@ beforeAll(async () => {
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
+
+/** The id of a process that has exited (what a writer killed with -9 leaves in its temporary file's name). */
+function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+}
 
 function oneLineError(run: { code: number | null; stderr: string }, pattern: RegExp, code = 1) {
   expect(run.code, run.stderr).toBe(code);
@@ -52,7 +57,7 @@ describe('robustness CLI: help and argument errors', () => {
   it('unknown flags and bad values give one line and a non-zero exit', () => {
     oneLineError(runCli(cli, ['certify', '--run', work, '--bogus']), /unknown option '--bogus'/);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--epochs', 'zero']), /--epochs must be a positive integer, got "zero"/, 2);
-    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--conv', 'fft']), /--conv must be one of bcop, rko, ossn, svcm, cayley, got "fft"/, 2);
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--conv', 'fft']), /--conv must be one of bcop, rko, ossn, svcm, cayley, plain, got "fft"/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--orthogonalizer', 'qr']), /--orthogonalizer must be one of reference, fast-polar, reprojected, got "qr"/, 2);
     oneLineError(runCli(cli, ['attack', '--run', work, '--attack', 'pgd', '--eps', '-1']), /--eps: "-1" is not a non-negative number/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--backend', 'node-gpu']), /tfjs-node-gpu/);
@@ -119,6 +124,66 @@ describe('robustness CLI: a short real MNIST run', () => {
     expect(html).toContain('Singular values');
     oneLineError(runCli(cli, ['train', '--out', run, '--train-limit', '256', '--epochs', '1']), /holds a finished run; pass --force/);
   });
+
+  it('a run directory whose config.json names another model (activation relu for a MaxMin checkpoint) is refused, not certified', () => {
+    const edited = join(work, 'edited-config');
+    cpSync(run, edited, { recursive: true });
+    const configPath = join(edited, 'config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    config.experiment.activation = 'relu';
+    writeFileSync(configPath, JSON.stringify(config));
+    oneLineError(runCli(cli, ['certify', '--run', edited, '--test-limit', '10']), /checkpoint was saved from another model: .*"maxMin", this model's is "relu"/);
+    expect(existsSync(join(edited, 'certify.json')) && statSync(join(edited, 'certify.json')).mtimeMs > statSync(configPath).mtimeMs).toBe(false);
+  });
+
+  it("export refuses an existing --out without --force, never writes a run's own files, and removes a killed export's orphan", () => {
+    const model = join(work, 'exported.json');
+    writeFileSync(model, '{"someone":"else\'s file"}\n');
+    const before = readFileSync(model, 'utf8');
+    oneLineError(runCli(cli, ['export', '--run', run, '--out', model]), /exported\.json already exists; pass --force to replace it/);
+    expect(readFileSync(model, 'utf8')).toBe(before);
+    const config = readFileSync(join(run, 'config.json'), 'utf8');
+    // A usage error (exit code 2), with or without --force.
+    oneLineError(runCli(cli, ['export', '--run', run, '--out', join(run, 'config.json'), '--force']), /config\.json of the run .*even with --force/, 2);
+    oneLineError(runCli(cli, ['export', '--run', run, '--out', join(run, 'checkpoints', 'best.json'), '--force']), /checkpoints of the run/, 2);
+    expect(readFileSync(join(run, 'config.json'), 'utf8')).toBe(config);
+    // An export killed with -9 between its write and its rename leaves `.model.json.<pid>.<token>.tmp`.
+    const orphan = join(work, `.exported.json.${deadPid()}.k1ll3d.tmp`);
+    writeFileSync(orphan, '{"format":"lipsch');
+    const replaced = runCli(cli, ['export', '--run', run, '--out', model, '--force']);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(model, 'utf8')).format).toBe('lipschitz-model/1');
+    expect(existsSync(orphan)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('robustness CLI: the unconstrained baseline (--conv plain)', () => {
+  const run = join(work, 'plain');
+
+  it('trains the plain Small network and certifies it with its honest bound (the product of exact layer norms, not 1)', () => {
+    const trained = runCli(cli, ['train', '--conv', 'plain', '--out', run, '--train-limit', '128', '--test-limit', '50', '--epochs', '1', '--seed', '0']);
+    expect(trained.code, trained.stderr).toBe(0);
+    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(Object.keys(lines[1].certified).sort()).toEqual(['0.3', '1.58']);
+    const result = runCli(cli, ['certify', '--run', run, '--eps', '1.58,0.3', '--test-limit', '50']);
+    expect(result.code, result.stderr).toBe(0);
+    const certify = JSON.parse(readFileSync(join(run, 'certify.json'), 'utf8'));
+    expect(certify.layers.map((l: { type: string }) => l.type)).toEqual(['invertibleDownsample', 'conv2d', 'maxMin', 'invertibleDownsample', 'conv2d', 'maxMin', 'flatten', 'dense', 'maxMin', 'dense']);
+    // The bound is the product of the per-layer exact norms (times the float32 slack), far from 1 for unconstrained layers.
+    const product = certify.layers.reduce((p: number, l: { spectralNorm: number }) => p * l.spectralNorm, 1);
+    expect(certify.exactProduct).toBeCloseTo(product, 6);
+    expect(certify.lipschitzUpperBound).toBeGreaterThanOrEqual(certify.exactProduct);
+    expect(Math.abs(Math.log(certify.lipschitzUpperBound))).toBeGreaterThan(0.01);
+    // Each conv's norm is the largest of its exact singular values, computed here by the app's own FFT path.
+    const convNorms = certify.layers.filter((l: { type: string }) => l.type === 'conv2d').map((l: { spectralNorm: number }) => l.spectralNorm);
+    const spectraMax = certify.spectra.map((s: { singularValues: number[] }) => Math.max(...s.singularValues));
+    expect(spectraMax).toHaveLength(2);
+    for (let i = 0; i < 2; i++) expect(convNorms[i]).toBeCloseTo(spectraMax[i], 5);
+    expect(certify.empiricalLowerBound.lipschitzLowerBound).toBeLessThanOrEqual(certify.lipschitzUpperBound);
+    expect(certify.certified['1.58']).toBeLessThanOrEqual(certify.certified['0.3']);
+    expect(result.stdout).toMatch(new RegExp(`L ≤ ${certify.lipschitzUpperBound.toPrecision(8).replace('.', '\\.')}`));
+  }, 240_000);
 });
 
 describe('robustness CLI: one model, one certified count', () => {
@@ -263,7 +328,13 @@ describe('robustness CLI: interruptions and failures', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]);
     try {
       const out = join(mountPoint, 'run');
-      oneLineError(runCli(cli, ['train', '--out', out, '--train-limit', '256', '--test-limit', '50', '--epochs', '1']), /ENOSPC|disk is full|no space/i);
+      const full = runCli(cli, ['train', '--out', out, '--train-limit', '256', '--test-limit', '50', '--epochs', '1']);
+      oneLineError(full, /ENOSPC|disk is full|no space/i);
+      // Honest: it names the checkpoint that survives, or says there is none to resume from.
+      const line = full.stderr.trim().split('\n').pop() as string;
+      expect(line).not.toMatch(/the previous checkpoint is intact/);
+      if (existsSync(join(out, 'checkpoints', 'latest.json'))) expect(line).toMatch(/The latest checkpoint \(step \d+, \d+ epoch\(s\) completed\) is intact/);
+      else expect(line).toMatch(/The run has no latest checkpoint yet, so there is nothing to resume/);
       const leftovers = (dir: string): string[] =>
         readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? leftovers(join(dir, e.name)) : [e.name]));
       expect(leftovers(out).filter((f) => f.endsWith('.tmp') || f.includes('.tmp.'))).toEqual([]);

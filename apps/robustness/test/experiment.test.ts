@@ -1,9 +1,10 @@
+import type { ImageSet } from '@lipschitz/datasets';
 import type { BcopConv2d, BjorckDense } from '@lipschitz/layers';
 import type { StridedConv } from '@lipschitz/layers/authoring';
 import { FAST_POLAR } from '@lipschitz/orthogonalize';
 import { describeBackends } from '@lipschitz/test-utils';
 import { expect, it } from 'vitest';
-import { type ExperimentConfig, ORTHOGONALIZERS, PRESETS, buildModel } from '../src/experiment';
+import { type ExperimentConfig, ORTHOGONALIZERS, PRESETS, assertResumableAugment, buildModel, defaultAugment, trainingBatcher } from '../src/experiment';
 
 describeBackends('buildModel --orthogonalizer', () => {
   const config = (orthogonalizer?: ExperimentConfig['orthogonalizer']): ExperimentConfig => ({ ...PRESETS.quick, seed: 0, ...(orthogonalizer ? { orthogonalizer } : {}) });
@@ -24,3 +25,60 @@ describeBackends('buildModel --orthogonalizer', () => {
     }
   });
 });
+
+describeBackends(
+  'training batches of a run (--augment)',
+  () => {
+    // 8×8×3 images whose pixels are all distinct (value = index / count), so a crop or a flip is visible.
+    const count = 4;
+    const pixels = 8 * 8 * 3;
+    const set: ImageSet = {
+      images: Float32Array.from({ length: count * pixels }, (_, i) => (i + 1) / (count * pixels)),
+      labels: Int32Array.from({ length: count }, (_, i) => i % 2),
+      count,
+      height: 8,
+      width: 8,
+      channels: 3,
+      numClasses: 2,
+      name: 'distinct',
+    };
+    const firstBatch = async (augment: ExperimentConfig['augment']) => {
+      const [batch] = [...trainingBatcher({ augment })(set, { batchSize: count, shuffle: true, seed: 7 })];
+      const values = { x: Array.from(await batch.x.data()), y: Array.from(await batch.y.data()) };
+      batch.x.dispose();
+      batch.y.dispose();
+      return values;
+    };
+
+    it('cifar10 runs augment by default (crop with zero padding + flip), as the reference; MNIST runs do not', async () => {
+      expect(defaultAugment('cifar10')).toBe('cifar');
+      expect(defaultAugment('mnist')).toBe('none');
+      expect(defaultAugment('fashion-mnist')).toBe('none');
+      const plain = await firstBatch('none');
+      const augmented = await firstBatch('cifar');
+      const again = await firstBatch('cifar');
+      // The same examples in the same order (the shuffle is unchanged), with edited pixels, reproducibly.
+      expect(augmented.y).toEqual(plain.y);
+      expect(augmented.x).not.toEqual(plain.x);
+      expect(augmented.x).toEqual(again.x);
+      // A crop of a zero-padded image: some pixels become exactly 0, none is new.
+      const original = new Set(Array.from(set.images));
+      expect(augmented.x.some((v) => v === 0)).toBe(true);
+      expect(augmented.x.every((v) => v === 0 || original.has(v))).toBe(true);
+      // Without augmentation, the batch is the shuffled examples themselves.
+      expect(plain.x.every((v) => original.has(v))).toBe(true);
+      // A run from before the flag (no augment in its config) trains unaugmented.
+      expect(await firstBatch(undefined)).toEqual(plain);
+    });
+
+    it('a run is resumed only with the augmentation it was trained with (a run from before the flag: none)', () => {
+      expect(() => assertResumableAugment({ augment: 'cifar' }, { augment: 'cifar' })).not.toThrow();
+      expect(() => assertResumableAugment({}, { augment: 'none' })).not.toThrow();
+      expect(() => assertResumableAugment(undefined, { augment: 'cifar' })).toThrow(
+        /^--resume: the run was trained with --augment none; pass --augment none to continue it exactly \(or --force to start over with cifar\)\.$/,
+      );
+      expect(() => assertResumableAugment({ augment: 'cifar' }, { augment: 'none' })).toThrow(/trained with --augment cifar/);
+    });
+  },
+  ['cpu'],
+);

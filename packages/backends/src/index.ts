@@ -10,7 +10,9 @@ export {
 } from './prepare-backend';
 export {
   registerWasmTrainingKernels,
+  setWasmConvFilterGradFormulation,
   unregisterWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
+  type WasmConvFilterGradFormulation,
   type WasmTrainingKernelName,
 } from './wasm-training-kernels';

@@ -1,14 +1,17 @@
 import { LipschitzError } from '@lipschitz/core';
 import {
   backend_util,
+  type DataType,
   getKernel,
   type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
   type NamedTensorInfoMap,
   registerKernel,
+  slice_util,
   type TensorInfo,
   unregisterKernel,
+  util,
 } from '@tensorflow/tfjs-core';
 
 /**
@@ -21,6 +24,9 @@ import {
  *   explicit transpose (the flagged stock path is 12–30× slower), and batches of large matrices are
  *   multiplied one matrix at a time (see {@link WASM_LOOPED_MATMUL_MIN_WORK}).
  * - `UnsortedSegmentSum`: missing; needed by the gradient of `tf.gather`.
+ * - `Slice`, `SplitV`, `StridedSlice` (stride-1 case): replaced so that they read the input through a view
+ *   of the wasm heap; the stock kernels first copy the WHOLE input to the JS heap (`readSync`) for every
+ *   slice, so a two-way split or a narrow border strip cost several full copies.
  */
 export const WASM_TRAINING_KERNELS = [
   'Conv2DBackpropFilter',
@@ -28,6 +34,9 @@ export const WASM_TRAINING_KERNELS = [
   'BatchMatMul',
   '_FusedMatMul',
   'UnsortedSegmentSum',
+  'Slice',
+  'SplitV',
+  'StridedSlice',
 ] as const;
 
 /** Name of one kernel in {@link WASM_TRAINING_KERNELS}. */
@@ -36,7 +45,11 @@ export type WasmTrainingKernelName = (typeof WASM_TRAINING_KERNELS)[number];
 // The part of tfjs-backend-wasm's BackendWasm that the kernels below use.
 interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
 }
+
+type HeapArray = Float32Array | Int32Array | Uint8Array;
 
 type KernelArgs = Parameters<KernelFunc>[0];
 
@@ -125,7 +138,7 @@ function requireChannelsLast(dataFormat: string, kernel: string): void {
  * ([C, H, W, B]) and the output gradient used as the filter ([OH, OW, B, O]); the result [C, KH, KW, O]
  * is transposed back to HWIO.
  */
-function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
+function conv2DBackpropFilterAsConv(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
@@ -166,6 +179,128 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const result = transpose(cropped, [1, 2, 0, 3], backend);
   release(backend, cropped);
   return result;
+}
+
+/**
+ * How the wasm `Conv2DBackpropFilter` is computed (see {@link setWasmConvFilterGradFormulation}):
+ * - `'im2col'` (default): when the patch side is short (`KH·KW·C ≤ 64`, e.g. the first layer of a network),
+ *   the input windows are gathered once, straight from the wasm heap, into the patch matrix
+ *   `[KH·KW·C, B·OH·OW]`, and the gradient is one matrix product with `dy` `[B·OH·OW, O]`, already HWIO —
+ *   no transposes; otherwise as `'conv'`, which is faster there (measured: bench/wasm-conv-grads.bench.ts);
+ * - `'conv'`: the former formulation everywhere, one convolution whose "filter" is the whole output gradient.
+ */
+export type WasmConvFilterGradFormulation = 'im2col' | 'conv';
+
+let filterGradFormulation: WasmConvFilterGradFormulation = 'im2col';
+
+/**
+ * Selects the formulation of the wasm `Conv2DBackpropFilter` kernel registered by
+ * {@link registerWasmTrainingKernels} (default `'im2col'`); `'conv'` is the former one, kept for the
+ * same-run comparison of the benchmarks. Both give the same values (up to float32 rounding).
+ *
+ * @returns the formulation in use before this call.
+ * @throws LipschitzError `INVALID_ARGUMENT` for any other value.
+ * @example
+ * ```ts
+ * const before = setWasmConvFilterGradFormulation('conv'); // time the former kernel ...
+ * setWasmConvFilterGradFormulation(before);
+ * ```
+ */
+export function setWasmConvFilterGradFormulation(formulation: WasmConvFilterGradFormulation): WasmConvFilterGradFormulation {
+  if (formulation !== 'im2col' && formulation !== 'conv') {
+    throw new LipschitzError('INVALID_ARGUMENT', `setWasmConvFilterGradFormulation: formulation must be 'im2col' or 'conv', got ${String(formulation)}.`);
+  }
+  const before = filterGradFormulation;
+  filterGradFormulation = formulation;
+  return before;
+}
+
+/**
+ * The patch-matrix formulation is used up to this many patch rows (`KH·KW·C`): measured on wasm at
+ * batch 128, it is 3–6× faster than the convolution formulation for 2×2×4 and 3×3×1 patches and about
+ * 2× slower for 2×2×64 and larger (bench/results/wasm-conv-grads.json).
+ */
+export const WASM_PATCH_FILTER_GRAD_MAX_ROWS = 64;
+
+function conv2DInfoOf(x: TensorInfo, attrs: ConvAttrs & { filterShape: [number, number, number, number] }): backend_util.Conv2DInfo {
+  requireChannelsLast(attrs.dataFormat, 'Conv2DBackpropFilter');
+  return backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+/**
+ * dW[p, q, c, o] = Σ_{b,i,j} x[b, i·sh + p − top, j·sw + q − left, c] · dy[b, i, j, o] (zero outside x),
+ * as one matrix product `patches · dy` of the transposed patch matrix (the input windows, gathered from
+ * the wasm heap by {@link fillPatchesTransposed}) and the output gradient `[B·OH·OW, O]`.
+ */
+function conv2DBackpropFilterPatches(x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, backend: unknown): TensorInfo {
+  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, inChannels: c, outChannels: o } = info;
+  const n = info.batchSize * oh * ow;
+  const wasm = backend as WasmBackendLike;
+  const patches = wasm.makeOutput([1, kh * kw * c, n], 'float32');
+  // Views taken after the allocation (growing the heap detaches older views).
+  fillPatchesTransposed(wasm.typedArrayFromHeap(x), wasm.typedArrayFromHeap(patches), info);
+  const dy3 = run('Reshape', { x: dy }, backend, { shape: [1, n, o] });
+  try {
+    const product = runStock('BatchMatMul', { inputs: { a: patches, b: dy3 }, backend: backend as object, attrs: { transposeA: false, transposeB: false } });
+    const result = run('Reshape', { x: product }, backend, { shape: [kh, kw, c, o] });
+    release(backend, product);
+    return result;
+  } finally {
+    release(backend, patches, dy3);
+  }
+}
+
+/**
+ * Writes the transposed patch matrix of a convolution: entry ((p·KW + q)·C + c, (b·OH + i)·OW + j) is
+ * x[b, i·sh + p − top, j·sw + q − left, c], 0 where that falls in the padding. Reads x in order; writes
+ * `KH·KW·C` interleaved rows.
+ */
+function fillPatchesTransposed(x: Float32Array, out: Float32Array, info: backend_util.Conv2DInfo): void {
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const { top, left } = info.padInfo;
+  const n = b * oh * ow;
+  let col = 0;
+  for (let bi = 0; bi < b; bi++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++, col++) {
+        for (let p = 0; p < kh; p++) {
+          const y = i * sh + p - top;
+          const rowInside = y >= 0 && y < h;
+          for (let q = 0; q < kw; q++) {
+            const xx = j * sw + q - left;
+            let dst = (p * kw + q) * c * n + col;
+            if (!rowInside || xx < 0 || xx >= w) {
+              for (let k = 0; k < c; k++, dst += n) out[dst] = 0;
+              continue;
+            }
+            const src = ((bi * h + y) * w + xx) * c;
+            for (let k = 0; k < c; k++, dst += n) out[dst] = x[src + k];
+          }
+        }
+      }
+    }
+  }
+}
+
+function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
+  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+  const x = args.inputs.x as TensorInfo;
+  const info = conv2DInfoOf(x, attrs);
+  const rows = info.filterHeight * info.filterWidth * info.inChannels;
+  if (filterGradFormulation === 'im2col' && rows <= WASM_PATCH_FILTER_GRAD_MAX_ROWS && x.dtype === 'float32') {
+    return conv2DBackpropFilterPatches(x, args.inputs.dy as TensorInfo, info, args.backend);
+  }
+  return conv2DBackpropFilterAsConv(args);
 }
 
 /**
@@ -397,6 +532,118 @@ function unsortedSegmentSum(args: KernelArgs): TensorInfo {
   return result;
 }
 
+/**
+ * Copies the block `[begin, begin + size)` of a row-major array of shape `shape` into `out`: the
+ * trailing axes taken whole are merged with the last partial one into contiguous runs, copied with
+ * `set` (long runs) or element by element (short ones).
+ */
+function copyBlock(src: HeapArray, shape: readonly number[], begin: readonly number[], size: readonly number[], out: HeapArray): void {
+  const rank = shape.length;
+  if (rank === 0) {
+    out[0] = src[0];
+    return;
+  }
+  // Innermost axis `inner` such that axes (inner, rank) are whole: one run per index of axes [0, inner].
+  let inner = rank - 1;
+  let run = size[rank - 1];
+  while (inner > 0 && size[inner] === shape[inner] && begin[inner] === 0) {
+    inner--;
+    run *= size[inner];
+  }
+  const strides = util.computeStrides(shape as number[]);
+  const strideOf = (axis: number) => (axis < rank - 1 ? strides[axis] : 1);
+  let base = 0;
+  for (let a = 0; a < rank; a++) base += begin[a] * strideOf(a);
+  const outer = size.slice(0, inner);
+  const count = outer.reduce((p, d) => p * d, 1);
+  const index = new Array<number>(inner).fill(0);
+  let offset = base;
+  let dst = 0;
+  for (let r = 0; r < count; r++) {
+    if (run >= 32) out.set(src.subarray(offset, offset + run), dst);
+    else for (let k = 0; k < run; k++) out[dst + k] = src[offset + k];
+    dst += run;
+    // Advance the multi-index over the outer axes (last fastest).
+    for (let a = inner - 1; a >= 0; a--) {
+      index[a]++;
+      offset += strideOf(a);
+      if (index[a] < outer[a]) break;
+      offset -= index[a] * strideOf(a);
+      index[a] = 0;
+    }
+  }
+}
+
+/** `Slice` reading its input through a view of the wasm heap (no copy of the whole input). */
+function sliceFromHeap(x: TensorInfo, begin: number[], size: number[], backend: unknown): TensorInfo {
+  const wasm = backend as WasmBackendLike;
+  const out = wasm.makeOutput(size, x.dtype);
+  if (util.sizeFromShape(size) === 0) return out;
+  // Views taken after the allocation (growing the heap detaches older views).
+  copyBlock(wasm.typedArrayFromHeap(x) as HeapArray, x.shape, begin, size, wasm.typedArrayFromHeap(out) as HeapArray);
+  return out;
+}
+
+const HEAP_DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
+
+function slice(args: KernelArgs): TensorInfo {
+  const x = args.inputs.x as TensorInfo;
+  if (!HEAP_DTYPES.has(x.dtype)) return runStock('Slice', args);
+  const { begin, size } = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
+  const [b, s] = slice_util.parseSliceParams(x as never, begin, size);
+  slice_util.assertParamsValid(x as never, b, s);
+  return sliceFromHeap(x, b, s, args.backend);
+}
+
+function splitV(args: KernelArgs): TensorInfo[] {
+  const x = args.inputs.x as TensorInfo;
+  if (!HEAP_DTYPES.has(x.dtype)) return stockKernels().get('SplitV')?.kernelFunc(args) as unknown as TensorInfo[];
+  const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
+  const a = util.parseAxisParam(axis, x.shape)[0];
+  const sizes = backend_util.prepareSplitSize(x as never, numOrSizeSplits, a);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const size = [...x.shape];
+    size[a] = s;
+    const piece = sliceFromHeap(x, [...begin], size, args.backend);
+    begin[a] += s;
+    return piece;
+  });
+}
+
+/** `StridedSlice`: the stride-1 (and identity) cases from a heap view; every other case the stock kernel. */
+function stridedSlice(args: KernelArgs): TensorInfo {
+  const x = args.inputs.x as TensorInfo;
+  const attrs = args.attrs as unknown as {
+    begin: number[];
+    end: number[];
+    strides: number[];
+    beginMask: number;
+    endMask: number;
+    ellipsisMask: number;
+    newAxisMask: number;
+    shrinkAxisMask: number;
+  };
+  if (!HEAP_DTYPES.has(x.dtype)) return runStock('StridedSlice', args);
+  const info = slice_util.sliceInfo(
+    x.shape,
+    attrs.begin,
+    attrs.end,
+    attrs.strides,
+    attrs.beginMask,
+    attrs.endMask,
+    attrs.ellipsisMask,
+    attrs.newAxisMask,
+    attrs.shrinkAxisMask,
+  );
+  if (info.isIdentity || !(info.sliceDim0 || info.isSimpleSlice)) return runStock('StridedSlice', args);
+  const size = slice_util.computeOutShape(info.begin, info.end, info.strides);
+  const sliced = sliceFromHeap(x, info.begin, size, args.backend);
+  const result = run('Reshape', { x: sliced }, args.backend, { shape: info.finalShape });
+  release(args.backend, sliced);
+  return result;
+}
+
 function mark(fn: (args: KernelArgs) => TensorInfo): KernelFunc {
   (fn as unknown as Record<symbol, boolean>)[OURS] = true;
   return fn as KernelFunc;
@@ -408,6 +655,9 @@ const implementations: Record<WasmTrainingKernelName, KernelFunc> = {
   BatchMatMul: mark(matMulWithoutFlags('BatchMatMul')),
   _FusedMatMul: mark(matMulWithoutFlags('_FusedMatMul')),
   UnsortedSegmentSum: mark(unsortedSegmentSum),
+  Slice: mark(slice),
+  SplitV: mark(splitV as unknown as (args: KernelArgs) => TensorInfo),
+  StridedSlice: mark(stridedSlice),
 };
 
 function isOurs(config: KernelConfig | undefined): boolean {
@@ -428,6 +678,9 @@ function isOurs(config: KernelConfig | undefined): boolean {
  * - `BatchMatMul`, `_FusedMatMul`: flagged operands are transposed explicitly, then multiplied
  *   without flags (identical values, 12–30× faster on wasm).
  * - `UnsortedSegmentSum` (missing): `oneHot(ids)ᵀ · x`, so `tf.gather` has a gradient.
+ * - `Slice`, `SplitV`, `StridedSlice` (stride 1): read through a view of the wasm heap instead of the
+ *   stock kernels' copy of the whole input per slice (same values; other dtypes and strided cases fall
+ *   back to the stock kernels).
  *
  * Idempotent. Call it after importing `@tensorflow/tfjs-backend-wasm` and before (or after)
  * `tf.setBackend('wasm')`; {@link prepareBackend} does both. Kernels return backend-owned outputs and
@@ -436,6 +689,7 @@ function isOurs(config: KernelConfig | undefined): boolean {
  * Reference: runtime.md (this project), and the transposed-convolution identities of
  * Dumoulin & Visin, "A guide to convolution arithmetic for deep learning" (2016).
  *
+ * @param names the kernels to register (default: all of {@link WASM_TRAINING_KERNELS}).
  * @returns the names of the kernels registered by this call (empty when already registered).
  * @throws LipschitzError `BACKEND_UNSUPPORTED` when tfjs-backend-wasm's kernels are not registered
  *   (the package was not imported).
@@ -446,14 +700,14 @@ function isOurs(config: KernelConfig | undefined): boolean {
  * await tf.setBackend('wasm');
  * ```
  */
-export function registerWasmTrainingKernels(): WasmTrainingKernelName[] {
+export function registerWasmTrainingKernels(names: readonly WasmTrainingKernelName[] = WASM_TRAINING_KERNELS): WasmTrainingKernelName[] {
   // Fails early with a clear message when the wasm backend's kernels are absent.
   for (const name of ['Conv2D', 'Transpose', 'BatchMatMul', '_FusedMatMul', 'PadV2', 'Reverse', 'Slice', 'OneHot', 'Concat']) {
     wasmKernel(name);
   }
   const stock = stockKernels();
   const registered: WasmTrainingKernelName[] = [];
-  for (const name of WASM_TRAINING_KERNELS) {
+  for (const name of names) {
     const existing = getKernel(name, 'wasm');
     if (isOurs(existing)) continue;
     if (existing !== undefined) {
@@ -474,7 +728,8 @@ export function registerWasmTrainingKernels(): WasmTrainingKernelName[] {
 
 /**
  * Restores the stock tfjs-backend-wasm kernels replaced by {@link registerWasmTrainingKernels}, and
- * removes the ones it added. For measuring the stock kernels (benchmarks) and for tests.
+ * removes the ones it added (all of {@link WASM_TRAINING_KERNELS}, or only `names`). For measuring the
+ * stock kernels (benchmarks) and for tests.
  *
  * @example
  * ```ts
@@ -482,9 +737,9 @@ export function registerWasmTrainingKernels(): WasmTrainingKernelName[] {
  * registerWasmTrainingKernels();
  * ```
  */
-export function unregisterWasmTrainingKernels(): void {
+export function unregisterWasmTrainingKernels(names: readonly WasmTrainingKernelName[] = WASM_TRAINING_KERNELS): void {
   const stock = stockKernels();
-  for (const name of WASM_TRAINING_KERNELS) {
+  for (const name of names) {
     const existing = getKernel(name, 'wasm');
     if (!isOurs(existing)) continue;
     unregisterKernel(name, 'wasm');

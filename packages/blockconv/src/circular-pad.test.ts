@@ -174,6 +174,21 @@ describeBackends('circularConv2d', () => {
     expect((await tf.sum(tf.mul(dk, k)).data())[0]).toBeCloseTo(f, 3);
   });
 
+  it('with kernelGradient: false it has the same value and input gradient, and runs no filter gradient', async () => {
+    for (const [kh, kw, h, w] of [[3, 3, 4, 5], [2, 2, 3, 3], [1, 1, 2, 2]]) {
+      const x = seededNormal([2, h, w, 3], kh + 3) as tf.Tensor4D;
+      const k = seededNormal([kh, kw, 3, 2], kw + 4) as tf.Tensor4D;
+      const b = seededNormal([2], 5) as tf.Tensor1D;
+      const g = seededNormal([2, h, w, 2], 6);
+      const input = (options?: { kernelGradient: boolean }) => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(circularConv2d(a as tf.Tensor4D, k, b, options), g)));
+      await expectClose(circularConv2d(x, k, b, { kernelGradient: false }), circularConv2d(x, k, b), { atol: 0 });
+      await expectClose(input({ kernelGradient: false })(x), input()(x), { atol: 1e-6 });
+      const kernelsRun = async (options?: { kernelGradient: boolean }) => (await tf.profile(() => input(options)(x))).kernelNames;
+      expect(await kernelsRun()).toContain('Conv2DBackpropFilter');
+      expect(await kernelsRun({ kernelGradient: false })).not.toContain('Conv2DBackpropFilter');
+    }
+  });
+
   it('does not leak', async () => {
     const x = seededNormal([1, 4, 4, 2], 3) as tf.Tensor4D;
     const k = seededNormal([3, 3, 2, 3], 4) as tf.Tensor4D;

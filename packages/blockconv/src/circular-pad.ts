@@ -156,23 +156,26 @@ function fusable(x: tf.Tensor4D, h: Padding, w: Padding): boolean {
  * - `∂K` is the usual filter gradient of the 'valid' convolution of the padded input (the
  *   `Conv2DBackpropFilter` kernel, as tfjs's own conv2d gradient); `∂b = Σ_{n,p,q} ∂y`.
  */
-function circularConvFused(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D | undefined, h: Padding, w: Padding): tf.Tensor4D {
-  const inputs: tf.Tensor[] = bias == null ? [x, kernel] : [x, kernel, bias];
+function circularConvFused(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D | undefined, h: Padding, w: Padding, kernelGradient: boolean): tf.Tensor4D {
+  // Without kernel gradients the kernel and bias are constants of the node: its gradient is ∂x alone.
+  const inputs: tf.Tensor[] = !kernelGradient ? [x] : bias == null ? [x, kernel] : [x, kernel, bias];
   const node = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[inputs.length] as tf.GradSaveFunc;
-    const k = args[1] as tf.Tensor4D;
+    const k = kernelGradient ? (args[1] as tf.Tensor4D) : kernel;
+    const b = kernelGradient && bias != null ? (args[2] as tf.Tensor1D) : bias;
     const padded = wrapBoth(args[0] as tf.Tensor4D, h, w);
-    const y = tf.conv2d(padded, k, 1, 'valid');
-    save([padded, k]);
+    save(kernelGradient ? [padded, k] : [k]);
     return {
-      value: bias == null ? y : tf.add(y, args[2] as tf.Tensor1D),
+      // The bias is added by the convolution kernel itself (one pass over the output fewer).
+      value: b == null ? tf.conv2d(padded, k, 1, 'valid') : tf.fused.conv2d({ x: padded, filter: k, bias: b, strides: 1, pad: 'valid' }),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [p, kk] = saved as tf.Tensor4D[];
+        const kk = saved[saved.length - 1] as tf.Tensor4D;
         const swappedH = { before: h.after, after: h.before };
         const swappedW = { before: w.after, after: w.before };
         const adjointKernel = tf.transpose(tf.reverse(kk, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
         const dx = tf.conv2d(wrapBoth(dy as tf.Tensor4D, swappedH, swappedW), adjointKernel, 1, 'valid');
-        const dk = tf.engine().runKernel('Conv2DBackpropFilter', { x: p, dy }, {
+        if (!kernelGradient) return [dx];
+        const dk = tf.engine().runKernel('Conv2DBackpropFilter', { x: saved[0], dy }, {
           strides: [1, 1],
           pad: 'valid',
           dataFormat: 'NHWC',
@@ -222,6 +225,15 @@ export function circularPad(x: tf.Tensor4D, kernelSize: KernelSize): tf.Tensor4D
   });
 }
 
+/** Options of {@link circularConv2d}. */
+export interface CircularConv2dOptions {
+  /**
+   * Whether the gradient node differentiates with respect to the kernel and bias (default `true`).
+   * `false` for constant (frozen) kernels: the backward pass then runs the input gradient alone.
+   */
+  kernelGradient?: boolean;
+}
+
 /**
  * @internal Circular padding by explicit amounts per axis (the one implementation behind
  * {@link circularPad} and `circularConv2dAdjoint`): the fused node when the padding wraps at most once
@@ -251,6 +263,9 @@ export function circularPadBy(x: tf.Tensor4D, h: Padding, w: Padding): tf.Tensor
  * @param x NHWC input `[batch, h, w, cin]`.
  * @param kernel HWIO kernel `[kh, kw, cin, cout]`.
  * @param bias optional `[cout]`.
+ * @param options `kernelGradient: false` treats `kernel` and `bias` as constants: the gradient node then
+ *   computes `∂x` only (no `Conv2DBackpropFilter`), e.g. for attacks on frozen kernels; gradients with
+ *   respect to `kernel` or `bias` are then absent (as for any constant). Default `true`.
  * @example
  * ```ts
  * const y = circularConv2d(x, kernel); // [b, h, w, cout]
@@ -258,7 +273,7 @@ export function circularPadBy(x: tf.Tensor4D, h: Padding, w: Padding): tf.Tensor
  * Reference: LConvNet `conv2d_cyclic_pad` (reference-bcop.md §1.3 step 7, §1.4).
  * @throws LipschitzError `SHAPE_MISMATCH` when ranks or channel counts do not match.
  */
-export function circularConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
+export function circularConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, bias?: tf.Tensor1D, options?: CircularConv2dOptions): tf.Tensor4D {
   const fn = 'circularConv2d';
   assertRank(fn, 'x (NHWC)', x.shape, 4);
   assertRank(fn, 'kernel (HWIO)', kernel.shape, 4);
@@ -274,7 +289,7 @@ export function circularConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, bias?: tf.Te
   const h = circularPadding(kernel.shape[0]);
   const w = circularPadding(kernel.shape[1]);
   return tf.tidy(() => {
-    if (fusable(x, h, w) && kernel.dtype === 'float32') return circularConvFused(x, kernel, bias, h, w);
+    if (fusable(x, h, w) && kernel.dtype === 'float32') return circularConvFused(x, kernel, bias, h, w, options?.kernelGradient ?? true);
     const padded = circularPad(x, [kernel.shape[0], kernel.shape[1]]);
     const y = tf.conv2d(padded, kernel, 1, 'valid');
     return bias == null ? y : tf.add(y, bias);

@@ -1,4 +1,4 @@
-export { circularConv2d, circularPad, circularPadding, type KernelSize } from './circular-pad';
+export { type CircularConv2dOptions, circularConv2d, circularPad, circularPadding, type KernelSize } from './circular-pad';
 export { circularConv2dAdjoint } from './circular-conv2d-adjoint';
 export { invertibleDownsample, invertibleUpsample, referenceToOursChannelPermutation } from './invertible-downsample';
 export { symmetricProjector } from './symmetric-projector';

@@ -30,6 +30,7 @@ function fakeModule(net: ExportedModel, forward: ExportedForward, ownBound: numb
       return forward.predict(x);
     },
     trainableVariables: [],
+    stateVariables: [],
     freeze: () => {
       state.frozen = true;
       state.freezes++;

@@ -109,6 +109,7 @@ describeBackends('float-sound certificates', () => {
         return z;
       },
       trainableVariables: [],
+      stateVariables: [],
       freeze: () => {},
       unfreeze: () => {},
       frozen: true,

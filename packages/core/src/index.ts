@@ -28,6 +28,8 @@ export {
   type ExportedRelu,
   type ExportedTensor,
 } from './model-format';
-export type { LipschitzModule, StepContext } from './module';
+export type { LipschitzModule, ModuleConfig, StepContext } from './module';
 export { disposeAll, sizeOf, takeData, withDisposal } from './tensors';
 export { importNodeModule } from './node-module';
+export { type AtomicWriteIO, type WriteFileAtomicOptions, isAtomicWriteTemporary, nodeAtomicWriteIO, writeFileAtomic } from './write-file-atomic';
+export type { Batch, Batcher, BatcherOptions, ImageSet } from './image-set';

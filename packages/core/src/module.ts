@@ -14,6 +14,16 @@ export interface StepContext {
 }
 
 /**
+ * JSON that describes a module's architecture: the factory that builds it and the options it was called with
+ * (`@lipschitz/layers`' `layerFromConfig` rebuilds a module from it). Checkpoints store it and refuse to
+ * restore into a module whose configuration differs.
+ */
+export interface ModuleConfig {
+  type: string;
+  options: Record<string, unknown>;
+}
+
+/**
  * The contract every Lipschitz layer and model (`@lipschitz/layers`) implements, and the only thing
  * `@lipschitz/train`, `@lipschitz/certify` and `@lipschitz/wasserstein` rely on.
  *
@@ -31,6 +41,18 @@ export interface LipschitzModule {
   apply(x: tf.Tensor): tf.Tensor;
   /** The variables an optimizer updates. */
   readonly trainableVariables: tf.Variable[];
+  /**
+   * Non-trainable state that the forward pass depends on and that training updates outside the optimizer
+   * (e.g. OSSN's power-iteration vector `u` and its spectral-norm factor; `[]` for most modules). Part of
+   * the model's state: checkpoints and saved models store it with the trainable variables, so a restored
+   * model computes exactly the function that was trained and a resumed run continues bit for bit.
+   */
+  readonly stateVariables: tf.Variable[];
+  /**
+   * The module's architecture as JSON, when it has one (every module of `@lipschitz/layers` does).
+   * Checkpoints store it and refuse to restore into a module built with another configuration.
+   */
+  readonly config?: ModuleConfig;
   /** Computes and caches every derived kernel; idempotent. */
   freeze(): void;
   /** Drops cached kernels; the next `apply` rebuilds them from the parameters. */

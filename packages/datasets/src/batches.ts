@@ -1,19 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LipschitzError, SeededRandom, assertNonNegativeInteger, assertPositiveInteger } from '@lipschitz/core';
+import { type Batch, LipschitzError, SeededRandom, assertNonNegativeInteger, assertPositiveInteger } from '@lipschitz/core';
 import { type AugmentFn, cifarAugment } from './augment';
 import { type ImageSet, assertImageSet } from './image-set';
 
-/** One mini-batch. The consumer owns `x` and `y` and must dispose them. */
-export interface Batch {
-  /** Images, NHWC float32 `[size, height, width, channels]`. */
-  x: tf.Tensor4D;
-  /** Labels, int32 `[size]`. */
-  y: tf.Tensor1D;
-  /** Position of this batch in the epoch, 0-based. */
-  index: number;
-  /** Number of examples in this batch (`batchSize`, or fewer for the last one). */
-  size: number;
-}
+/** One mini-batch (the type lives in `@lipschitz/core`). The consumer owns `x` and `y` and must dispose them. */
+export type { Batch } from '@lipschitz/core';
 
 /** Options of {@link batches}. */
 export interface BatchOptions {

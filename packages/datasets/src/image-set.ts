@@ -1,31 +1,7 @@
-import { LipschitzError, assertNonNegativeInteger } from '@lipschitz/core';
+import { type ImageSet, LipschitzError, assertNonNegativeInteger } from '@lipschitz/core';
 
-/**
- * A labelled image data set held on the host.
- *
- * `images` is NHWC float32 in [0, 1] (`count × height × width × channels`, row-major: example `i`,
- * row `y`, column `x`, channel `c` is at `((i·height + y)·width + x)·channels + c`); `labels[i]` is the
- * class of example `i`, an integer in `[0, numClasses)`. This is what PyTorch's `ToTensor()` gives,
- * moved to channels-last (the reference uses no mean/std normalization).
- *
- * Sets returned by the file loaders are cached per process and may share their arrays with other
- * calls: treat `images` and `labels` as read-only (copy before editing in place).
- */
-export interface ImageSet {
-  /** NHWC float32 pixels in [0, 1]; length `count·height·width·channels`. */
-  images: Float32Array;
-  /** Class index per example, in `[0, numClasses)`; length `count`. */
-  labels: Int32Array;
-  /** Number of examples. */
-  count: number;
-  height: number;
-  width: number;
-  channels: number;
-  /** Number of classes (labels are `0 .. numClasses − 1`). */
-  numClasses: number;
-  /** A human-readable name such as `mnist/train`. */
-  name: string;
-}
+/** The labelled image set type lives in `@lipschitz/core` (shared with `@lipschitz/train`); re-exported here. */
+export type { ImageSet } from '@lipschitz/core';
 
 /** Float32 values of `v / 255` for every byte `v` (what `ToTensor()` computes). @internal */
 export const BYTE_TO_UNIT: Float32Array = (() => {

@@ -77,7 +77,9 @@ describeBackends('bcopConv2d', () => {
     layer.freeze();
     await expectClose(layer.apply(x), unfrozen, { atol: 1e-6 });
     const after = await tf.profile(() => layer.apply(x));
-    expect(after.kernels.filter((k) => k.name === 'Conv2D').length).toBe(1);
+    // One convolution kernel (the bias is added by it: FusedConv2D), nothing else of weight.
+    expect(after.kernels.filter((k) => k.name === 'Conv2D' || k.name === 'FusedConv2D').length).toBe(1);
+    expect(after.kernels.filter((k) => k.name === 'Add').length).toBe(0);
     expect(after.kernels.filter((k) => k.name === 'BatchMatMul').length).toBe(0);
     layer.unfreeze();
     expect(layer.frozen).toBe(false);

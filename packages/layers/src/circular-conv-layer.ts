@@ -33,7 +33,8 @@ export abstract class CircularConvLayer extends LayerBase {
   }
 
   protected forward(x: tf.Tensor, kernels: readonly tf.Tensor[]): tf.Tensor {
-    return circularConv2d(x as tf.Tensor4D, kernels[0] as tf.Tensor4D, kernels[1] as tf.Tensor1D | undefined);
+    // Frozen kernels are constants: their gradient node computes ∂x only (attacks, certification).
+    return circularConv2d(x as tf.Tensor4D, kernels[0] as tf.Tensor4D, kernels[1] as tf.Tensor1D | undefined, { kernelGradient: !this.frozen });
   }
 
   outputShape(inputShape: readonly number[]): number[] {

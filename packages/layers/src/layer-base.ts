@@ -20,8 +20,8 @@ export interface LayerModule extends LipschitzModule {
   /** JSON that rebuilds this module (same architecture, fresh variables) with `layerFromConfig`. */
   readonly config: LayerConfig;
   /**
-   * Every variable that defines the module's state, trainable ones first (in `trainableVariables`
-   * order), then non-trainable state. `saveModel` writes these, in this order.
+   * Every variable that defines the module's state: per layer, its `trainableVariables` then its
+   * `stateVariables`. `saveModel` writes these, in this order.
    */
   readonly variables: tf.Variable[];
 }
@@ -63,6 +63,10 @@ export abstract class LayerBase implements LayerModule {
 
   get trainableVariables(): tf.Variable[] {
     return [...this.trainable];
+  }
+
+  get stateVariables(): tf.Variable[] {
+    return [...this.state];
   }
 
   get variables(): tf.Variable[] {

@@ -12,6 +12,7 @@ import {
   bjorckDense,
   flatten,
   maxMin,
+  ossnConv2d,
   rkoConv2d,
   deserializeModel,
   exportModel,
@@ -53,6 +54,29 @@ async function trainSteps(model: LayerModule, optimizer: tf.Optimizer, steps: nu
 }
 
 describeBackends('save / load', (backend) => {
+  it("an OSSN model's state (power-iteration vector and factor) is saved and restored with its weights", async () => {
+    const model = sequential([ossnConv2d({ inChannels: 1, outChannels: 2, kernelSize: 3, inputSize: [6, 6], seed: 3 }), flatten()]);
+    const optimizer = tf.train.sgd(0.5);
+    const x = seededUniform([2, 6, 6, 1], 4);
+    for (let step = 1; step <= 3; step++) {
+      optimizer.minimize(() => tf.sum(tf.square(model.apply(x))) as tf.Scalar, false, model.trainableVariables);
+      await model.afterStep?.(step);
+    }
+    expect(model.stateVariables).toHaveLength(2);
+    const { model: copy } = await deserializeModel(await serializeModel(model));
+    const read = (m: LayerModule) => Promise.all(m.stateVariables.map(async (v) => Array.from(await v.data())));
+    const fresh = sequential([ossnConv2d({ inChannels: 1, outChannels: 2, kernelSize: 3, inputSize: [6, 6], seed: 3 }), flatten()]);
+    expect(await read(model)).not.toEqual(await read(fresh));
+    expect(await read(copy)).toEqual(await read(model));
+    model.freeze();
+    copy.freeze();
+    const [a, b] = [model.apply(x), copy.apply(x)];
+    expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+    tf.dispose([a, b, x]);
+    optimizer.dispose();
+    for (const m of [model, copy, fresh]) m.dispose();
+  });
+
   it('save → load gives identical outputs, and the restored Adam state continues identically', async () => {
     const model = sequential([
       bcopConv2d({ inChannels: 1, outChannels: 4, kernelSize: 4, stride: 2, seed: 1 }),

@@ -1,4 +1,4 @@
-import { LipschitzError, importNodeModule } from '@lipschitz/core';
+import { LipschitzError, importNodeModule, writeFileAtomic } from '@lipschitz/core';
 import type { LayerModule } from './layer-base';
 import { type DeserializeModelOptions, type LoadedModel, type SerializeModelOptions, deserializeModel, serializeModel } from './serialize-model';
 
@@ -16,7 +16,8 @@ async function nodeFs() {
 /**
  * Saves a model (architecture, variables and optionally the optimizer state) to `file`, atomically:
  * the bytes of {@link serializeModel} go to a temporary file in the same directory, which is then
- * renamed over `file`, so a crash never leaves a half-written model. Node only.
+ * renamed over `file` (`writeFileAtomic` of `@lipschitz/core`), so a crash never leaves a half-written model
+ * and a killed earlier save leaves no orphan behind. Node only.
  *
  * Ownership: borrows the model and optimizer. Throws `IO_ERROR` when the file cannot be written,
  * `UNSUPPORTED_CONFIGURATION` outside Node.
@@ -28,16 +29,7 @@ async function nodeFs() {
  */
 export async function saveModel(model: LayerModule, file: string, options: SerializeModelOptions = {}): Promise<void> {
   const bytes = await serializeModel(model, options);
-  const { fs, path } = await nodeFs();
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await fs.writeFile(tmp, bytes);
-    await fs.rename(tmp, file);
-  } catch (cause) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw new LipschitzError('IO_ERROR', `saveModel: cannot write ${file}: ${(cause as Error).message}. Check that the directory exists and is writable.`, { cause });
-  }
+  await writeFileAtomic(file, bytes, { fn: 'saveModel' });
 }
 
 /**

@@ -22,6 +22,10 @@ export class Sequential implements LayerModule {
     return this.layers.flatMap((l) => l.trainableVariables);
   }
 
+  get stateVariables(): tf.Variable[] {
+    return this.layers.flatMap((l) => l.stateVariables);
+  }
+
   get variables(): tf.Variable[] {
     return this.layers.flatMap((l) => l.variables);
   }

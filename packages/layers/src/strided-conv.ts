@@ -39,6 +39,9 @@ export class StridedConv implements LayerModule {
   get trainableVariables(): tf.Variable[] {
     return this.inner.trainableVariables;
   }
+  get stateVariables(): tf.Variable[] {
+    return this.inner.stateVariables;
+  }
   get variables(): tf.Variable[] {
     return this.inner.variables;
   }

@@ -1,3 +1,4 @@
+import { batches } from '@lipschitz/datasets';
 import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
 import { expect, it } from 'vitest';
 import { blobs } from '../test/fixtures';
@@ -55,6 +56,22 @@ describeBackends('shuffledBatches', () => {
         break;
       }
     });
+  });
+
+  it("yields exactly the batches of @lipschitz/datasets' batches for the same seed and limit (either can be the batcher)", async () => {
+    const set = blobs(23);
+    const read = async (source: Iterable<{ x: { data(): Promise<ArrayLike<number>>; dispose(): void }; y: { data(): Promise<ArrayLike<number>>; dispose(): void }; index: number; size: number }>) => {
+      const out: unknown[] = [];
+      for (const b of source) {
+        out.push([b.index, b.size, Array.from(await b.x.data()), Array.from(await b.y.data())]);
+        b.x.dispose();
+        b.y.dispose();
+      }
+      return out;
+    };
+    for (const options of [{ batchSize: 5, shuffle: true, seed: 11 }, { batchSize: 4, shuffle: true, seed: 3, limit: 17 }, { batchSize: 6 }]) {
+      expect(await read(shuffledBatches(set, options))).toEqual(await read(batches(set, options)));
+    }
   });
 
   it('rejects bad options', () => {

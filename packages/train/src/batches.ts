@@ -1,51 +1,24 @@
-import { LipschitzError, SeededRandom, assertNonNegativeInteger, assertPositiveInteger } from '@lipschitz/core';
+import {
+  type Batch,
+  type BatcherOptions,
+  type ImageSet,
+  LipschitzError,
+  SeededRandom,
+  assertNonNegativeInteger,
+  assertPositiveInteger,
+} from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * A labelled image set, NHWC float32 in [0, 1], structurally the same as `ImageSet` from
- * `@lipschitz/datasets` (so either can be passed).
+ * A labelled image set: `ImageSet` of `@lipschitz/core` (what `@lipschitz/datasets` loads).
+ * @deprecated Use `ImageSet` from `@lipschitz/core`; this alias stays for existing code.
  */
-export interface LabeledImages {
-  /** `count · height · width · channels` values, NHWC row-major. */
-  images: Float32Array;
-  /** `count` labels in `[0, numClasses)`. */
-  labels: Int32Array;
-  count: number;
-  height: number;
-  width: number;
-  channels: number;
-  numClasses: number;
-  name?: string;
-}
+export type LabeledImages = ImageSet;
 
-/** One batch: tensors owned by the consumer (dispose both). */
-export interface Batch {
-  /** `[size, height, width, channels]`. */
-  x: tf.Tensor4D;
-  /** `[size]` int32 labels. */
-  y: tf.Tensor1D;
-  /** 0-based index of the batch in the epoch. */
-  index: number;
-  size: number;
-}
+/** The options a {@link Batcher} receives (`BatcherOptions` of `@lipschitz/core`). */
+export type BatchOptions = BatcherOptions;
 
-/** Options of a {@link Batcher}. */
-export interface BatchOptions {
-  batchSize: number;
-  /** Shuffle the (limited) set with `seed` (default false: the set's order). */
-  shuffle?: boolean;
-  /** Seed of the shuffle (and of any augmentation); equal seeds must give equal batches. */
-  seed?: number;
-  /** Use only the first `limit` examples (before shuffling). */
-  limit?: number;
-}
-
-/**
- * A deterministic batch source: for equal `set` and options it yields equal batches, in order. `train()`
- * relies on this for exact resume. `batches` from `@lipschitz/datasets` (e.g. with augmentation) fits:
- * `(set, o) => batches(set, { ...o, augment: 'cifar' })`.
- */
-export type Batcher = (set: LabeledImages, options: BatchOptions) => Iterable<Batch>;
+export type { Batch, Batcher } from '@lipschitz/core';
 
 /** Validates the fields `train()` and `evaluate()` read from a {@link LabeledImages}. */
 export function assertLabeledImages(fn: string, name: string, set: LabeledImages): void {
@@ -68,7 +41,8 @@ export function assertLabeledImages(fn: string, name: string, set: LabeledImages
 }
 
 /**
- * The default {@link Batcher}: batches of `batchSize` examples in the set's order or, with `shuffle`, in the
+ * The default `Batcher` of `train()` and `evaluate()` (dependency-free; `batches` of `@lipschitz/datasets`
+ * yields the same batches for the same integer seed, and adds augmentation): batches of `batchSize` examples in the set's order or, with `shuffle`, in the
  * order of a Fisher–Yates permutation drawn from `new SeededRandom(seed)`; the last partial batch is kept
  * (as PyTorch's `DataLoader(drop_last=False)` in the reference: 60000 = 468·128 + 96).
  *

@@ -1,4 +1,4 @@
-import { LipschitzError, type LipschitzModule } from '@lipschitz/core';
+import { LipschitzError, type LipschitzModule, type ModuleConfig } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
@@ -31,8 +31,14 @@ export interface Checkpoint<Meta = Record<string, unknown>> {
 /** The JSON half of a {@link Checkpoint}. */
 export interface CheckpointManifest<Meta = Record<string, unknown>> {
   format: typeof CHECKPOINT_FORMAT;
-  /** The model's `name`, checked on restore. */
+  /** The model's `name`. */
   modelName: string;
+  /**
+   * The model's architecture (`model.config`), when the module has one; `restoreCheckpoint` refuses a model
+   * whose configuration differs (seeds aside). Absent in checkpoints written before state variables were
+   * saved (see {@link restoreCheckpoint}).
+   */
+  modelConfig?: ModuleConfig | null;
   /** tfjs class name of the optimizer (`Adam`, `RMSProp`), checked on restore. */
   optimizerClass: string;
   tensors: CheckpointTensorEntry[];
@@ -41,16 +47,12 @@ export interface CheckpointManifest<Meta = Record<string, unknown>> {
   meta: Meta;
 }
 
-/**
- * Non-trainable state a module may expose for exact checkpoints (OSSN's power-iteration vector, running
- * statistics). Not part of `LipschitzModule` yet; read by duck typing.
- */
-export interface WithStateVariables {
-  readonly stateVariables?: tf.Variable[];
-}
-
 /** Adam keeps `β₁^t`, `β₂^t` in variables that `getWeights()` omits; saving them makes resume bit-exact. */
 const OPTIMIZER_INTERNALS = ['accBeta1', 'accBeta2'] as const;
+
+function byRoleCount(manifest: CheckpointManifest<unknown>, role: CheckpointTensorRole): number {
+  return manifest.tensors.filter((t) => t.role === role).length;
+}
 
 function optimizerInternals(optimizer: tf.Optimizer): { name: string; variable: tf.Variable }[] {
   const record = optimizer as unknown as Record<string, unknown>;
@@ -60,13 +62,54 @@ function optimizerInternals(optimizer: tf.Optimizer): { name: string; variable: 
   }));
 }
 
-function stateVariablesOf(model: LipschitzModule): tf.Variable[] {
-  const state = (model as LipschitzModule & WithStateVariables).stateVariables;
-  return Array.isArray(state) ? state : [];
+/** Option keys that only choose initial values: a checkpoint overwrites what they chose. */
+const INITIALISATION_KEYS = new Set(['seed']);
+
+/**
+ * The first place where two module configurations differ (`null` when they describe the same
+ * architecture), ignoring seeds and an `inputSize` that one side has not learned yet.
+ */
+function configDifference(saved: unknown, current: unknown, path: string): string | null {
+  if (Array.isArray(saved) || Array.isArray(current)) {
+    if (!Array.isArray(saved) || !Array.isArray(current)) return path;
+    if (saved.length !== current.length) return `${path}.length`;
+    for (let i = 0; i < saved.length; i++) {
+      const found = configDifference(saved[i], current[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (saved !== null && current !== null && typeof saved === 'object' && typeof current === 'object') {
+    const a = saved as Record<string, unknown>;
+    const b = current as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (INITIALISATION_KEYS.has(key)) continue;
+      if (key === 'inputSize' && (a[key] === undefined || b[key] === undefined)) continue;
+      const found = configDifference(a[key], b[key], path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+    return null;
+  }
+  return Object.is(saved, current) ? null : path;
+}
+
+function valueAt(config: unknown, path: string): unknown {
+  let value = config;
+  for (const part of path.split(/\.|\[|\]/).filter(Boolean)) {
+    if (value == null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return '(absent)';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /**
- * Captures a model's variables (trainable, plus `stateVariables` when the module exposes them), the
+ * Captures a model's variables (`trainableVariables` and the non-trainable `stateVariables`), its `config`, the
  * optimizer's state (`getWeights()`: iteration count and moments, plus Adam's running `β^t` products) and
  * caller metadata into one {@link Checkpoint}: a JSON manifest and one binary (`tf.io.encodeWeights`).
  *
@@ -107,7 +150,7 @@ export async function captureCheckpoint<Meta extends Record<string, unknown>>(
       named.push({ name: `trainable/${i}`, tensor: v });
       roles.push({ role: 'trainable', name: String(i) });
     });
-    stateVariablesOf(model).forEach((v, i) => {
+    model.stateVariables.forEach((v, i) => {
       named.push({ name: `state/${i}`, tensor: v });
       roles.push({ role: 'state', name: String(i) });
     });
@@ -136,6 +179,7 @@ export async function captureCheckpoint<Meta extends Record<string, unknown>>(
       manifest: {
         format: CHECKPOINT_FORMAT,
         modelName: model.name,
+        modelConfig: model.config ? structuredClone(model.config) : null,
         optimizerClass: optimizer.getClassName(),
         tensors: specs.map((spec, i) => ({ ...roles[i], spec })),
         byteLength: data.byteLength,
@@ -150,15 +194,21 @@ export async function captureCheckpoint<Meta extends Record<string, unknown>>(
 
 /**
  * Restores a {@link Checkpoint} made by {@link captureCheckpoint} into a model with the same architecture
- * (variable count, order and shapes) and a **fresh** optimizer of the same class (one that has taken no
- * step: tfjs's `setWeights` replaces the moment variables without disposing old ones). With
- * `optimizer = null` only the model's variables are restored (e.g. to load the best weights for
- * certification). Adam's `β^t`
+ * (the same `config`, seeds aside; variable count, order and shapes) and a **fresh** optimizer of the same
+ * class (one that has taken no step: tfjs's `setWeights` replaces the moment variables without disposing old
+ * ones). With `optimizer = null` only the model's variables are restored (e.g. to load the best weights for
+ * certification). The model's `stateVariables` (OSSN's power-iteration vector and factor) are restored with
+ * its trainable variables, so the model computes exactly the function that was trained. Adam's `β^t`
  * products are restored exactly, so subsequent steps are bit-for-bit those of an uninterrupted run.
  *
+ * Older checkpoints (written before `stateVariables` joined the module contract: no `modelConfig` and no
+ * state entries) still load: their trainable variables are restored and the model's state is left as
+ * built — the old behaviour, in which an OSSN model evaluates with the factor of its fresh vector.
+ *
  * Throws `CORRUPT_DATA` for a manifest of another format or a binary of the wrong length,
- * `SHAPE_MISMATCH` when the model's variables do not match, `INVALID_ARGUMENT` when the optimizer is
- * not fresh or of another class.
+ * `SHAPE_MISMATCH` when the checkpoint was saved from a model of another configuration (another conv type,
+ * activation, width, ...: the message names the first differing field) or the model's variables do not
+ * match, `INVALID_ARGUMENT` when the optimizer is not fresh or of another class.
  *
  * Ownership: borrows the model and optimizer and assigns into their variables; nothing to dispose.
  *
@@ -192,7 +242,19 @@ export async function restoreCheckpoint(
     throw new LipschitzError('INVALID_ARGUMENT', 'restoreCheckpoint: the optimizer has already taken steps. Pass a freshly created optimizer.');
   }
   const trainable = model.trainableVariables;
-  const state = stateVariablesOf(model);
+  const state = model.stateVariables;
+  if (manifest.modelConfig && model.config) {
+    const where = configDifference(manifest.modelConfig, model.config, '');
+    if (where !== null) {
+      throw new LipschitzError(
+        'SHAPE_MISMATCH',
+        `restoreCheckpoint: the checkpoint was saved from another model: its ${where || 'configuration'} is ${describeValue(valueAt(manifest.modelConfig, where))}, this model's is ${describeValue(valueAt(model.config, where))}. Build the model the checkpoint was trained with (the run's config.json) and restore again.`,
+      );
+    }
+  }
+  // Checkpoints written before state variables were saved have no `modelConfig` and no state entries: they
+  // restore the trainable variables only and leave the model's state as it is (the old behaviour).
+  const legacyWithoutState = manifest.modelConfig === undefined && byRoleCount(manifest, 'state') === 0;
   const byRole = (role: CheckpointTensorRole) => manifest.tensors.filter((t) => t.role === role);
   const checkVariables = (role: CheckpointTensorRole, variables: tf.Variable[]) => {
     const entries = byRole(role);
@@ -213,7 +275,7 @@ export async function restoreCheckpoint(
     });
   };
   checkVariables('trainable', trainable);
-  checkVariables('state', state);
+  if (!legacyWithoutState) checkVariables('state', state);
 
   let decoded: tf.NamedTensorMap;
   try {

@@ -5,14 +5,13 @@ export {
   type CheckpointManifest,
   type CheckpointTensorEntry,
   type CheckpointTensorRole,
-  type WithStateVariables,
   captureCheckpoint,
   restoreCheckpoint,
 } from './checkpoint';
 export { type EvaluateOptions, type EvaluationResult, evaluate } from './evaluate';
 export { type AdamSpec, OPTIMIZER_KINDS, type OptimizerSpec, type RmspropSpec, createOptimizer } from './optimizer';
 export type { EpochMetrics, TrainProgressEvent, TrainProgressType } from './progress';
-export { type OpenRunDirectoryOptions, type RunDirectoryIO, openRunDirectory } from './run-directory';
+export { type OpenRunDirectoryOptions, RUN_DIRECTORY_FILES, type RunDirectoryIO, openRunDirectory } from './run-directory';
 export { type CheckpointSlot, type MemoryRunStore, type RunStore, memoryRunStore } from './run-store';
 export {
   type CompressedExponentialScheduleOptions,
@@ -23,5 +22,15 @@ export {
   constantSchedule,
   exponentialSchedule,
 } from './schedule';
+export {
+  EMPTY_RUN_STATUS,
+  type RunStart,
+  type RunStartMessages,
+  type RunStartRequest,
+  type RunStatus,
+  TRAIN_START_MESSAGES,
+  planRunStart,
+  readRunStatus,
+} from './run-session';
 export { type TrainOptions, type TrainResult, train } from './train';
 export { type LossFunction, type TrainStepOptions, trainStep } from './train-step';

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,7 +45,7 @@ describe('openRunDirectory', () => {
     expect((await store.loadCheckpoint('best'))?.manifest.meta).toEqual({ fill: 3 });
     const files = readdirSync(join(dir, 'checkpoints')).sort();
     expect(files.filter((f) => f.endsWith('.bin'))).toHaveLength(2);
-    expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(files.filter((f) => f.includes('.tmp'))).toEqual([]);
     await store.writeMetrics([{ epoch: 0 }]);
     expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')).toBe('{"epoch":0}\n');
     expect(await store.readSummary()).toEqual({ status: 'finished' });
@@ -76,7 +76,33 @@ describe('openRunDirectory', () => {
     const latest = await reopened.loadCheckpoint('latest');
     expect(latest?.manifest.meta).toEqual({ fill: 7 });
     expect(new Uint8Array(latest?.weights as ArrayBuffer)).toEqual(new Uint8Array(64).fill(7));
-    expect(readdirSync(join(dir, 'checkpoints')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(join(dir, 'checkpoints')).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  it('a full disk while appending to metrics.jsonl leaves it exactly as before (no half line)', async () => {
+    const dir = tempDir();
+    let full = false;
+    const halfThenFull = async (path: string, data: Uint8Array) => {
+      writeFileSync(path, data.subarray(0, data.length - 5));
+      if (full) throw enospc();
+      writeFileSync(path, data);
+    };
+    // A store that appends in place (as this one did before) is given the same partial append.
+    const appendHalfThenFull = async (path: string, data: Uint8Array) => {
+      appendFileSync(path, data.subarray(0, data.length - 5));
+      if (full) throw enospc();
+      appendFileSync(path, data.subarray(data.length - 5));
+    };
+    const store = await openRunDirectory(dir, { io: { writeFileDurable: halfThenFull, appendFileDurable: appendHalfThenFull } as never });
+    await store.writeMetrics([]);
+    await store.appendMetrics({ epoch: 0, testAccuracy: 0.5 });
+    const before = readFileSync(join(dir, 'metrics.jsonl'));
+    full = true;
+    await expect(store.appendMetrics({ epoch: 1, testAccuracy: 0.75 })).rejects.toThrow(
+      /^openRunDirectory: could not write .*metrics\.jsonl \(ENOSPC: no space left on device\)\. Free disk space/,
+    );
+    expect(readFileSync(join(dir, 'metrics.jsonl'))).toEqual(before);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
   it('a failure while committing the manifest also keeps the previous checkpoint', async () => {

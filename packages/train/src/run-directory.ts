@@ -1,4 +1,4 @@
-import { LipschitzError, importNodeModule } from '@lipschitz/core';
+import { type AtomicWriteIO, LipschitzError, importNodeModule, nodeAtomicWriteIO, writeFileAtomic } from '@lipschitz/core';
 import { CHECKPOINT_FORMAT, type Checkpoint, type CheckpointManifest } from './checkpoint';
 import type { CheckpointSlot, RunStore } from './run-store';
 
@@ -6,24 +6,16 @@ import type { CheckpointSlot, RunStore } from './run-store';
  * The file operations {@link openRunDirectory} uses. Each may be replaced (e.g. to test a full disk, or to
  * write somewhere else); the defaults are `node:fs/promises`.
  */
-export interface RunDirectoryIO {
-  /** Creates or truncates `path`, writes `data`, fsyncs it and closes it. */
-  writeFileDurable(path: string, data: Uint8Array): Promise<void>;
-  /** Appends `data` to `path` (creating it) and fsyncs it. */
-  appendFileDurable(path: string, data: Uint8Array): Promise<void>;
-  /** `rename(2)`: atomically replaces `to`. */
-  rename(from: string, to: string): Promise<void>;
-  /** fsyncs a directory so a rename in it is durable (a no-op where directories cannot be opened). */
-  syncDirectory(path: string): Promise<void>;
+export interface RunDirectoryIO extends AtomicWriteIO {
   /** The file's bytes, or `null` when it does not exist. */
   readFile(path: string): Promise<Uint8Array | null>;
-  /** Removes a file; no error when it does not exist. */
-  remove(path: string): Promise<void>;
-  /** `mkdir -p`. */
-  makeDirectory(path: string): Promise<void>;
-  /** The names in a directory (`[]` when it does not exist). */
-  list(path: string): Promise<string[]>;
 }
+
+/**
+ * The names {@link openRunDirectory} owns inside a run directory (`checkpoints` is a folder). Tools that write
+ * beside a run (reports, exports) must never write over them.
+ */
+export const RUN_DIRECTORY_FILES: readonly string[] = Object.freeze(['config.json', 'checkpoints', 'metrics.jsonl', 'summary.json']);
 
 /** Options of {@link openRunDirectory}. */
 export interface OpenRunDirectoryOptions {
@@ -46,58 +38,13 @@ function importNode<T>(specifier: string): Promise<T> {
 
 async function nodeIO(): Promise<RunDirectoryIO> {
   const fs = await importNode<typeof import('node:fs/promises')>(NODE_MODULES.fs);
-  const missing = (error: unknown) => (error as { code?: string })?.code === 'ENOENT';
   return {
-    async writeFileDurable(path, data) {
-      const handle = await fs.open(path, 'w');
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    },
-    async appendFileDurable(path, data) {
-      const handle = await fs.open(path, 'a');
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    },
-    rename: (from, to) => fs.rename(from, to),
-    async syncDirectory(path) {
-      let handle: Awaited<ReturnType<typeof fs.open>> | undefined;
-      try {
-        handle = await fs.open(path, 'r');
-        await handle.sync();
-      } catch (error) {
-        const code = (error as { code?: string })?.code;
-        if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw error;
-      } finally {
-        await handle?.close();
-      }
-    },
+    ...(await nodeAtomicWriteIO('openRunDirectory')),
     async readFile(path) {
       try {
         return new Uint8Array(await fs.readFile(path));
       } catch (error) {
-        if (missing(error)) return null;
-        throw error;
-      }
-    },
-    async remove(path) {
-      await fs.rm(path, { force: true });
-    },
-    async makeDirectory(path) {
-      await fs.mkdir(path, { recursive: true });
-    },
-    async list(path) {
-      try {
-        return await fs.readdir(path);
-      } catch (error) {
-        if (missing(error)) return [];
+        if ((error as { code?: string })?.code === 'ENOENT') return null;
         throw error;
       }
     },
@@ -108,10 +55,7 @@ function ioError(action: string, path: string, cause: unknown): LipschitzError {
   if (LipschitzError.isInstance(cause)) return cause;
   const code = (cause as { code?: string })?.code;
   const detail = code ? `${code}: ${(cause as Error).message}` : String((cause as Error)?.message ?? cause);
-  const hint =
-    code === 'ENOSPC'
-      ? 'Free disk space, then resume the run; the previous checkpoint is intact.'
-      : 'Check the path and its permissions, then resume the run; the previous checkpoint is intact.';
+  const hint = code === 'ENOSPC' ? 'Free disk space and retry.' : 'Check the path and its permissions, then retry.';
   return new LipschitzError('IO_ERROR', `openRunDirectory: could not ${action} ${path} (${detail}). ${hint}`, { cause });
 }
 
@@ -129,8 +73,9 @@ const decoder = new TextDecoder();
  * DIR/summary.json           written when the run finishes
  * ```
  *
- * Every JSON file is written atomically (temporary file in the same directory, fsync, rename, fsync of the
- * directory). A checkpoint writes its binary under a new name first, then commits by renaming its manifest
+ * Every file is written atomically with `@lipschitz/core`'s `writeFileAtomic` (temporary file in the same
+ * directory, fsync, rename, fsync of the directory; orphans of a killed earlier write are removed), and
+ * `metrics.jsonl` is extended by an atomic rewrite, so a failed write leaves every file exactly as before. A checkpoint writes its binary under a new name first, then commits by renaming its manifest
  * (which names the binary and its SHA-256) over the old one, and only then deletes the old binary: a
  * `kill -9` or a full disk at any point leaves the previous checkpoint loadable.
  *
@@ -167,14 +112,10 @@ export async function openRunDirectory(dir: string, { io: overrides }: OpenRunDi
     }
   }
 
-  async function writeAtomic(path: string, directory: string, data: Uint8Array): Promise<void> {
-    const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
     try {
-      await io.writeFileDurable(tmp, data);
-      await io.rename(tmp, path);
-      await io.syncDirectory(directory);
+      await writeFileAtomic(path, data, { fn: 'openRunDirectory', io });
     } catch (error) {
-      await io.remove(tmp).catch(() => undefined);
       throw ioError('write', path, error);
     }
   }
@@ -196,13 +137,20 @@ export async function openRunDirectory(dir: string, { io: overrides }: OpenRunDi
   return {
     location: dir,
     readConfig: () => readJson(file.config),
-    writeConfig: (config) => writeAtomic(file.config, dir, json(config)),
+    writeConfig: (config) => writeAtomic(file.config, json(config)),
     readSummary: () => readJson(file.summary),
-    writeSummary: (summary) => writeAtomic(file.summary, dir, json(summary)),
-    appendMetrics: (record) =>
-      guarded('append to', file.metrics, () => io.appendFileDurable(file.metrics, encoder.encode(`${JSON.stringify(record)}\n`))),
+    writeSummary: (summary) => writeAtomic(file.summary, json(summary)),
+    // Appending rewrites the (small) file atomically: a full disk never leaves half a line behind.
+    async appendMetrics(record) {
+      const previous = (await guarded('read', file.metrics, () => io.readFile(file.metrics))) ?? new Uint8Array(0);
+      const line = encoder.encode(`${JSON.stringify(record)}\n`);
+      const next = new Uint8Array(previous.byteLength + line.byteLength);
+      next.set(previous, 0);
+      next.set(line, previous.byteLength);
+      await writeAtomic(file.metrics, next);
+    },
     writeMetrics: (records) =>
-      writeAtomic(file.metrics, dir, encoder.encode(records.map((r) => `${JSON.stringify(r)}\n`).join(''))),
+      writeAtomic(file.metrics, encoder.encode(records.map((r) => `${JSON.stringify(r)}\n`).join(''))),
 
     async loadCheckpoint(slot: CheckpointSlot): Promise<Checkpoint | null> {
       const manifestPath = join(checkpointsDir, `${slot}.json`);
@@ -231,8 +179,8 @@ export async function openRunDirectory(dir: string, { io: overrides }: OpenRunDi
       const manifestPath = join(checkpointsDir, `${slot}.json`);
       const stored: StoredManifest = { ...checkpoint.manifest, weightsFile, sha256: sha256(bytes) };
       try {
-        await writeAtomic(weightsPath, checkpointsDir, bytes);
-        await writeAtomic(manifestPath, checkpointsDir, json(stored));
+        await writeAtomic(weightsPath, bytes);
+        await writeAtomic(manifestPath, json(stored));
       } catch (error) {
         await io.remove(weightsPath).catch(() => undefined);
         throw error;

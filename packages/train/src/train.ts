@@ -1,21 +1,20 @@
 import {
   LipschitzError,
   type LipschitzModule,
-  SeededRandom,
-  type SeededRandomState,
   assertNonNegativeInteger,
   assertPositiveInteger,
   assertPositiveNumber,
 } from '@lipschitz/core';
-import * as tf from '@tensorflow/tfjs-core';
 import { type Batcher, type LabeledImages, assertLabeledImages, shuffledBatches } from './batches';
-import { type Checkpoint, captureCheckpoint, restoreCheckpoint } from './checkpoint';
-import { type EvaluationResult, evaluate } from './evaluate';
+import { restoreCheckpoint } from './checkpoint';
+import { type LoopEvent, runEpochs } from './epoch-loop';
+import { evaluate } from './evaluate';
 import { type OptimizerSpec, createOptimizer, resolveOptimizerSpec } from './optimizer';
 import type { EpochMetrics, TrainProgressEvent } from './progress';
-import { type CheckpointSlot, type RunStore, memoryRunStore } from './run-store';
+import { type RunStore, memoryRunStore } from './run-store';
+import { openRunSession } from './run-session';
 import { type LearningRateSchedule, exponentialSchedule } from './schedule';
-import { type LossFunction, applyTrainStep } from './train-step';
+import type { LossFunction } from './train-step';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -60,7 +59,11 @@ export interface TrainOptions {
   lossEvery?: number;
   /** Load the best checkpoint's weights into `model` at the end (default true). */
   restoreBest?: boolean;
-  /** Batch source (default {@link shuffledBatches}); must be deterministic in its seed. */
+  /**
+   * Source of the training batches (default {@link shuffledBatches}); must be deterministic in its seed. Pass
+   * `batches` of `@lipschitz/datasets` to augment, e.g. `(set, o) => batches(set, { ...o, augment: 'cifar' })`.
+   * Only training uses it: the test set is always evaluated in order, unaugmented.
+   */
   batcher?: Batcher;
   onProgress?: (event: TrainProgressEvent) => void;
   /** Stops after the current step, writing the latest checkpoint first; `train` then returns `aborted`. */
@@ -83,27 +86,6 @@ export interface TrainResult {
   restoredBest: boolean;
   elapsedMs: number;
 }
-
-/** The loop state saved in every checkpoint: enough to continue exactly. */
-interface LoopState extends Record<string, unknown> {
-  /** Completed epochs. */
-  epoch: number;
-  /** Batches already done in epoch `epoch + 1`. */
-  batchInEpoch: number;
-  step: number;
-  /** Shuffle seed of epoch `epoch + 1` when it is under way. */
-  epochSeed: number | null;
-  rngState: SeededRandomState;
-  /** float32 sum of the losses of the batches done in the current epoch. */
-  epochLossSum: number;
-  elapsedMs: number;
-  epochElapsedMs: number;
-  best: { epoch: number; testAccuracy: number } | null;
-  history: EpochMetrics[];
-}
-
-/** The settings a resumed run must share with the original for the continuation to be exact. */
-const RESUME_KEYS = ['model', 'optimizer', 'batchSize', 'seed', 'trainLimit', 'trainCount'] as const;
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -173,13 +155,17 @@ function validate(options: TrainOptions): void {
  * epoch, rewritten from the checkpoint on resume), `summary.json` when finished. A finished run is never
  * overwritten unless `overwrite: true`.
  *
+ * Structure: `openRunSession` (run-session.ts) decides new / resume / overwrite and performs every write of
+ * the run; `runEpochs` (epoch-loop.ts) runs the epochs; this function resolves the options and the result.
+ *
  * Ownership: the model is borrowed and trained in place (it ends with the best weights when `restoreBest`);
  * the optimizer is created and disposed inside. The number of live tensors stays flat over the run.
  *
  * Throws `INVALID_ARGUMENT` for bad options or a resume with different settings, `ALREADY_EXISTS` when the
  * store holds a run and neither `resume` nor `overwrite` was given (or the run already finished),
  * `NUMERICAL_ERROR` when the loss or a weight becomes NaN/infinite (the last good checkpoint is kept),
- * `IO_ERROR` when a checkpoint cannot be written (the previous one stays intact).
+ * `IO_ERROR` when a file of the run cannot be written (that file stays exactly as it was; the message says which
+ * checkpoint survives and whether to resume or start again).
  *
  * @example
  * ```ts
@@ -245,207 +231,63 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...options.config,
   };
 
-  if (options.overwrite) await store.clear();
-  const summary = await store.readSummary();
-  const latest = await store.loadCheckpoint('latest');
-  if (summary?.status === 'finished' && !(options.resume && latest && Number((latest.manifest.meta as LoopState).epoch) < epochs)) {
-    throw new LipschitzError(
-      'ALREADY_EXISTS',
-      `train: ${store.location} holds a finished run. Pass overwrite: true to start over, a new run directory, or resume: true with more epochs.`,
-    );
-  }
-  if (latest && !options.resume) {
-    throw new LipschitzError(
-      'ALREADY_EXISTS',
-      `train: ${store.location} holds a run in progress. Pass resume: true to continue it or overwrite: true to start over.`,
-    );
-  }
-
   const optimizer = createOptimizer(optimizerSpec);
-  let lossSum: tf.Scalar | null = null;
   try {
-    let state: LoopState;
-    let rng: SeededRandom;
-    const resuming = Boolean(options.resume && latest);
-    if (resuming && latest) {
-      const previous = await store.readConfig();
-      if (previous) {
-        for (const key of RESUME_KEYS) {
-          if (JSON.stringify(previous[key]) !== JSON.stringify(config[key])) {
-            throw new LipschitzError(
-              'INVALID_ARGUMENT',
-              `train: cannot resume ${store.location} with ${key} = ${JSON.stringify(config[key])}; the run used ${JSON.stringify(previous[key])}. Pass the same settings or overwrite: true.`,
-            );
-          }
-        }
-      }
-      await restoreCheckpoint(model, optimizer, latest);
-      state = structuredClone(latest.manifest.meta as LoopState);
-      rng = SeededRandom.fromState(state.rngState);
-      await store.writeMetrics(state.history as unknown as Record<string, unknown>[]);
-    } else {
-      rng = new SeededRandom(seed);
-      await store.writeMetrics([]);
-      state = {
-        epoch: 0,
-        batchInEpoch: 0,
-        step: 0,
-        epochSeed: null,
-        rngState: rng.state(),
-        epochLossSum: 0,
-        elapsedMs: 0,
-        epochElapsedMs: 0,
-        best: null,
-        history: [],
-      };
-    }
-    await store.writeConfig(config);
-    // Until the run finishes, the summary says so (a finished run that is being extended included).
-    await store.writeSummary({ format: 'lipschitz-train-summary/1', status: 'running', model: model.name, epochs });
-
+    const session = await openRunSession({
+      store,
+      model,
+      optimizer,
+      config,
+      request: { resume: Boolean(options.resume), overwrite: Boolean(options.overwrite), epochs },
+      seed,
+      runningSummary: { format: 'lipschitz-train-summary/1', status: 'running', model: model.name, epochs },
+    });
+    const { state } = session;
     const sessionStart = now();
     const baseElapsed = state.elapsedMs;
     let sessionSteps = 0;
     let sessionStepMs = 0;
     const elapsed = () => baseElapsed + (now() - sessionStart);
-    const emit = (event: Omit<TrainProgressEvent, 'stepsPerEpoch' | 'totalSteps' | 'elapsedMs' | 'step'>) => {
+    const emit = (event: LoopEvent) => {
       if (!onProgress) return;
       const etaMs = sessionSteps > 0 ? (sessionStepMs / sessionSteps) * Math.max(0, totalSteps - state.step) : undefined;
       onProgress({ ...event, step: state.step, stepsPerEpoch, totalSteps, elapsedMs: elapsed(), etaMs });
     };
 
-    const runEvaluation = async (epoch: number, lr: number): Promise<EvaluationResult | null> => {
-      if (!testSet) return null;
-      const result = await evaluate(model, testSet, { batchSize: testBatchSize, limit: testLimit, epsilons, batcher });
-      emit({ type: 'evaluation', epoch, lr, metrics: result });
-      return result;
-    };
-
-    const save = async (slots: CheckpointSlot[], epoch: number, lr: number) => {
-      state.rngState = rng.state();
-      state.elapsedMs = elapsed();
-      const checkpoint: Checkpoint = await captureCheckpoint(model, optimizer, state);
-      // Best first: a crash between the two writes then leaves a latest whose `best` matches the best file.
-      for (const slot of slots) await store.saveCheckpoint(slot, checkpoint);
-      emit({ type: 'checkpoint', epoch, lr, slots });
-    };
-
-    const finishEpoch = async (epoch: number, lr: number, trainLoss: number | null, epochMs: number, evaluation: EvaluationResult | null) => {
-      // Reproducible fields first, wall times last.
-      const metrics: EpochMetrics = {
-        epoch,
-        step: state.step,
-        lr,
-        trainLoss,
-        ...(evaluation ? { testAccuracy: evaluation.accuracy } : {}),
-        ...(evaluation?.certified ? { certified: evaluation.certified } : {}),
-        ...(evaluation?.lipschitzUpperBound !== undefined ? { lipschitzUpperBound: evaluation.lipschitzUpperBound } : {}),
-        epochMs,
-        elapsedMs: elapsed(),
-      };
-      const improved = evaluation != null && (state.best == null || evaluation.accuracy > state.best.testAccuracy);
-      if (improved && evaluation) state.best = { epoch, testAccuracy: evaluation.accuracy };
-      state.history.push(metrics);
-      state.epoch = epoch;
-      state.batchInEpoch = 0;
-      state.epochSeed = null;
-      state.epochLossSum = 0;
-      state.epochElapsedMs = 0;
-      await save(improved ? ['best', 'latest'] : ['latest'], epoch, lr);
-      await store.appendMetrics(metrics as unknown as Record<string, unknown>);
-      emit({ type: 'epoch', epoch, lr, metrics });
-    };
-
-    if (!resuming) {
-      const start = now();
-      const evaluation = initialEvaluation ? await runEvaluation(0, schedule(0)) : null;
-      await finishEpoch(0, schedule(0), null, now() - start, evaluation);
-    }
-
-    let aborted = false;
-    while (state.epoch < epochs && !aborted) {
-      const epoch = state.epoch + 1;
-      const lr = schedule(epoch);
-      assertPositiveNumber('train', `schedule(${epoch})`, lr);
-      optimizer.learningRate = lr;
-      if (state.epochSeed == null) {
-        state.epochSeed = rng.nextUint32();
-        state.batchInEpoch = 0;
-        state.epochLossSum = 0;
-      }
-      const epochStart = now() - state.epochElapsedMs;
-      lossSum = tf.scalar(state.epochLossSum, 'float32');
-      const skip = state.batchInEpoch;
-      for (const batch of batcher(trainSet, { batchSize, shuffle: true, seed: state.epochSeed, limit: trainLimit })) {
-        if (batch.index < skip) {
-          batch.x.dispose();
-          batch.y.dispose();
-          continue;
-        }
-        const stepStart = now();
-        let cost: tf.Scalar;
-        try {
-          cost = applyTrainStep(model, optimizer, batch.x, batch.y, loss);
-        } finally {
-          batch.x.dispose();
-          batch.y.dispose();
-        }
-        const previousSum: tf.Scalar = lossSum;
-        lossSum = tf.add(previousSum, cost) as tf.Scalar;
-        previousSum.dispose();
-        state.step++;
-        state.batchInEpoch++;
-        await model.afterStep?.(state.step, { batchInEpoch: state.batchInEpoch - 1, lastInEpoch: state.batchInEpoch === stepsPerEpoch });
-        let lossValue: number | undefined;
-        if (state.step % lossEvery === 0) {
-          lossValue = (await cost.data())[0];
-          if (!Number.isFinite(lossValue)) {
-            cost.dispose();
-            throw diverged(epoch, state.step, lossValue);
-          }
-        }
-        cost.dispose();
-        sessionSteps++;
-        sessionStepMs += now() - stepStart;
-        emit({ type: 'step', epoch, lr, loss: lossValue });
-        const stop = signal?.aborted === true;
-        const lastOfEpoch = state.batchInEpoch === stepsPerEpoch;
-        if (!lastOfEpoch && (stop || (checkpointEvery > 0 && state.step % checkpointEvery === 0))) {
-          state.epochLossSum = (await lossSum.data())[0];
-          if (!Number.isFinite(state.epochLossSum)) throw diverged(epoch, state.step, state.epochLossSum);
-          state.epochElapsedMs = now() - epochStart;
-          await save(['latest'], epoch, lr);
-        }
-        if (stop) {
-          aborted = !lastOfEpoch || epoch < epochs;
-          if (!lastOfEpoch) break;
-        }
-      }
-      if (aborted) break;
-      if (state.batchInEpoch !== stepsPerEpoch) {
-        throw new LipschitzError(
-          'INVALID_ARGUMENT',
-          `train: the batcher yielded ${state.batchInEpoch} batches in epoch ${epoch}, expected ${stepsPerEpoch} (${trainCount} examples in batches of ${batchSize}). Use a batcher that honours batchSize and limit.`,
-        );
-      }
-      const sum = (await lossSum.data())[0];
-      lossSum.dispose();
-      lossSum = null;
-      if (!Number.isFinite(sum)) throw diverged(epoch, state.step, sum);
-      // A loss can stay finite while the weights are not (e.g. relu of NaN): check them before evaluating.
-      const weightMass = tf.tidy(() => tf.addN(model.trainableVariables.map((v) => tf.sum(tf.abs(v)))));
-      const mass = (await weightMass.data())[0];
-      weightMass.dispose();
-      if (!Number.isFinite(mass)) {
-        throw new LipschitzError(
-          'NUMERICAL_ERROR',
-          `train: the weights became NaN or infinite in epoch ${epoch} (by step ${state.step}). Lower the learning rate; the last finite checkpoint is kept.`,
-        );
-      }
-      const shouldEvaluate = epoch % evaluateEvery === 0 || epoch === epochs;
-      const evaluation = shouldEvaluate ? await runEvaluation(epoch, lr) : null;
-      await finishEpoch(epoch, lr, sum / stepsPerEpoch, now() - epochStart, evaluation);
-    }
+    const aborted = await runEpochs(
+      {
+        model,
+        optimizer,
+        trainSet,
+        loss,
+        batcher,
+        schedule,
+        epochs,
+        batchSize,
+        trainLimit,
+        trainCount,
+        stepsPerEpoch,
+        evaluateEvery,
+        initialEvaluation,
+        checkpointEvery,
+        lossEvery,
+        signal,
+        async evaluate(epoch, lr) {
+          if (!testSet) return null;
+          const result = await evaluate(model, testSet, { batchSize: testBatchSize, limit: testLimit, epsilons });
+          emit({ type: 'evaluation', epoch, lr, metrics: result });
+          return result;
+        },
+        emit,
+        stepDone(ms) {
+          sessionSteps++;
+          sessionStepMs += ms;
+        },
+        elapsed,
+        now,
+      },
+      session,
+    );
 
     const best = state.best ? (state.history.find((m) => m.epoch === state.best?.epoch) ?? null) : null;
     let restoredBest = false;
@@ -459,7 +301,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       } else if (restoreBest && state.best) {
         restoredBest = true;
       }
-      await store.writeSummary({
+      await session.writeSummary({
         format: 'lipschitz-train-summary/1',
         status: 'finished',
         model: model.name,
@@ -482,14 +324,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     emit({ type: 'done', epoch: state.epoch, lr: schedule(Math.max(state.epoch, 0)), metrics: state.history[state.history.length - 1] });
     return result;
   } finally {
-    lossSum?.dispose();
     optimizer.dispose();
   }
-}
-
-function diverged(epoch: number, step: number, value: number): LipschitzError {
-  return new LipschitzError(
-    'NUMERICAL_ERROR',
-    `train: the training loss became ${value} in epoch ${epoch} (by step ${step}). Lower the learning rate or check the loss and data; the last finite checkpoint is kept.`,
-  );
 }

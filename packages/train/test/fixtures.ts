@@ -1,14 +1,13 @@
 import { type LipschitzModule, SeededRandom, type StepContext } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LabeledImages, WithStateVariables } from '../src';
+import type { LabeledImages } from '../src';
 
 /**
  * Test-only LipschitzModule: flatten → dense(in→hidden) scaled by 1/max(1, ‖W₁u‖) (u: a power-iteration
  * vector kept as non-trainable state and updated in afterStep, like OSSN) → ReLU → dense(hidden→classes).
  * Initialised from a SeededRandom on the host, so two processes build identical models.
  */
-export interface TinyModel extends LipschitzModule, WithStateVariables {
-  readonly stateVariables: tf.Variable[];
+export interface TinyModel extends LipschitzModule {
   /** afterStep calls so far, and the steps it saw. */
   readonly afterSteps: number[];
   /** The step contexts afterStep saw (undefined when the caller passed none). */

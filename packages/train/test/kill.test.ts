@@ -8,8 +8,14 @@ import { build } from 'esbuild';
 import { afterAll, expect, it } from 'vitest';
 import { openRunDirectory, train } from '../src';
 import { blobs, hingeLoss, reproducible, snapshot, tinyModel } from './fixtures';
+import { ossnData, ossnNetwork } from './ossn-fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'lipschitz-train-kill-'));
+let bundled: Promise<string> | null = null;
+const child = () => {
+  bundled ??= bundleChild();
+  return bundled;
+};
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Bundles child-train.ts for plain Node with the backends package's recipe (one tfjs-core copy, gradients registered). */
@@ -26,9 +32,9 @@ async function bundleChild(): Promise<string> {
 }
 
 /** Starts the child, kills it with SIGKILL right after its first checkpoint past step 0. */
-function runAndKill(script: string, dir: string): Promise<{ signal: NodeJS.Signals | null; stdout: string; killedAfter: number }> {
+function runAndKill(script: string, dir: string, variant = 'tiny'): Promise<{ signal: NodeJS.Signals | null; stdout: string; killedAfter: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, dir, variant], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let killedAfter = -1;
@@ -68,7 +74,7 @@ describeBackends(
   'train: kill -9 and resume',
   () => {
     it('a run killed with SIGKILL after a checkpoint resumes to the uninterrupted result, bit for bit', async () => {
-      const script = await bundleChild();
+      const script = await child();
       const dir = join(work, 'run');
       const { signal, stdout, killedAfter } = await runAndKill(script, dir);
       expect(signal).toBe('SIGKILL');
@@ -87,6 +93,41 @@ describeBackends(
       expect(reproducible(resumed.history)).toEqual(reproducible(full.history));
       const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(reproducible(lines)).toEqual(reproducible(full.history));
+      straight.dispose();
+      resumedModel.dispose();
+    });
+
+    it('an OSSN run killed with SIGKILL resumes bit for bit, its power-iteration state included', async () => {
+      const script = await child();
+      const dir = join(work, 'ossn-run');
+      const { signal, stdout, killedAfter } = await runAndKill(script, dir, 'ossn');
+      expect(signal).toBe('SIGKILL');
+      expect(stdout).not.toMatch(/done/);
+      const latest = await (await openRunDirectory(dir)).loadCheckpoint('latest');
+      const killedAt = latest?.manifest.meta as { step: number };
+      expect(killedAt.step).toBeGreaterThanOrEqual(killedAfter);
+      expect(killedAt.step).toBeLessThan(3 * 4);
+
+      const ossnSettings = {
+        ...ossnData(),
+        loss: hingeLoss(),
+        optimizer: { kind: 'adam', learningRate: 0.05 } as const,
+        epochs: 3,
+        batchSize: 16,
+        seed: 6,
+        epsilons: [0.05],
+        checkpointEvery: 3,
+        restoreBest: false,
+      };
+      const straight = ossnNetwork();
+      const full = await train({ ...ossnSettings, model: straight });
+      const resumedModel = ossnNetwork();
+      const resumed = await train({ ...ossnSettings, model: resumedModel, runDir: dir, resume: true });
+      expect(resumed.status).toBe('finished');
+      const all = (model: typeof straight) => Promise.all([...model.trainableVariables, ...model.stateVariables].map(async (v) => Array.from(await v.data())));
+      expect(straight.stateVariables).toHaveLength(2);
+      expect(await all(resumedModel)).toEqual(await all(straight));
+      expect(reproducible(resumed.history)).toEqual(reproducible(full.history));
       straight.dispose();
       resumedModel.dispose();
     });

@@ -1,4 +1,4 @@
-import { LipschitzError, importNodeModule } from '@lipschitz/core';
+import { LipschitzError, importNodeModule, writeFileAtomic } from '@lipschitz/core';
 import { type NpyArray, parseNpy, serializeNpy } from './npy';
 import type { PointCloud } from './point-cloud';
 
@@ -23,24 +23,14 @@ export async function readNpy(path: string): Promise<NpyArray> {
 }
 
 /**
- * Writes a `.npy` file atomically (a temporary file in the same directory, then rename), so a reader never
- * sees a half-written file.
+ * Writes a `.npy` file atomically with `@lipschitz/core`'s `writeFileAtomic` (a temporary file in the same
+ * directory, then rename; orphans of a killed earlier write are removed), so a reader never sees a
+ * half-written file. Node only.
+ * @throws LipschitzError `IO_ERROR` when the file cannot be written (it is then unchanged).
  */
 export async function writeNpy(path: string, values: Float32Array | Float64Array, shape: readonly number[]): Promise<void> {
-  const { writeFile, rename, rm } = await importNodeModule<typeof import('node:fs/promises')>(
-    'writeNpy',
-    'node:fs/promises',
-    'In a browser, use serializeNpy and save the bytes yourself.',
-  );
   const bytes = serializeNpy(values, shape);
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(temporary, bytes);
-    await rename(temporary, path);
-  } catch (cause) {
-    await rm(temporary, { force: true });
-    throw new LipschitzError('IO_ERROR', `writeNpy: cannot write ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)}).`, { cause });
-  }
+  await writeFileAtomic(path, bytes, { fn: 'writeNpy' });
 }
 
 /**

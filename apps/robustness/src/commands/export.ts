@@ -4,10 +4,21 @@ import type { BackendName } from '@lipschitz/backends';
 
 import { exportModel } from '@lipschitz/layers';
 import { inputShapeOf } from '../experiment';
-import { openRun } from '../run';
+import { assertWritableOutput, openRun } from '../run';
 
-/** `robustness export --run DIR --out FILE`: the best checkpoint as a `lipschitz-model/1` file (atomic). */
-export async function exportCommand({ run, out, backend, quiet = false }: { run: string; out: string; backend: BackendName; quiet?: boolean }): Promise<void> {
+/**
+ * `robustness export --run DIR --out FILE [--force]`: the best checkpoint as a `lipschitz-model/1` file
+ * (atomic). Refuses an existing FILE without `force`, and a FILE among a run's own files (config.json,
+ * checkpoints/, metrics.jsonl, summary.json, certify.json, ...) always.
+ */
+export async function exportCommand({
+  run,
+  out,
+  backend,
+  force = false,
+  quiet = false,
+}: { run: string; out: string; backend: BackendName; force?: boolean; quiet?: boolean }): Promise<void> {
+  assertWritableOutput(out, { force, run, option: '--out' });
   await prepareCliBackend(backend);
   const { model, config, checkpoint } = await openRun(run);
   try {
@@ -17,7 +28,7 @@ export async function exportCommand({ run, out, backend, quiet = false }: { run:
       range: [0, 1],
       metadata: { ...config, checkpoint, exportedAt: new Date().toISOString(), tool: 'robustness export' },
     });
-    await writeJsonAtomic(out, exported);
+    await writeJsonAtomic(out, exported, 'export');
     if (!quiet) process.stdout.write(`wrote ${resolve(out)} (L ≤ ${exported.lipschitzUpperBound.toPrecision(8)})\n`);
   } finally {
     model.dispose();

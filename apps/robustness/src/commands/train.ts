@@ -1,13 +1,22 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProgressBar, formatDuration, writeJsonAtomic, prepareCliBackend } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
 
 import { multiMarginLoss } from '@lipschitz/certify';
 import { LipschitzError } from '@lipschitz/core';
-import { type EpochMetrics, type TrainProgressEvent, train } from '@lipschitz/train';
+import {
+  EMPTY_RUN_STATUS,
+  type EpochMetrics,
+  type RunStartMessages,
+  type TrainProgressEvent,
+  openRunDirectory,
+  planRunStart,
+  readRunStatus,
+  train,
+} from '@lipschitz/train';
 import type * as tf from '@tensorflow/tfjs-core';
-import { type ExperimentConfig, buildModel, defaultEpsilons, inputShapeOf, loadDataset } from '../experiment';
+import { type ExperimentConfig, assertResumableAugment, buildModel, defaultEpsilons, inputShapeOf, loadDataset, trainingBatcher } from '../experiment';
 import { convSpectra } from '../spectra';
 
 export interface TrainCommandOptions {
@@ -19,6 +28,13 @@ export interface TrainCommandOptions {
   /** Print progress (default true). */
   quiet?: boolean;
 }
+
+/** The refusals of `robustness train` (its flags), for the run session's decision. */
+const CLI_START_MESSAGES: RunStartMessages = {
+  finished: (out) => `${out} holds a finished run; pass --force to train it again from scratch, or choose another --out.`,
+  inProgress: (out) => `${out} holds an unfinished run; pass --resume to continue it or --force to start over.`,
+  nothingToResume: (out) => `--resume: ${out} has no run to resume (no config.json).`,
+};
 
 function describeMetrics(m: EpochMetrics): string {
   const parts = [`epoch ${m.epoch}`];
@@ -35,17 +51,11 @@ function describeMetrics(m: EpochMetrics): string {
  * DIR/checkpoints/, DIR/metrics.jsonl, DIR/summary.json (via @lipschitz/train) and DIR/spectra-init.json.
  */
 export async function trainCommand({ config, out, backend, resume, force, quiet = false }: TrainCommandOptions): Promise<void> {
-  const summaryPath = join(out, 'summary.json');
-  const finished = existsSync(summaryPath) && (JSON.parse(readFileSync(summaryPath, 'utf8')) as { status?: string }).status === 'finished';
-  if (finished && !force && !resume) {
-    throw new LipschitzError('ALREADY_EXISTS', `${out} holds a finished run; pass --force to train it again from scratch, or choose another --out.`);
-  }
-  if (existsSync(join(out, 'config.json')) && !force && !resume) {
-    throw new LipschitzError('ALREADY_EXISTS', `${out} holds an unfinished run; pass --resume to continue it or --force to start over.`);
-  }
-  if (resume && !existsSync(join(out, 'config.json'))) {
-    throw new LipschitzError('NOT_FOUND', `--resume: ${out} has no run to resume (no config.json).`);
-  }
+  // The run session of @lipschitz/train decides (the same rule train() applies), in the CLI's words.
+  const store = existsSync(out) ? await openRunDirectory(out) : null;
+  const status = store ? await readRunStatus(store) : EMPTY_RUN_STATUS;
+  const start = planRunStart(status, { resume, overwrite: force && !resume, epochs: config.epochs, resumeNeedsRun: true }, out, CLI_START_MESSAGES);
+  if (start === 'resume' && store) assertResumableAugment((await store.readConfig())?.experiment as ExperimentConfig | undefined, config);
   const prepared = await prepareCliBackend(backend);
   const log = (line: string) => {
     if (!quiet) process.stderr.write(`${line}\n`);
@@ -87,6 +97,7 @@ export async function trainCommand({ config, out, backend, resume, force, quiet 
         epochs: config.epochs,
         batchSize: config.batchSize,
         seed: config.seed,
+        batcher: trainingBatcher(config),
         runDir: out,
         resume,
         overwrite: force && !resume,
