@@ -46,12 +46,17 @@ interface LazySets {
 }
 
 async function loadIdxSet(fn: string, paths: Record<keyof typeof IDX_FILES, string>, name: string, howToGet: string): Promise<LazySets> {
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
+  // Read the four files concurrently, but report the first failure in file order (not whichever failed first in
+  // time), so a missing or damaged file is named deterministically.
+  const settled = await Promise.allSettled([
     loadIdxImageBytes(fn, paths.trainImages, howToGet),
     loadIdxLabels(fn, paths.trainLabels, howToGet, 10),
     loadIdxImageBytes(fn, paths.testImages, howToGet),
     loadIdxLabels(fn, paths.testLabels, howToGet, 10),
-  ]);
+  ] as const);
+  for (const result of settled) if (result.status === 'rejected') throw result.reason;
+  const value = <T>(r: PromiseSettledResult<T>): T => (r as PromiseFulfilledResult<T>).value;
+  const [trainImages, trainLabels, testImages, testLabels] = [value(settled[0]), value(settled[1]), value(settled[2]), value(settled[3])];
   const split = (images: typeof trainImages, labels: Int32Array, which: string, imagePath: string, labelPath: string): LazySplit => {
     if (images.count !== labels.length) {
       throw new LipschitzError(
