@@ -3,6 +3,7 @@ import { writeJsonAtomic } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
 import { certifyModel, empiricalLipschitzLowerBound } from '@lipschitz/certify';
 import * as tf from '@tensorflow/tfjs-core';
+import { assertNewEvaluation, certifyFileName } from '../evaluations';
 import { inputShapeOf } from '../experiment';
 import { withRunOnTestSet } from '../run';
 import { convSpectra } from '../spectra';
@@ -12,6 +13,8 @@ export interface CertifyCommandOptions {
   epsilons: { text: string; value: number }[];
   testLimit?: number;
   backend: BackendName;
+  /** Replace an evaluation with the same settings (default: refuse). */
+  force?: boolean;
   quiet?: boolean;
 }
 
@@ -21,7 +24,10 @@ export interface CertifyFile {
   certified: Record<string, number>;
   lipschitzUpperBound: number;
   layers: unknown[];
+  /** Number of test images certified: the first `count` of the test set. */
   count: number;
+  /** The radii as given (`--eps`), in order. */
+  epsilons?: string[];
   checkpoint: string;
   exactProduct: number;
   safetyFactor: number;
@@ -39,12 +45,16 @@ export interface CertifyFile {
 /**
  * `robustness certify --run DIR`: certified accuracy of the best checkpoint at each ε (an example counts
  * only if correct and its margin exceeds √2·ε·L + √2·(E(0) + E(ε)), L the sound bound of the exact
- * network and E the proven float32 error bound of `@lipschitz/certify`), written to DIR/certify.json.
+ * network and E the proven float32 error bound of `@lipschitz/certify`), written to DIR/certify.json for
+ * the run's standard settings, else to a file named after the settings (`certifyFileName`); an evaluation
+ * with the same settings is replaced only with `force`.
  */
-export async function certifyCommand({ run, epsilons, testLimit, backend, quiet = false }: CertifyCommandOptions): Promise<CertifyFile> {
+export async function certifyCommand({ run, epsilons, testLimit, backend, force = false, quiet = false }: CertifyCommandOptions): Promise<CertifyFile> {
   const started = performance.now();
-  return withRunOnTestSet(run, backend, testLimit, async (opened, { images, labels, count }) => {
+  return withRunOnTestSet(run, backend, testLimit, async (opened, { images, labels, count, runCount }) => {
     const { model, config } = opened;
+    const path = join(run, certifyFileName(config.dataset, runCount, { epsilons: epsilons.map((e) => e.text), count }));
+    assertNewEvaluation('certify', path, force);
     const inputShape = inputShapeOf(config.dataset);
     const report = await certifyModel(model, images, labels, { epsilons: epsilons.map((e) => e.value), inputShape, batchSize: 500 });
     const certified: Record<string, number> = {};
@@ -71,6 +81,7 @@ export async function certifyCommand({ run, epsilons, testLimit, backend, quiet 
       lipschitzUpperBound: report.lipschitzUpperBound,
       layers: report.layers,
       count,
+      epsilons: epsilons.map((e) => e.text),
       checkpoint: opened.checkpoint,
       exactProduct: report.exactProduct,
       safetyFactor: report.safetyFactor,
@@ -80,11 +91,11 @@ export async function certifyCommand({ run, epsilons, testLimit, backend, quiet 
       spectra,
       seconds: (performance.now() - started) / 1000,
     };
-    await writeJsonAtomic(join(run, 'certify.json'), file);
+    await writeJsonAtomic(path, file);
     if (!quiet) {
       const parts = epsilons.map((e) => `certified@${e.text} ${(100 * certified[e.text]).toFixed(2)}%`);
       process.stdout.write(
-        `clean ${(100 * report.clean).toFixed(2)}%, ${parts.join(', ')}, L ≤ ${report.lipschitzUpperBound.toPrecision(8)} (${count} test images)\n`,
+        `clean ${(100 * report.clean).toFixed(2)}%, ${parts.join(', ')}, L ≤ ${report.lipschitzUpperBound.toPrecision(8)} (${count} test images) → ${path}\n`,
       );
     }
     return file;
