@@ -33,7 +33,7 @@ const pkg = {
     },
     './package.json': './package.json',
   },
-  files: ['dist', 'src', '!src/*.test.ts', '!src/**/*.test.ts', 'README.md', 'LICENSE'],
+  files: ['dist', 'src/**/*.ts', '!src/**/*.test.ts', 'README.md', 'LICENSE'],
   scripts: { build: 'tsup', publint: 'publint --strict' },
   dependencies: Object.fromEntries(deps.map((d) => [`@lipschitz/${d}`, 'workspace:^'])),
   peerDependencies: { '@tensorflow/tfjs-core': '4.22.0' },

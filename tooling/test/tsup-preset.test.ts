@@ -22,7 +22,7 @@ it('the CLI build keeps dist/web and the files a user put there', async () => {
   let copiedTo = '';
   const config = cliBundleConfig(dir, {
     nodeBundleOptions: () => ({ target: 'node20', mainFields: ['module', 'main'], banner: { js: '' } }),
-    copyWasmBinaries: (out) => {
+    copyWasmBinaries: (out: string) => {
       copiedTo = out;
     },
   });
