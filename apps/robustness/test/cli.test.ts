@@ -62,7 +62,7 @@ describe('robustness CLI: help and argument errors', () => {
     oneLineError(runCli(cli, ['nonsense']), /unknown command 'nonsense'/, 2);
     oneLineError(runCli(cli, ['certify', '--run', join(work, 'no-such-run')]), /does not exist/, 1);
     // quickstart runs the quick preset: one number of epochs, stated once.
-    expect(runCli(cli, ['quickstart', '--help']).stdout).toMatch(/--epochs <n>\s+epochs of the paper’s protocol \(default: the quick preset’s, \d+\)/);
+    expect(runCli(cli, ['quickstart', '--help']).stdout).toMatch(/--epochs <n>\s+epochs of the paper’s protocol \(default: the quick\s+preset’s, \d+\)/);
     for (const flag of ['--attack-limit', '--train-limit', '--test-limit', '--force']) expect(runCli(cli, ['quickstart', '--help']).stdout).toContain(flag);
   });
 
