@@ -1,7 +1,11 @@
 import { LipschitzError } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 
-/** @internal Checks that `t` is a live float32 tensor (the one matrix-tensor check of linalg and orthogonalize) of rank ≥ 2 with non-empty matrices. */
+/**
+ * Checks that `t` is a live float32 tensor (the one matrix-tensor check of linalg and orthogonalize) of rank ≥ 2
+ * with non-empty matrices. Exported from the package for @lipschitz/orthogonalize, so not marked internal: the
+ * declaration build strips internal declarations, and the package's `.d.ts` would then re-export a name it lacks.
+ */
 export function checkMatrixTensor(fn: string, name: string, t: unknown): asserts t is tf.Tensor {
   if (!(t instanceof tf.Tensor)) {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: ${name} must be a tf.Tensor. Pass a float32 tensor of shape [..., rows, cols].`);
@@ -32,7 +36,7 @@ export function toBatch3(t: tf.Tensor): tf.Tensor3D {
   return tf.reshape(t, [t.size / (r * c), r, c]);
 }
 
-/** @internal Swaps the last two axes of a rank-3 tensor (explicit transpose: no matMul flags). */
+/** Swaps the last two axes of a rank-3 tensor (explicit transpose: no matMul flags). Exported for @lipschitz/orthogonalize. */
 export function transposeLast(x: tf.Tensor3D): tf.Tensor3D {
   return tf.transpose(x, [0, 2, 1]);
 }
