@@ -38,8 +38,10 @@ export function cliBundleConfig(packageDir, { nodeBundleOptions, copyWasmBinarie
     platform: 'node',
     target: recipe.target,
     sourcemap: true,
-    // Only the CLI's own files: dist/ may also hold other builds (apps/robustness/dist/web).
-    clean: ['cli.js', 'cli.js.map'],
+    // No clean: dist/ also holds other builds and user files (apps/robustness/dist/web and the models copied
+    // there). tsup's `clean: [patterns]` does not restrict the clean to those files — it deletes every file
+    // of dist/ except the ones the patterns exclude — and cli.js / cli.js.map are overwritten anyway.
+    clean: false,
     dts: false,
     splitting: false,
     noExternal: [/.*/],

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Scaffolds packages/<name> so that every package starts out matching the others:
 //   node tooling/scripts/new-package.mjs <name> "<description>" [dep ...]
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [name, description, ...deps] = process.argv.slice(2);
@@ -33,7 +33,7 @@ const pkg = {
     },
     './package.json': './package.json',
   },
-  files: ['dist', 'src', '!src/**/*.test.ts', 'README.md'],
+  files: ['dist', 'src/**/*.ts', '!src/**/*.test.ts', 'README.md', 'LICENSE'],
   scripts: { build: 'tsup', publint: 'publint --strict' },
   dependencies: Object.fromEntries(deps.map((d) => [`@lipschitz/${d}`, 'workspace:^'])),
   peerDependencies: { '@tensorflow/tfjs-core': '4.22.0' },
@@ -41,6 +41,7 @@ const pkg = {
   publishConfig: { access: 'public' },
 };
 writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+copyFileSync('LICENSE', join(dir, 'LICENSE'));
 writeFileSync(
   join(dir, 'tsup.config.ts'),
   "import { packageConfig } from '@lipschitz/tooling/tsup';\nimport { defineConfig } from 'tsup';\n\nexport default defineConfig(packageConfig());\n",

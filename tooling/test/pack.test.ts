@@ -4,9 +4,13 @@
  * @tensorflow/tfjs-core as peer) and works under plain Node: imports resolve, gradients are registered,
  * the wasm backend trains, a BCOP layer is orthogonal, a model certifies and its export validates; and @lipschitz/tfjs-layers (with the
  * registry's @tensorflow/tfjs-layers) runs its README quickstart under plain Node and bundles for the browser.
+ * The tarballs hold a LICENSE and no test files; the `.d.ts` of every package type-check in a consumer with
+ * `skipLibCheck: false`; the install line `pnpm release` writes for one package (its internal dependencies
+ * included) works alone.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -108,6 +112,66 @@ console.log(JSON.stringify({
   expect(q.bound).toBeLessThan(1.001);
   expect(q.clean).toBeGreaterThan(0.3);
   expect(q.sameAsSaved).toBe(0);
+
+  // Every tarball ships its LICENSE and no test file.
+  for (const [name, tarball] of Object.entries(byName)) {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+    expect(files, name).toContain('package/LICENSE');
+    expect(files.filter((f) => f.endsWith('.test.ts')), name).toEqual([]);
+  }
+
+  // The published .d.ts type-check without skipLibCheck: a consumer importing every package (and subpath).
+  const exportsOf = (name: string) =>
+    Object.keys(JSON.parse(readFileSync(join(project, 'node_modules', name, 'package.json'), 'utf8')).exports ?? { '.': '' })
+      .filter((key) => key !== './package.json')
+      .map((key) => (key === '.' ? name : `${name}/${key.slice(2)}`));
+  const specifiers = names.flatMap(exportsOf);
+  expect(specifiers).toContain('@lipschitz/backends/bundling');
+  writeFileSync(
+    join(project, 'consumer.ts'),
+    `${specifiers.map((s, i) => `import * as m${i} from '${s}';`).join('\n')}\nexport const modules = [${specifiers.map((_, i) => `m${i}`).join(', ')}];\n`,
+  );
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022' },
+      files: ['consumer.ts'],
+    }),
+  );
+  const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+  let tscOutput = '';
+  try {
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project, encoding: 'utf8', stdio: 'pipe', timeout: 300_000 });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    tscOutput = `${stdout ?? ''}${stderr ?? ''}`;
+  }
+  // Ours must be clean; third-party declarations are not ours to fix (@tensorflow/tfjs-layers 4.22's are not
+  // strict-clean: TS2411/TS2420 in its keras_format and training .d.ts).
+  const ours = tscOutput.split('\n').filter((line) => /error TS\d+/.test(line) && !/^node_modules\/(?!@lipschitz\/)/.test(line));
+  expect(ours, `the packed .d.ts do not type-check with skipLibCheck: false:\n${tscOutput}`).toEqual([]);
+
+  // The install line written for one package brings its internal dependencies (layers needs linalg,
+  // orthogonalize, blockconv and core, none of which is on a registry).
+  const install = JSON.parse(readFileSync(join(releaseDir, 'install.json'), 'utf8')) as Record<string, string[]>;
+  expect(install['@lipschitz/layers'].filter((a) => a.endsWith('.tgz')).map((t) => names.find((n) => byName[n] === t)).sort()).toEqual([
+    '@lipschitz/blockconv',
+    '@lipschitz/core',
+    '@lipschitz/layers',
+    '@lipschitz/linalg',
+    '@lipschitz/orthogonalize',
+  ]);
+  expect(readFileSync(join(releaseDir, 'INSTALL.md'), 'utf8')).toContain(`npm install ${install['@lipschitz/layers'].join(' ')}`);
+  const alone = join(work, 'alone');
+  execFileSync('mkdir', ['-p', alone]);
+  writeFileSync(join(alone, 'package.json'), JSON.stringify({ name: 'alone', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...install['@lipschitz/layers']], { cwd: alone, stdio: 'pipe', timeout: 600_000 });
+  const layersOnly = execFileSync(
+    process.execPath,
+    ['--input-type=module', '-e', "const l = await import('@lipschitz/layers'); console.log(typeof l.bcopConv2d);"],
+    { cwd: alone, encoding: 'utf8', timeout: 120_000 },
+  );
+  expect(layersOnly.trim()).toBe('function');
 }, 1_200_000);
 
 it('the packed @lipschitz/tfjs-layers bundles for the browser with the registry tfjs (no Node built-ins)', async () => {

@@ -1,8 +1,24 @@
 import { LipschitzError } from '@lipschitz/core';
 
 /**
+ * The exit code of a usage error in both CLIs: an unknown option, a missing required option or value, a bad
+ * value (`INVALID_ARGUMENT`). Any other failure exits 1; success, `--help` and `--version` exit 0.
+ */
+export const USAGE_ERROR_EXIT_CODE = 2;
+
+/**
+ * commander's `exitOverride` callback of both CLIs: help and `--version` exit 0; every parsing error
+ * (unknown option or command, missing required option, missing value) exits {@link USAGE_ERROR_EXIT_CODE},
+ * as a bad value does in {@link runAction}. commander has already printed its one-line message.
+ */
+export function exitOnUsageError(error: { exitCode: number }): never {
+  process.exit(error.exitCode === 0 ? 0 : USAGE_ERROR_EXIT_CODE);
+}
+
+/**
  * Runs a CLI action and turns any failure into ONE clear line on stderr (`<program>: <message>`) and a
- * non-zero exit code (2 for invalid arguments, 1 otherwise). Set `LIPSCHITZ_DEBUG=1` for the stack.
+ * non-zero exit code ({@link USAGE_ERROR_EXIT_CODE} for invalid arguments, 1 otherwise). Set
+ * `LIPSCHITZ_DEBUG=1` for the stack.
  */
 export async function runAction(program: string, action: () => Promise<void>): Promise<void> {
   try {
@@ -11,7 +27,7 @@ export async function runAction(program: string, action: () => Promise<void>): P
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${program}: ${message.split('\n')[0]}\n`);
     if (process.env.LIPSCHITZ_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = LipschitzError.isInstance(error) && error.code === 'INVALID_ARGUMENT' ? 2 : 1;
+    process.exitCode = LipschitzError.isInstance(error) && error.code === 'INVALID_ARGUMENT' ? USAGE_ERROR_EXIT_CODE : 1;
   }
 }
 

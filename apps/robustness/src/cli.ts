@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import { parseChoice, parseNonNegativeInt, parseNumberList, parsePositiveInt, parsePositiveNumber, runAction } from '@lipschitz/app-kit';
+import { exitOnUsageError, parseChoice, parseNonNegativeInt, parseNumberList, parsePositiveInt, parsePositiveNumber, runAction } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
 import { LipschitzError } from '@lipschitz/core';
+import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
+import appPackage from '../package.json' with { type: 'json' };
 import { attackCommand } from './commands/attack';
 import { certifyCommand, certifyModelFileCommand } from './commands/certify';
 import { experimentCommand } from './commands/experiment-table';
@@ -29,7 +31,10 @@ const program = new Command()
   .name(NAME)
   .description('Train provably Lipschitz networks (BCOP and friends), certify their robustness, attack them, export them, report.')
   .showHelpAfterError(false)
-  .configureOutput({ outputError: (text, write) => write(`${NAME}: ${text.replace(/^error: /, '').trim()}\n`) });
+  .configureOutput({ outputError: (text, write) => write(`${NAME}: ${text.replace(/^error: /, '').trim()}\n`) })
+  .version(`${NAME} ${appPackage.version} (@tensorflow/tfjs-core ${tf.version_core})`, '--version', 'print the version and exit')
+  // Usage errors (unknown option, missing required option or value) exit 2, like a bad value; see runAction.
+  .exitOverride(exitOnUsageError);
 
 const backendOption = () => new Option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`).default('auto');
 
@@ -114,13 +119,13 @@ program
 
 program
   .command('certify')
-  .description('certified accuracy of the best checkpoint (writes DIR/certify.json), or of an exported lipschitz-model/1 file (writes FILE.certify.json beside it, or --out)')
+  .description('certified accuracy of the best checkpoint (writes DIR/certify.json; other --eps/--test-limit: DIR/certify-<settings>.json), or of an exported lipschitz-model/1 file (writes FILE.certify.json beside it, or --out)')
   .option('--run <dir>', 'run directory')
   .option('--model <file>', 'a lipschitz-model/1 file (from robustness export or another tool) instead of --run')
   .option('--eps <list>', 'comma-separated ℓ2 radii (default: the paper’s, 1.58,0.3 on MNIST)')
-  .option('--test-limit <n>', 'certify the first N test images')
+  .option('--test-limit <n>', 'certify the first N test images (default: the run’s test set)')
   .option('--out <file>', 'with --model: where to write the result (default FILE.certify.json)')
-  .option('--force', 'with --model: overwrite an existing output file')
+  .option('--force', 'replace an evaluation with the same settings (--run), or an existing output file (--model)')
   .option('--dataset <name>', `with --model: the test set (${DATASETS.join(', ')}; default: the file's metadata, else by input shape)`)
   .option('--data-dir <dir>', 'with --model: directory of the dataset files (CIFAR-10, Fashion-MNIST)')
   .addOption(backendOption())
@@ -140,7 +145,7 @@ program
         }
         const run = flags.run as string;
         const epsilons = flags.eps ? parseNumberList('--eps', flags.eps) : await epsilonsOfRun(run);
-        await certifyCommand({ run, epsilons, testLimit, backend });
+        await certifyCommand({ run, epsilons, testLimit, backend, force: Boolean(flags.force) });
       }),
   );
 
@@ -155,15 +160,16 @@ async function epsilonsOfRun(run: string) {
 
 program
   .command('attack')
-  .description('PGD or FGSM (L2) on the best checkpoint; writes DIR/attack-<name>.json; fails if a certified example is broken')
+  .description('PGD or FGSM (L2) on the best checkpoint; writes DIR/attack-<name>[-<settings>].json; fails if a certified example is broken')
   .requiredOption('--run <dir>', 'run directory')
   .requiredOption('--attack <name>', 'pgd|fgsm')
   .requiredOption('--eps <x>', 'ℓ2 radius')
   .option('--steps <n>', 'PGD steps', '200')
   .option('--restarts <n>', 'PGD random restarts', '0')
   .option('--test-limit <n>', 'attack the first N test images')
+  .option('--force', 'replace an evaluation with the same settings')
   .addOption(backendOption())
-  .action((flags: { run: string; attack: string; eps: string; steps: string; restarts: string; testLimit?: string; backend: string }) =>
+  .action((flags: { run: string; attack: string; eps: string; steps: string; restarts: string; testLimit?: string; force?: boolean; backend: string }) =>
     runAction(NAME, async () => {
       const [epsilon] = parseNumberList('--eps', flags.eps);
       await attackCommand({
@@ -174,6 +180,7 @@ program
         restarts: parseNonNegativeInt('--restarts', flags.restarts),
         testLimit: flags.testLimit ? parsePositiveInt('--test-limit', flags.testLimit) : undefined,
         backend: backendOf(flags.backend),
+        force: Boolean(flags.force),
       });
     }),
   );
@@ -211,13 +218,13 @@ program
   .command('quickstart')
   .description('the main job: a short real MNIST run (BCOP Small), certification, PGD and FGSM, and the report')
   .option('--out <dir>', 'run directory', 'runs/mnist-quick')
-  .option('--epochs <n>', 'epochs of the paper’s protocol', '2')
+  .option('--epochs <n>', `epochs of the paper’s protocol (default: the quick preset’s, ${PRESETS.quick.epochs})`)
   .option('--attack-limit <n>', 'test images to attack', '1000')
   .option('--train-limit <n>', 'train on the first N training images (default: all 60,000)')
   .option('--test-limit <n>', 'evaluate and certify the first N test images (default: all 10,000)')
   .option('--force', 'replace an existing run in --out')
   .addOption(backendOption())
-  .action((flags: { out: string; epochs: string; attackLimit: string; trainLimit?: string; testLimit?: string; force?: boolean; backend: string }) =>
+  .action((flags: { out: string; epochs?: string; attackLimit: string; trainLimit?: string; testLimit?: string; force?: boolean; backend: string }) =>
     runAction(NAME, async () => {
       const backend = backendOf(flags.backend);
       const config = experimentFrom({
@@ -231,10 +238,11 @@ program
       });
       await trainCommand({ config, out: flags.out, backend, resume: false, force: Boolean(flags.force) });
       const epsilons = defaultEpsilons('mnist');
-      await certifyCommand({ run: flags.out, epsilons, backend, testLimit: config.testLimit });
+      const force = Boolean(flags.force);
+      await certifyCommand({ run: flags.out, epsilons, backend, testLimit: config.testLimit, force });
       const attackLimit = parsePositiveInt('--attack-limit', flags.attackLimit);
-      await attackCommand({ run: flags.out, attack: 'pgd', epsilon: epsilons[0], steps: 200, restarts: 0, testLimit: attackLimit, backend });
-      await attackCommand({ run: flags.out, attack: 'fgsm', epsilon: epsilons[0], steps: 1, restarts: 0, testLimit: attackLimit, backend });
+      await attackCommand({ run: flags.out, attack: 'pgd', epsilon: epsilons[0], steps: 200, restarts: 0, testLimit: attackLimit, backend, force });
+      await attackCommand({ run: flags.out, attack: 'fgsm', epsilon: epsilons[0], steps: 1, restarts: 0, testLimit: attackLimit, backend, force });
       await reportCommand({ run: flags.out });
     }),
   );

@@ -97,6 +97,8 @@ export interface RunTestSet {
   images: tf.Tensor4D;
   labels: tf.Tensor1D;
   count: number;
+  /** Size of the run's own test set (its `--test-limit`, else the whole test set): what `train` evaluated. */
+  runCount: number;
 }
 
 /**
@@ -115,9 +117,10 @@ export async function withRunOnTestSet<T>(
   try {
     const data = await loadDataset(opened.config);
     const test = testTensors(data.test, testLimit);
+    const runCount = Math.min(opened.config.testLimit ?? data.test.count, data.test.count);
     try {
       opened.model.freeze();
-      return await body(opened, test);
+      return await body(opened, { ...test, runCount });
     } finally {
       test.images.dispose();
       test.labels.dispose();

@@ -5,7 +5,10 @@ import { type NetworkBound, networkLipschitzUpperBound } from '@lipschitz/model-
 export interface ConvSpectrum {
   /** Index of the layer in the exported layer list. */
   index: number;
-  /** `kh×kw cin→cout @ h×w`. */
+  /**
+   * The convolution as the user asked for it, and as it is computed when they differ: `3×3, 1→32 @ 28×28`,
+   * or `4×4 stride 2, 1→16 (as 2×2 4→16 @ 14×14 after invertible downsampling)`.
+   */
   label: string;
   /** All singular values of the circular convolution at the layer's input size, descending. */
   singularValues: number[];
@@ -15,13 +18,20 @@ export interface ConvSpectrum {
  * The spectra a bound computed with `singularValues: true` already holds (`bound.spectra`, one FFT per
  * layer for the bound and the report together), labelled for the report.
  */
-export function spectraOfBound(bound: Pick<NetworkBound, 'spectra'>): ConvSpectrum[] {
+export function spectraOfBound(bound: Pick<NetworkBound, 'spectra'> & Partial<Pick<NetworkBound, 'layers'>>, layers?: readonly ExportedLayer[]): ConvSpectrum[] {
   return (bound.spectra ?? []).map((s) => {
-    const [kh, kw, cin, cout] = s.kernelShape;
-    const [h, w] = s.inputSize;
-    return { index: s.index, label: `${kh}×${kw} ${cin}→${cout} @ ${h}×${w}`, singularValues: Array.from(s.singularValues) };
+    const previous = layers?.[s.index - 1];
+    const walked = bound.layers?.[s.index - 1];
+    const stride =
+      previous?.type === 'invertibleDownsample'
+        ? previous.factor
+        : walked?.type === 'invertibleDownsample'
+          ? Math.round(walked.inputShape[0] / walked.outputShape[0])
+          : 1;
+    return { index: s.index, label: convLabel(s.kernelShape, s.inputSize, stride), singularValues: Array.from(s.singularValues) };
   });
 }
+
 
 /**
  * Exact singular values (float64, FFT per frequency) of every circular `conv2d` of an exported model,
@@ -30,5 +40,16 @@ export function spectraOfBound(bound: Pick<NetworkBound, 'spectra'>): ConvSpectr
  * initialisation).
  */
 export function convSpectra(layers: readonly ExportedLayer[], inputShape: readonly number[]): ConvSpectrum[] {
-  return spectraOfBound(networkLipschitzUpperBound({ input: { shape: inputShape }, layers }, { singularValues: true }));
+  return spectraOfBound(networkLipschitzUpperBound({ input: { shape: inputShape }, layers }, { singularValues: true }), layers);
+}
+
+/**
+ * A conv's label: `kh×kw, cin→cout @ h×w`; after an invertible downsampling by s, the strided conv the user
+ * wrote first (`(s·kh)×(s·kw) stride s, cin/s²→cout`), then what is computed.
+ */
+export function convLabel(kernelShape: readonly number[], [h, w]: readonly number[], stride: number): string {
+  const [kh, kw, cin, cout] = kernelShape;
+  const inner = `${kh}×${kw} ${cin}→${cout} @ ${h}×${w}`;
+  if (stride === 1) return `${kh}×${kw}, ${cin}→${cout} @ ${h}×${w}`;
+  return `${kh * stride}×${kw * stride} stride ${stride}, ${cin / (stride * stride)}→${cout} (as ${inner} after invertible downsampling)`;
 }

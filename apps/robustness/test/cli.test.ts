@@ -55,13 +55,27 @@ describe('robustness CLI: help and argument errors', () => {
   });
 
   it('unknown flags and bad values give one line and a non-zero exit', () => {
-    oneLineError(runCli(cli, ['certify', '--run', work, '--bogus']), /unknown option '--bogus'/);
+    oneLineError(runCli(cli, ['certify', '--run', work, '--bogus']), /unknown option '--bogus'/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--epochs', 'zero']), /--epochs must be a positive integer, got "zero"/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--conv', 'fft']), /--conv must be one of bcop, rko, ossn, svcm, cayley, plain, got "fft"/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--orthogonalizer', 'qr']), /--orthogonalizer must be one of reference, fast-polar, reprojected, got "qr"/, 2);
     oneLineError(runCli(cli, ['attack', '--run', work, '--attack', 'pgd', '--eps', '-1']), /--eps: "-1" is not a non-negative number/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--backend', 'node-gpu']), /tfjs-node-gpu/);
   });
+
+  it('--version prints the version; every usage error exits 2, a failed command 1 (one rule for both CLIs)', () => {
+    const version = runCli(cli, ['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^robustness \d+\.\d+\.\d+ \(@tensorflow\/tfjs-core 4\.22\.\d+\)$/);
+    oneLineError(runCli(cli, ['certify']), /required option '--run <dir>' not specified/, 2);
+    oneLineError(runCli(cli, ['train', '--out']), /option '--out <dir>' argument missing/, 2);
+    oneLineError(runCli(cli, ['nonsense']), /unknown command 'nonsense'/, 2);
+    // (A failed command exits 1: the missing run directory of the next test.)
+    // quickstart runs the quick preset: one number of epochs, stated once.
+    const quickstartHelp = runCli(cli, ['quickstart', '--help']).stdout;
+    expect(quickstartHelp).toMatch(/--epochs <n>\s+epochs of the paper’s protocol \(default: the quick\s+preset’s, \d+\)/);
+    for (const flag of ['--attack-limit', '--train-limit', '--test-limit', '--force']) expect(quickstartHelp).toContain(flag);
+  }, 300_000);
 
   it('a missing run directory and a dataset that is not there are one-line errors', () => {
     oneLineError(runCli(cli, ['certify', '--run', join(work, 'no-such-run')]), /run directory .*no-such-run does not exist/);
@@ -105,7 +119,11 @@ describe('robustness CLI: a short real MNIST run', () => {
   it('PGD and FGSM break no certified example; export and report work; a finished run is not overwritten', () => {
     const pgd = runCli(cli, ['attack', '--run', run, '--attack', 'pgd', '--eps', '0.3', '--steps', '20', '--test-limit', '100']);
     expect(pgd.code, pgd.stderr).toBe(0);
-    const pgdFile = JSON.parse(readFileSync(join(run, 'attack-pgd.json'), 'utf8'));
+    // Not the standard attack (ε 1.58, 200 steps, 1,000 images): its own file, named after its settings.
+    expect(pgd.stdout).toContain('attack-pgd-eps0.3-steps20-n100.json');
+    const pgdFile = JSON.parse(readFileSync(join(run, 'attack-pgd-eps0.3-steps20-n100.json'), 'utf8'));
+    expect(pgdFile.count).toBe(100);
+    expect(pgdFile.steps).toBe(20);
     expect(pgdFile.brokenCertified).toBe(0);
     expect(pgdFile.robustAccuracy).toBeGreaterThanOrEqual(pgdFile.certified);
     expect(pgdFile.robustAccuracy).toBeLessThanOrEqual(pgdFile.clean);
@@ -123,6 +141,22 @@ describe('robustness CLI: a short real MNIST run', () => {
     expect(html).toContain('<svg');
     expect(html).toContain('Singular values');
     oneLineError(runCli(cli, ['train', '--out', run, '--train-limit', '256', '--epochs', '1']), /holds a finished run; pass --force/);
+  });
+
+  it('keeps every evaluation: another setting gets its own file, the same setting is refused without --force', () => {
+    const standard = readFileSync(join(run, 'certify.json'), 'utf8');
+    const other = runCli(cli, ['certify', '--run', run, '--eps', '0.5,1', '--test-limit', '100']);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toContain('certify-n100-eps0.5_1.json');
+    expect(readFileSync(join(run, 'certify.json'), 'utf8')).toBe(standard);
+    const otherFile = JSON.parse(readFileSync(join(run, 'certify-n100-eps0.5_1.json'), 'utf8'));
+    expect(otherFile.count).toBe(100);
+    expect(otherFile.epsilons).toEqual(['0.5', '1']);
+    oneLineError(runCli(cli, ['certify', '--run', run, '--eps', '0.5,1', '--test-limit', '100']), /already holds an evaluation with these settings; pass --force/);
+    expect(runCli(cli, ['certify', '--run', run, '--eps', '0.5,1', '--test-limit', '100', '--force']).code).toBe(0);
+    expect(runCli(cli, ['report', '--run', run]).code).toBe(0);
+    const html = readFileSync(join(run, 'report.html'), 'utf8');
+    for (const file of ['certify.json', 'certify-n100-eps0.5_1.json', 'attack-pgd-eps0.3-steps20-n100.json', 'attack-fgsm-eps0.3-n100.json']) expect(html).toContain(file);
   });
 
   it('a run directory whose config.json names another model (activation relu for a MaxMin checkpoint) is refused, not certified', () => {
@@ -259,7 +293,8 @@ describe('robustness CLI: the quickstart job', () => {
     const out = join(work, 'quickstart');
     const result = runCli(cli, ['quickstart', '--out', out, '--train-limit', '256', '--test-limit', '100', '--attack-limit', '20']);
     expect(result.code, result.stderr).toBe(0);
-    for (const file of ['metrics.jsonl', 'certify.json', 'attack-pgd.json', 'attack-fgsm.json', 'report.html']) expect(existsSync(join(out, file)), file).toBe(true);
+    // 20 attacked images instead of the standard 1,000 (capped at the run's 100): the attack files say so.
+    for (const file of ['metrics.jsonl', 'losses.jsonl', 'certify.json', 'attack-pgd-n20.json', 'attack-fgsm-n20.json', 'report.html']) expect(existsSync(join(out, file)), file).toBe(true);
     expect(result.stdout).toMatch(/report: .*report\.html/);
   });
 });

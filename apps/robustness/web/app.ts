@@ -3,7 +3,7 @@
 import { type CertifyReport, certifyExportedModel, multiMarginLoss } from '@lipschitz/certify';
 import type { ExportedModel } from '@lipschitz/core';
 import { type ImageSet, parseIdxImages, parseIdxLabels } from '@lipschitz/datasets';
-import { exportModel, smallConvNet } from '@lipschitz/layers';
+import { type Sequential, bcopConv2d, bjorckDense, exportModel, flatten, maxMin, sequential, smallConvNet } from '@lipschitz/layers';
 import { type TrainProgressEvent, memoryRunStore, train } from '@lipschitz/train';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -110,8 +110,38 @@ export async function certifyExported(exported: ExportedModel, set: ImageSet, co
   };
 }
 
+/** The networks the page can train: the paper's BCOP "Small", or a tiny BCOP network for slow devices. */
+export const BROWSER_NETWORKS = ['small', 'tiny'] as const;
+export type BrowserNetwork = (typeof BROWSER_NETWORKS)[number];
+
+/**
+ * The network {@link trainInBrowser} trains. `small`: the paper's BCOP "Small" (`smallConvNet`, MaxMin,
+ * 171,014 parameters). `tiny`: BCOP 4×4 stride 2, 1→4 channels, MaxMin, Björck dense 784→128, MaxMin,
+ * Björck dense 128→10 (about 102,000 parameters), with the layers' `reproject` option (each matrix is
+ * moved back onto the orthogonal manifold after every step, so the differentiated forward pass runs one
+ * Björck step instead of 20): one conv instead of two and far fewer GPU kernels per step, for emulated or
+ * slow GPUs. Both networks are 1-Lipschitz by construction.
+ *
+ * Ownership: the caller owns the returned model.
+ */
+export function browserNetwork(network: BrowserNetwork, seed: number): Sequential {
+  if (network === 'small') return smallConvNet({ conv: 'bcop', activation: 'maxmin', inputShape: MNIST_SHAPE, seed });
+  const [h, w] = MNIST_SHAPE;
+  const layers = [
+    bcopConv2d({ inChannels: 1, outChannels: 4, kernelSize: 4, stride: 2, inputSize: [h, w], seed, reproject: true }),
+    maxMin(),
+    flatten(),
+    bjorckDense({ inputs: (h / 2) * (w / 2) * 4, outputs: 128, seed: seed + 1000, reproject: true }),
+    maxMin(),
+    bjorckDense({ inputs: 128, outputs: 10, seed: seed + 2000, reproject: true }),
+  ];
+  return sequential(layers, { name: 'tiny' });
+}
+
 /** Options of {@link trainInBrowser}. */
 export interface BrowserTrainOptions {
+  /** Which network (default `small`, the paper's). */
+  network?: BrowserNetwork;
   /** Train on the first N images of the set. */
   images: number;
   batchSize: number;
@@ -135,7 +165,7 @@ export interface BrowserTrainResult {
 }
 
 /**
- * Trains the paper's BCOP "Small" network (`smallConvNet`, MaxMin) on the first `images` images with
+ * Trains the paper's BCOP "Small" network (`smallConvNet`, MaxMin; or the tiny one, {@link browserNetwork}) on the first `images` images with
  * `train()` of @lipschitz/train and an in-memory run store: Adam, the reference's hinge loss with margin
  * √2·1.5 (`multiMarginLoss`), the loss read back every step for the progress callback. Returns the
  * trained network exported as `lipschitz-model/1`.
@@ -152,7 +182,8 @@ export interface BrowserTrainResult {
 export async function trainInBrowser(set: ImageSet, options: BrowserTrainOptions): Promise<BrowserTrainResult> {
   const started = performance.now();
   const seed = options.seed ?? 0;
-  const model = smallConvNet({ conv: 'bcop', activation: 'maxmin', inputShape: MNIST_SHAPE, seed });
+  const network = options.network ?? 'small';
+  const model = browserNetwork(network, seed);
   const losses: number[] = [];
   try {
     const result = await train({
@@ -174,7 +205,7 @@ export async function trainInBrowser(set: ImageSet, options: BrowserTrainOptions
       },
     });
     model.freeze();
-    const exported = await exportModel(model, { inputShape: MNIST_SHAPE, range: [0, 1], metadata: { model: 'small', conv: 'bcop', trainedIn: 'browser', steps: result.steps } });
+    const exported = await exportModel(model, { inputShape: MNIST_SHAPE, range: [0, 1], metadata: { model: network, conv: 'bcop', trainedIn: 'browser', steps: result.steps } });
     return { steps: result.steps, losses, exported, milliseconds: performance.now() - started };
   } finally {
     model.dispose();

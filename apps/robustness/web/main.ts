@@ -4,7 +4,7 @@
 import { type BackendName, type PreparedBackend, prepareBackend } from '@lipschitz/backends';
 import type { ExportedModel } from '@lipschitz/core';
 import type { ImageSet } from '@lipschitz/datasets';
-import { MNIST_EPSILONS, type PageCertification, certifyExported, fetchMnistSubset, trainInBrowser } from './app';
+import { BROWSER_NETWORKS, MNIST_EPSILONS, type PageCertification, certifyExported, fetchMnistSubset, trainInBrowser } from './app';
 
 /** What the page exposes on `window.__results`. */
 export interface PageResults {
@@ -13,7 +13,7 @@ export interface PageResults {
   /** The latest certification of a loaded model file. */
   certify: (PageCertification & { source: string }) | null;
   /** The latest in-browser training run (and the certification of the trained model once done). */
-  train: { steps: number; totalSteps: number; losses: number[]; done: boolean; milliseconds?: number; certify?: PageCertification } | null;
+  train: { network: string; steps: number; totalSteps: number; losses: number[]; done: boolean; milliseconds?: number; certify?: PageCertification } | null;
   error: string | null;
 }
 
@@ -87,14 +87,48 @@ function drawDigit(pixels: Float32Array): HTMLCanvasElement {
   return canvas;
 }
 
-function show(result: PageCertification, set: ImageSet, source: string): void {
-  element('summary').hidden = false;
-  element('summary-count').textContent = `${result.count} (${source})`;
-  element('summary-clean').textContent = percent(result.clean);
-  for (const e of MNIST_EPSILONS) element(`summary-${e.text}`).textContent = percent(result.certified[e.text]);
-  element('summary-bound').textContent = result.lipschitzUpperBound.toPrecision(8);
-  element('summary-time').textContent = `${(result.milliseconds / 1000).toFixed(2)} s on ${results.backend?.backend ?? '?'}`;
-  const cells = [];
+/** The rows of a results table: `[label, id suffix]`; the cells get the id `${prefix}summary-${suffix}`. */
+const SUMMARY_ROWS: [string, string][] = [
+  ['Images', 'count'],
+  ['Clean accuracy', 'clean'],
+  ...MNIST_EPSILONS.map((e): [string, string] => [`Certified accuracy at ε = ${e.text}`, e.text]),
+  ['Lipschitz upper bound L', 'bound'],
+  ['Time', 'time'],
+];
+
+/**
+ * Shows a certification in the results block `container` (the certify section's, or the training
+ * section's): a table (cells `#${prefix}summary-…`), the legend of the grid, the grid `#${prefix}grid`.
+ */
+function show(container: HTMLElement, prefix: string, result: PageCertification, set: ImageSet, source: string): void {
+  const table = document.createElement('table');
+  const values: Record<string, string> = {
+    count: `${result.count} (${source})`,
+    clean: percent(result.clean),
+    bound: result.lipschitzUpperBound.toPrecision(8),
+    time: `${(result.milliseconds / 1000).toFixed(2)} s on ${results.backend?.backend ?? '?'}`,
+  };
+  for (const e of MNIST_EPSILONS) values[e.text] = percent(result.certified[e.text]);
+  for (const [label, key] of SUMMARY_ROWS) {
+    const row = table.insertRow();
+    const th = document.createElement('th');
+    th.textContent = label;
+    const td = row.insertCell();
+    td.id = `${prefix}summary-${key}`;
+    td.textContent = values[key];
+    row.prepend(th);
+  }
+  const legend = document.createElement('p');
+  legend.className = 'legend';
+  legend.innerHTML =
+    `Each image: <code>prediction · r radius</code>, where the radius <var>r</var> = margin / (√2·<var>L</var>) is the largest ℓ2 ` +
+    `perturbation that provably cannot change the prediction. <span class="swatch certified"></span> green frame: correct and certified at ` +
+    `ε = ${MNIST_EPSILONS[0].text} (r &gt; ${MNIST_EPSILONS[0].text}); <span class="swatch wrong"></span> red frame: misclassified ` +
+    `(“(is y)” gives the label; no radius); no frame: correct, certified only below ${MNIST_EPSILONS[0].text}. ` +
+    `The first ${Math.min(result.count, GRID_LIMIT)} images are shown.`;
+  const grid = document.createElement('div');
+  grid.id = `${prefix}grid`;
+  grid.className = 'grid';
   for (let i = 0; i < Math.min(result.count, GRID_LIMIT); i++) {
     const cell = document.createElement('figure');
     const correct = result.predictions[i] === result.labels[i];
@@ -103,9 +137,10 @@ function show(result: PageCertification, set: ImageSet, source: string): void {
     const caption = document.createElement('figcaption');
     caption.textContent = `${result.predictions[i]}${correct ? '' : ` (is ${result.labels[i]})`} · r ${correct ? result.radii[i].toFixed(3) : '—'}`;
     cell.append(drawDigit(set.images.subarray(i * 784, (i + 1) * 784)), caption);
-    cells.push(cell);
+    grid.append(cell);
   }
-  element('grid').replaceChildren(...cells);
+  container.replaceChildren(table, legend, grid);
+  container.hidden = false;
 }
 
 async function certifyLoaded(): Promise<void> {
@@ -118,7 +153,7 @@ async function certifyLoaded(): Promise<void> {
     const result = await certifyExported(current.exported, set, numberInput('count', 100));
     results.certify = { ...result, source: current.source };
     setStatus('model-status', `Certified ${result.count} test images with ${current.source}.`);
-    show(result, set, current.source);
+    show(element('certify-results'), '', result, set, current.source);
   } catch (error) {
     fail('certify', error);
   } finally {
@@ -142,15 +177,18 @@ async function trainClicked(): Promise<void> {
   const images = numberInput('train-images', 256);
   const batchSize = numberInput('train-batch', 32);
   const epochs = numberInput('train-epochs', 4);
+  const network = BROWSER_NETWORKS.find((n) => n === element<HTMLSelectElement>('train-network').value) ?? 'small';
   const totalSteps = Math.ceil(images / batchSize) * epochs;
-  const state: NonNullable<PageResults['train']> = { steps: 0, totalSteps, losses: [], done: false };
+  const state: NonNullable<PageResults['train']> = { network, steps: 0, totalSteps, losses: [], done: false };
   results.train = state;
   const progress = element<HTMLProgressElement>('train-progress');
   try {
     setStatus('train-status', 'Loading the training images…');
     const set = await mnistSubset('train');
-    setStatus('train-status', `Training BCOP Small on ${images} images (${totalSteps} steps of ${batchSize})…`);
+    setStatus('train-status', `Training the ${network} BCOP network on ${images} images (${totalSteps} steps of ${batchSize})…`);
+    element('train-results').hidden = true;
     const trained = await trainInBrowser(set, {
+      network,
       images,
       batchSize,
       epochs,
@@ -172,7 +210,7 @@ async function trainClicked(): Promise<void> {
     const test = await mnistSubset('test');
     const result = await certifyExported(trained.exported, test, numberInput('count', 100));
     state.certify = result;
-    show(result, test, 'trained in the browser');
+    show(element('train-results'), 'train-', result, test, `${network} network trained in the browser`);
     const last = trained.losses[trained.losses.length - 1];
     setStatus(
       'train-status',

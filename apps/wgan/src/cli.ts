@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import { parseChoice, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber, runAction } from '@lipschitz/app-kit';
+import { exitOnUsageError, parseChoice, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber, runAction } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
 import { LipschitzError } from '@lipschitz/core';
+import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
+import appPackage from '../package.json' with { type: 'json' };
 import { compareCommand } from './commands/compare';
 import { estimateCommand } from './commands/estimate';
 import { exactCommand } from './commands/exact';
@@ -16,7 +18,10 @@ const BACKENDS = ['auto', 'wasm', 'cpu', 'node', 'node-gpu', 'webgpu'] as const;
 const program = new Command()
   .name(NAME)
   .description('Wasserstein-1 distances: exact on samples, estimated with 1-Lipschitz critics, on a WGAN-GP generator of our own.')
-  .configureOutput({ outputError: (text, write) => write(`${NAME}: ${text.replace(/^error: /, '').trim()}\n`) });
+  .configureOutput({ outputError: (text, write) => write(`${NAME}: ${text.replace(/^error: /, '').trim()}\n`) })
+  .version(`${NAME} ${appPackage.version} (@tensorflow/tfjs-core ${tf.version_core})`, '--version', 'print the version and exit')
+  // Usage errors (unknown option, missing required option or value) exit 2, like a bad value; see runAction.
+  .exitOverride(exitOnUsageError);
 
 program
   .command('exact')

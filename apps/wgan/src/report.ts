@@ -101,8 +101,9 @@ export async function renderTrainGanReport(options: {
       mark: { type: 'line' },
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'generator step' },
-        y: { field: 'value', type: 'quantitative', scale: { zero: false } },
-        color: { field: 'series', type: 'nominal', legend: { orient: 'bottom', columns: 1 } },
+        y: { field: 'value', type: 'quantitative', title: 'objective, penalty or loss (critic output units)', scale: { zero: false } },
+        // labelLimit: the long series names must not be cut to "…" (Vega's default limit is 160 px).
+        color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 600 } },
       },
     });
     sections.push({ title: 'Critic objective over training', html: svg });
@@ -176,13 +177,13 @@ export async function renderCompareReport(options: { rows: CompareRow[]; exactW1
             x: { field: 'critic', type: 'nominal' },
             xOffset: { field: 'activation', type: 'nominal' },
             y: { field: 'estimate', type: 'quantitative', title: 'W1 estimate' },
-            color: { field: 'activation', type: 'nominal' },
+            color: { field: 'activation', type: 'nominal', legend: { labelLimit: 600 } },
           },
         },
         {
           data: { values: [{ exact: exactW1 }] },
           mark: { type: 'rule', color: 'black', strokeDash: [6, 3] },
-          encoding: { y: { field: 'exact', type: 'quantitative' } },
+          encoding: { y: { field: 'exact', type: 'quantitative', title: 'W1 estimate' } },
         },
       ],
     });
@@ -194,9 +195,9 @@ export async function renderCompareReport(options: { rows: CompareRow[]; exactW1
       height: 260,
       mark: { type: 'line' },
       encoding: {
-        x: { field: 'step', type: 'quantitative' },
+        x: { field: 'step', type: 'quantitative', title: 'critic training step' },
         y: { field: 'objective', type: 'quantitative', title: 'mean f(real) − mean f(generated), training batch' },
-        color: { field: 'critic', type: 'nominal' },
+        color: { field: 'critic', type: 'nominal', legend: { labelLimit: 600 } },
       },
     });
     sections.push({ title: 'Critic objective over training', html: curveSvg });

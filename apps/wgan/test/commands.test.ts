@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareBackend } from '@lipschitz/backends';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CompareFile, compareCommand } from '../src/commands/compare';
 import { stageSchedule, trainGanCommand } from '../src/commands/train-gan';
 import { Generator, type GeneratorCheckpoint } from '../src/gan/generator';
@@ -72,8 +72,39 @@ describe('wgan train-gan and compare (wasm, tiny)', () => {
     await expect(compareCommand({ ...options, force: true, stage: 'nope' })).rejects.toThrow(/has no generators\/nope.json/);
   });
 
+  it('train-gan records the backend it used (not "auto") and its report shows whole legend labels', async () => {
+    const out = join(root, 'auto');
+    // Not quiet: it says where its report is.
+    const written: string[] = [];
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await trainGanCommand({ ...tiny, out, backend: 'auto', quiet: false });
+    } finally {
+      stdout.mockRestore();
+    }
+    expect(written.join('')).toContain(`report: ${join(out, 'report.html')}\n`);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.backendRequested).toBe('auto');
+    expect(config.backend).toBe('wasm');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<td>backend</td><td>wasm</td>');
+    for (const label of ['critic objective mean D(real) − mean D(fake)', 'generator loss −mean D(G(z))']) expect(html).toContain(`>${label}</text>`);
+    expect(html).not.toMatch(/…<\/text>/);
+  });
+
   it('the built CLI lists the new commands and fails with one line on a missing --gan directory or an unknown critic', async () => {
     const cli = await buildCli();
+    const version = runCli(cli, ['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^wgan \d+\.\d+\.\d+ \(@tensorflow\/tfjs-core 4\.22\.\d+\)$/);
+    // Usage errors exit 2, as in robustness: a missing required option like a bad value.
+    const noGan = runCli(cli, ['compare', '--out', join(root, 'x')]);
+    expect(noGan.code).toBe(2);
+    expect(noGan.stderr.trim()).toBe("wgan: required option '--gan <dir>' not specified");
+
     const help = runCli(cli, ['--help']);
     expect(help.stdout).toMatch(/train-gan/);
     expect(help.stdout).toMatch(/compare/);

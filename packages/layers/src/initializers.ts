@@ -11,13 +11,20 @@ import { choleskyQr2, orthonormalizeColumns } from '@lipschitz/linalg';
  * row-major values.
  */
 export function orthogonalMatrix(rows: number, cols: number, gain: number, rng: SeededRandom): Float32Array {
-  const tall = rows >= cols;
-  const m = tall ? rows : cols;
-  const n = tall ? cols : rows;
+  const m = Math.max(rows, cols);
+  const n = Math.min(rows, cols);
   // n column vectors of length m, each contiguous.
   const q = new Float64Array(m * n);
   for (let i = 0; i < m * n; i++) q[i] = rng.normal();
   orthonormalizeColumns(q, m, n);
+  return rowMajor(q, rows, cols, gain);
+}
+
+/** `gain` times the `rows × cols` row-major matrix of `n` orthonormal columns `q` (their transpose when wide). */
+function rowMajor(q: Float64Array, rows: number, cols: number, gain: number): Float32Array {
+  const tall = rows >= cols;
+  const m = tall ? rows : cols;
+  const n = tall ? cols : rows;
   const out = new Float32Array(rows * cols);
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < m; i++) {
@@ -29,6 +36,9 @@ export function orthogonalMatrix(rows: number, cols: number, gain: number, rng: 
   return out;
 }
 
+/** Backends whose synchronous `dataSync` is a plain memory read (CPU, wasm, tfjs-node). */
+export const SYNC_READ_BACKENDS: ReadonlySet<string> = new Set(['cpu', 'wasm', 'tensorflow']);
+
 /**
  * {@link orthogonalMatrix} as a `[rows, cols]` tensor. For clearly tall (or wide) matrices
  * (max ≥ 2·min, e.g. the 3136 × 512 dense layer) the Q factor is computed on the backend by
@@ -37,7 +47,11 @@ export function orthogonalMatrix(rows: number, cols: number, gain: number, rng: 
  * to float32 precision. Other shapes, or a failed Cholesky, use the host path.
  *
  * Host readback: `choleskyQr2` reads two n × n Gram matrices back with `dataSync`. This is allowed here
- * because it runs at construction time only (layer constructors are synchronous), never in a step.
+ * because it runs at construction time only (layer constructors are synchronous), never in a step — and
+ * only on the backends in {@link SYNC_READ_BACKENDS}. Elsewhere (WebGPU, WebGL) the Q factor of the same
+ * Gaussian matrix is computed on the host (`orthonormalizeColumns`: the same matrix up to float32
+ * rounding): a synchronous read there stalls the GPU, and tfjs-backend-webgpu's, which copies through a
+ * canvas, lost the device on SwiftShader and broke training in the browser (issue 17).
  */
 export function orthogonalTensor(rows: number, cols: number, gain: number, rng: SeededRandom): tf.Tensor2D {
   const m = Math.max(rows, cols);
@@ -45,6 +59,12 @@ export function orthogonalTensor(rows: number, cols: number, gain: number, rng: 
   if (m < 2 * n || m * n * n < 1e7) return tf.tensor2d(orthogonalMatrix(rows, cols, gain, rng), [rows, cols]);
   const gaussian = new Float32Array(m * n);
   for (let i = 0; i < gaussian.length; i++) gaussian[i] = rng.normal();
+  if (!SYNC_READ_BACKENDS.has(tf.getBackend())) {
+    const columns = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) columns[j * m + i] = gaussian[i * n + j];
+    orthonormalizeColumns(columns, m, n);
+    return tf.tensor2d(rowMajor(columns, rows, cols, gain), [rows, cols]);
+  }
   const a = tf.tensor2d(gaussian, [m, n]);
   const q = choleskyQr2(a);
   a.dispose();

@@ -44,7 +44,7 @@ export interface ResolvedBjorckOptions {
 }
 
 /** The reference's Björck settings: 20 iterations, order 1, β = 0.5, 10-step power scaling. */
-export const BJORCK_DEFAULTS: Readonly<Omit<ResolvedBjorckOptions, 'seed'>> = Object.freeze({
+export const BJORCK_DEFAULTS: Readonly<Required<Omit<BjorckOptions, 'seed'>>> = Object.freeze({
   iterations: 20,
   beta: 0.5,
   order: 1,

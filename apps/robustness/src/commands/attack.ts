@@ -3,6 +3,7 @@ import { writeJsonAtomic } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
 import { certifyModel, fgsmAttack, pgdAttack } from '@lipschitz/certify';
 import { LipschitzError } from '@lipschitz/core';
+import { assertNewEvaluation, attackFileName } from '../evaluations';
 import { inputShapeOf } from '../experiment';
 import { withRunOnTestSet } from '../run';
 
@@ -14,16 +15,21 @@ export interface AttackCommandOptions {
   restarts: number;
   testLimit?: number;
   backend: BackendName;
+  /** Replace an evaluation with the same settings (default: refuse). */
+  force?: boolean;
   quiet?: boolean;
 }
 
-/** The file `robustness attack` writes: DIR/attack-<name>.json. */
+/** The file `robustness attack` writes: DIR/attack-<name>.json for the standard settings, else a name with the settings (`attackFileName`). */
 export interface AttackFile {
   attack: 'pgd' | 'fgsm';
   epsilon: number;
   steps: number;
   restarts: number;
+  /** Number of test images attacked: the first `count` of the test set. */
   count: number;
+  /** Which checkpoint was attacked. */
+  checkpoint?: string;
   clean: number;
   robustAccuracy: number;
   certified: number;
@@ -39,9 +45,12 @@ export interface AttackFile {
  * with cached kernels. Fails (non-zero exit) if any certified example is broken.
  */
 export async function attackCommand(options: AttackCommandOptions): Promise<AttackFile> {
-  const { run, attack, epsilon, steps, restarts, testLimit, backend, quiet = false } = options;
+  const { run, attack, epsilon, steps, restarts, testLimit, backend, force = false, quiet = false } = options;
   const started = performance.now();
-  return withRunOnTestSet(run, backend, testLimit, async ({ model, config }, { images, labels, count }) => {
+  return withRunOnTestSet(run, backend, testLimit, async ({ model, config, checkpoint }, { images, labels, count, runCount }) => {
+    const settings = { attack, epsilon: epsilon.text, steps: attack === 'pgd' ? steps : 1, restarts: attack === 'pgd' ? restarts : 0, count };
+    const path = join(run, attackFileName(config.dataset, runCount, settings));
+    assertNewEvaluation('attack', path, force);
     const certificate = await certifyModel(model, images, labels, {
       epsilons: [epsilon.value],
       inputShape: inputShapeOf(config.dataset),
@@ -58,6 +67,7 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
       steps: attack === 'pgd' ? steps : 1,
       restarts: attack === 'pgd' ? restarts : 0,
       count,
+      checkpoint,
       clean: certificate.clean,
       robustAccuracy: result.robustAccuracy,
       certified: certificate.certified[String(epsilon.value)],
@@ -65,11 +75,11 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
       brokenCertifiedIndices: result.brokenCertifiedIndices,
       seconds: (performance.now() - started) / 1000,
     };
-    await writeJsonAtomic(join(run, `attack-${attack}.json`), file);
+    await writeJsonAtomic(path, file);
     if (!quiet) {
       process.stdout.write(
         `${attack.toUpperCase()} ε=${epsilon.text}: robust accuracy ${(100 * result.robustAccuracy).toFixed(2)}% ` +
-          `(clean ${(100 * certificate.clean).toFixed(2)}%, certified ${(100 * file.certified).toFixed(2)}%, ${count} images), certified broken: ${result.brokenCertified}\n`,
+          `(clean ${(100 * certificate.clean).toFixed(2)}%, certified ${(100 * file.certified).toFixed(2)}%, ${count} images), certified broken: ${result.brokenCertified} → ${path}\n`,
       );
     }
     if (result.brokenCertified > 0) {

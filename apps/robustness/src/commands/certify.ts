@@ -7,6 +7,7 @@ import { type CertifyReport, certifyExportedModel, certifyModel, empiricalLipsch
 import { LipschitzError } from '@lipschitz/core';
 import { exportedForward, validateExportedModel } from '@lipschitz/model-format';
 import * as tf from '@tensorflow/tfjs-core';
+import { assertNewEvaluation, certifyFileName } from '../evaluations';
 import { type DatasetName, DATASETS, inputShapeOf, loadDataset } from '../experiment';
 import { withRunOnTestSet } from '../run';
 import { type ConvSpectrum, spectraOfBound } from '../spectra';
@@ -17,6 +18,8 @@ export interface CertifyCommandOptions {
   epsilons: { text: string; value: number }[];
   testLimit?: number;
   backend: BackendName;
+  /** Replace an evaluation with the same settings (default: refuse). */
+  force?: boolean;
   quiet?: boolean;
 }
 
@@ -44,7 +47,10 @@ export interface CertifyFile {
   certified: Record<string, number>;
   lipschitzUpperBound: number;
   layers: unknown[];
+  /** Number of test images certified: the first `count` of the test set. */
   count: number;
+  /** The radii as given (`--eps`), in order. */
+  epsilons?: string[];
   /** Which checkpoint of the run was certified (`exported` for `--model`). */
   checkpoint: string;
   /** The certified `lipschitz-model/1` file (only for `--model`). */
@@ -102,28 +108,32 @@ async function certifyFile(
   };
 }
 
-function printSummary(file: CertifyFile, epsilons: { text: string }[], count: number): void {
+function printSummary(file: CertifyFile, epsilons: { text: string }[], count: number, path?: string): void {
   const parts = epsilons.map((e) => `certified@${e.text} ${(100 * file.certified[e.text]).toFixed(2)}%`);
-  process.stdout.write(`clean ${(100 * file.clean).toFixed(2)}%, ${parts.join(', ')}, L ≤ ${file.lipschitzUpperBound.toPrecision(8)} (${count} test images)\n`);
+  process.stdout.write(`clean ${(100 * file.clean).toFixed(2)}%, ${parts.join(', ')}, L ≤ ${file.lipschitzUpperBound.toPrecision(8)} (${count} test images)${path ? ` → ${path}` : ''}\n`);
 }
 
 /**
  * `robustness certify --run DIR`: certified accuracy of the best checkpoint at each ε (an example counts
  * only if correct and its margin exceeds √2·ε·L + √2·(E(0) + E(ε)), L the sound bound of the exact
- * network and E the proven float32 error bound of `@lipschitz/certify`), written to DIR/certify.json. Each
- * layer's spectrum is computed once (the bound and the report's spectra share it).
+ * network and E the proven float32 error bound of `@lipschitz/certify`), written to DIR/certify.json for
+ * the run's standard settings, else to a file named after the settings (`certifyFileName`); an evaluation
+ * with the same settings is replaced only with `force`. Each layer's spectrum is computed once (the bound and
+ * the report's spectra share it).
  */
-export async function certifyCommand({ run, epsilons, testLimit, backend, quiet = false }: CertifyCommandOptions): Promise<CertifyFile> {
+export async function certifyCommand({ run, epsilons, testLimit, backend, force = false, quiet = false }: CertifyCommandOptions): Promise<CertifyFile> {
   const started = performance.now();
-  return withRunOnTestSet(run, backend, testLimit, async (opened, { images, labels, count }) => {
+  return withRunOnTestSet(run, backend, testLimit, async (opened, { images, labels, count, runCount }) => {
     const { model, config } = opened;
+    const path = join(run, certifyFileName(config.dataset, runCount, { epsilons: epsilons.map((e) => e.text), count }));
+    assertNewEvaluation('certify', path, force);
     const inputShape = inputShapeOf(config.dataset);
     const report = await certifyModel(model, images, labels, { epsilons: epsilons.map((e) => e.value), inputShape, batchSize: 500, singularValues: true });
     const maxEps = config.dataset === 'cifar10' ? 0.5 : 3;
     const parts = await certifyFile(report, (x) => model.apply(x), images, count, epsilons, maxEps);
-    const file: CertifyFile = { ...parts, checkpoint: opened.checkpoint, seconds: (performance.now() - started) / 1000 };
-    await writeJsonAtomic(join(run, 'certify.json'), file);
-    if (!quiet) printSummary(file, epsilons, count);
+    const file: CertifyFile = { ...parts, epsilons: epsilons.map((e) => e.text), checkpoint: opened.checkpoint, seconds: (performance.now() - started) / 1000 };
+    await writeJsonAtomic(path, file);
+    if (!quiet) printSummary(file, epsilons, count, path);
     return file;
   });
 }

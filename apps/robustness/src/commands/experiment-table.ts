@@ -154,7 +154,11 @@ async function readOptionalJson<T>(path: string): Promise<T | null> {
 async function summarize(out: string, row: ReturnType<typeof expandRows>[number]): Promise<ExperimentSummaryRow> {
   const dir = join(out, 'runs', row.id);
   const summary = await readOptionalJson<{ status: string; epochs: number; elapsedMs: number; best?: { epoch: number } }>(join(dir, 'summary.json'));
-  const certify = await readOptionalJson<{ clean: number; certified: Record<string, number>; lipschitzUpperBound: number }>(join(dir, 'certify.json'));
+  // certify.json for the run's standard settings, else the file named after the spec's settings (evaluations.ts).
+  const certifyFile = existsSync(join(dir, 'certify.json'))
+    ? 'certify.json'
+    : (existsSync(dir) ? readdirSync(dir).filter((f) => /^certify-.*\.json$/.test(f)).sort()[0] : undefined);
+  const certify = certifyFile ? await readOptionalJson<{ clean: number; certified: Record<string, number>; lipschitzUpperBound: number }>(join(dir, certifyFile)) : null;
   const attacks: ExperimentSummaryRow['attacks'] = [];
   for (const file of existsSync(dir) ? readdirSync(dir).filter((f) => /^attack-.*\.json$/.test(f)).sort() : []) {
     const a = await readOptionalJson<{ attack: string; epsilon: number; count: number; robustAccuracy: number; brokenCertified: number }>(join(dir, file));
@@ -260,8 +264,9 @@ export async function experimentCommand({ spec: specPath, out, cliPath = process
     const done = state.rows[row.id].done;
     const steps: { name: string; args: () => string[] }[] = [
       { name: 'train', args: () => ['train', ...row.trainFlags, '--out', dir, ...(existsSync(join(dir, 'config.json')) ? ['--resume'] : [])] },
-      { name: 'certify', args: () => ['certify', '--run', dir, ...(spec.certify ?? [])] },
-      ...(spec.attacks ?? []).map((flags, k) => ({ name: `attack-${k}`, args: () => ['attack', '--run', dir, ...flags] })),
+      // --force: a step interrupted after writing its file is run again and replaces its own result.
+      { name: 'certify', args: () => ['certify', '--run', dir, ...(spec.certify ?? []), '--force'] },
+      ...(spec.attacks ?? []).map((flags, k) => ({ name: `attack-${k}`, args: () => ['attack', '--run', dir, ...flags, '--force'] })),
       {
         name: 'export',
         args: () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProgressBar, formatDuration, writeJsonAtomic, prepareCliBackend } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
@@ -16,8 +16,15 @@ import {
   train,
 } from '@lipschitz/train';
 import type * as tf from '@tensorflow/tfjs-core';
+import { removeEvaluations } from '../evaluations';
 import { type ExperimentConfig, assertResumableAugment, buildModel, defaultEpsilons, inputShapeOf, loadDataset, trainingBatcher } from '../experiment';
 import { convSpectra } from '../spectra';
+
+/**
+ * `DIR/losses.jsonl`: one `{ step, epoch, loss }` line per logged training step (every step of a short run,
+ * every 10th of a long one). Append-only: after a resume a step may appear twice; the last line wins.
+ */
+export const LOSS_LOG = 'losses.jsonl';
 
 export interface TrainCommandOptions {
   config: ExperimentConfig;
@@ -48,7 +55,8 @@ function describeMetrics(m: EpochMetrics): string {
 /**
  * `robustness train`: the reference protocol (Adam, exponential schedule per epoch, hinge loss with margin
  * √2·ε, evaluation with cached kernels every epoch, best checkpoint kept). Writes DIR/config.json,
- * DIR/checkpoints/, DIR/metrics.jsonl, DIR/summary.json (via @lipschitz/train) and DIR/spectra-init.json.
+ * DIR/checkpoints/, DIR/metrics.jsonl, DIR/summary.json (via @lipschitz/train), DIR/spectra-init.json and
+ * DIR/losses.jsonl ({@link LOSS_LOG}).
  */
 export async function trainCommand({ config, out, backend, resume, force, quiet = false }: TrainCommandOptions): Promise<void> {
   // The run session of @lipschitz/train decides (the same rule train() applies), in the CLI's words.
@@ -57,6 +65,11 @@ export async function trainCommand({ config, out, backend, resume, force, quiet 
   const start = planRunStart(status, { resume, overwrite: force && !resume, epochs: config.epochs, resumeNeedsRun: true }, out, CLI_START_MESSAGES);
   if (start === 'resume' && store) assertResumableAugment((await store.readConfig())?.experiment as ExperimentConfig | undefined, config);
   const prepared = await prepareCliBackend(backend);
+  // The evaluations and loss log of the run being replaced describe a model that no longer exists.
+  if (force && !resume) {
+    removeEvaluations(out);
+    rmSync(join(out, LOSS_LOG), { force: true });
+  }
   const log = (line: string) => {
     if (!quiet) process.stderr.write(`${line}\n`);
   };
@@ -78,8 +91,14 @@ export async function trainCommand({ config, out, backend, resume, force, quiet 
     const stepsPerEpoch = Math.ceil(trainCount / config.batchSize);
     const bar = quiet ? null : new ProgressBar('train', stepsPerEpoch * config.epochs);
     let lastLoss = Number.NaN;
+    // The training loss of every `lossEvery`-th step, for the report's loss curve (a short run logs every step).
+    const lossEvery = stepsPerEpoch >= 100 ? 10 : 1;
+    mkdirSync(out, { recursive: true });
     const onProgress = (event: TrainProgressEvent) => {
-      if (event.loss !== undefined) lastLoss = event.loss;
+      if (event.loss !== undefined) {
+        lastLoss = event.loss;
+        if (event.type === 'step') appendFileSync(join(out, LOSS_LOG), `${JSON.stringify({ step: event.step, epoch: event.epoch, loss: event.loss })}\n`);
+      }
       if (event.type === 'step') {
         bar?.update(event.step, `epoch ${event.epoch}/${config.epochs} loss ${Number.isNaN(lastLoss) ? "…" : lastLoss.toFixed(4)} lr ${event.lr.toExponential(2)}`, event.totalSteps);
       } else if (event.type === 'epoch' && event.metrics) {
@@ -104,6 +123,7 @@ export async function trainCommand({ config, out, backend, resume, force, quiet 
         trainLimit: config.trainLimit,
         testLimit: config.testLimit,
         epsilons,
+        lossEvery,
         onProgress,
         signal: controller.signal,
         config: { experiment: config, backend: prepared.backend },

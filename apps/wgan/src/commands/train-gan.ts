@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ProgressBar, formatDuration, prepareCliBackend, writeFileAtomic, writeJsonAtomic } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
 import { LipschitzError, SeededRandom } from '@lipschitz/core';
@@ -91,6 +91,7 @@ export async function trainGanCommand(options: TrainGanCommandOptions): Promise<
   const totalSteps = options.steps ?? Math.max(1, Math.floor((epochs * iterationsPerEpoch) / nCritic));
   const stages = stageSchedule(totalSteps, Math.floor(stepsPerEpoch), options.steps === undefined);
 
+  const prepared = await prepareCliBackend(backend);
   const config = {
     command: 'train-gan',
     dataset: 'mnist',
@@ -107,10 +108,11 @@ export async function trainGanCommand(options: TrainGanCommandOptions): Promise<
     batchNorm: 'batch statistics, also when sampling (as the reference)',
     seed,
     stages,
-    backend,
+    // The backend actually used (`auto` resolves to one), and what was asked for.
+    backend: prepared.backend,
+    backendRequested: backend,
   };
   await writeJsonAtomic(join(out, 'config.json'), config);
-  const prepared = await prepareCliBackend(backend);
   const rng = new SeededRandom(seed);
   const generator = new Generator(config.generator, seed);
   const critic = new Discriminator(config.discriminator, seed + 1);
@@ -186,6 +188,9 @@ export async function trainGanCommand(options: TrainGanCommandOptions): Promise<
     finalCriticObjective: metrics[metrics.length - 1]?.criticObjective ?? Number.NaN,
   };
   await writeJsonAtomic(join(out, 'summary.json'), summary);
-  if (!quiet) process.stdout.write(`trained ${totalSteps} generator steps in ${formatDuration(seconds * 1000)}; generators in ${join(out, 'generators')}\n`);
+  if (!quiet) {
+    process.stdout.write(`trained ${totalSteps} generator steps in ${formatDuration(seconds * 1000)}; generators in ${join(out, 'generators')}\n`);
+    process.stdout.write(`report: ${resolve(out, 'report.html')}\n`);
+  }
   return summary;
 }
