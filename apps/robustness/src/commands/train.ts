@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProgressBar, formatDuration, writeJsonAtomic, prepareCliBackend } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
