@@ -67,7 +67,7 @@ describe('robustness CLI: help and argument errors', () => {
     const version = runCli(cli, ['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^robustness \d+\.\d+\.\d+ \(@tensorflow\/tfjs-core 4\.22\.\d+\)$/);
-    oneLineError(runCli(cli, ['certify']), /required option '--run <dir>' not specified/, 2);
+    oneLineError(runCli(cli, ['certify']), /certify needs exactly one of --run DIR and --model FILE\.json/, 2);
     oneLineError(runCli(cli, ['train', '--out']), /option '--out <dir>' argument missing/, 2);
     oneLineError(runCli(cli, ['nonsense']), /unknown command 'nonsense'/, 2);
     // (A failed command exits 1: the missing run directory of the next test.)
