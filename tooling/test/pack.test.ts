@@ -152,13 +152,14 @@ console.log(JSON.stringify({
   expect(ours, `the packed .d.ts do not type-check with skipLibCheck: false:\n${tscOutput}`).toEqual([]);
 
   // The install line written for one package brings its internal dependencies (layers needs linalg,
-  // orthogonalize, blockconv and core, none of which is on a registry).
+  // orthogonalize, blockconv, model-format and core, none of which is on a registry).
   const install = JSON.parse(readFileSync(join(releaseDir, 'install.json'), 'utf8')) as Record<string, string[]>;
   expect(install['@lipschitz/layers'].filter((a) => a.endsWith('.tgz')).map((t) => names.find((n) => byName[n] === t)).sort()).toEqual([
     '@lipschitz/blockconv',
     '@lipschitz/core',
     '@lipschitz/layers',
     '@lipschitz/linalg',
+    '@lipschitz/model-format',
     '@lipschitz/orthogonalize',
   ]);
   expect(readFileSync(join(releaseDir, 'INSTALL.md'), 'utf8')).toContain(`npm install ${install['@lipschitz/layers'].join(' ')}`);
