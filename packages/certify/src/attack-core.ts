@@ -57,15 +57,19 @@ export function checkAttackSettings(fn: string, s: AttackSettings, n: number): v
   }
   if (!Number.isInteger(s.seed)) throw new LipschitzError('INVALID_ARGUMENT', `${fn}: seed must be an integer, got ${s.seed}.`);
   assertPositiveInteger(fn, 'batchSize', s.batchSize);
-  const range = s.range;
+  checkRangeAndRadii(fn, s.range, s.certifiedRadii, n);
+}
+
+/** Validates an attack's input range `[lo, hi]` and its optional per-example certified radii (one per image). @internal */
+export function checkRangeAndRadii(fn: string, range: unknown, certifiedRadii: ArrayLike<number> | undefined, n: number): void {
   if (!Array.isArray(range) || range.length !== 2) {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: range must be [lo, hi], e.g. [0, 1].`);
   }
   assertFiniteNumber(fn, 'range[0]', range[0]);
   assertFiniteNumber(fn, 'range[1]', range[1]);
   if (!(range[0] < range[1])) throw new LipschitzError('INVALID_ARGUMENT', `${fn}: range must satisfy lo < hi, got [${range[0]}, ${range[1]}].`);
-  if (s.certifiedRadii !== undefined && s.certifiedRadii.length !== n) {
-    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: certifiedRadii has ${s.certifiedRadii.length} entries but there are ${n} images. Pass certify(...).radii.`);
+  if (certifiedRadii !== undefined && certifiedRadii.length !== n) {
+    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: certifiedRadii has ${certifiedRadii.length} entries but there are ${n} images. Pass certify(...).radii.`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { LipschitzError, SeededRandom, assertPositiveInteger, assertPositiveNumber } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { ATTACK_NORM_TOLERANCE, type AttackResult, type Predict } from './attack-core';
+import { ATTACK_NORM_TOLERANCE, type AttackResult, type Predict, checkRangeAndRadii } from './attack-core';
 import { checkImagesAndLabels, checkLabelValues } from './inputs';
 
 /**
@@ -62,13 +62,7 @@ function checkSettings(fn: string, s: DecisionAttackSettings, n: number): void {
   assertPositiveNumber(fn, 'epsilon', s.epsilon);
   if (!Number.isInteger(s.seed)) throw new LipschitzError('INVALID_ARGUMENT', `${fn}: seed must be an integer, got ${s.seed}.`);
   assertPositiveInteger(fn, 'batchSize', s.batchSize);
-  const r = s.range;
-  if (!Array.isArray(r) || r.length !== 2 || !Number.isFinite(r[0]) || !Number.isFinite(r[1]) || !(r[0] < r[1])) {
-    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: range must be finite [lo, hi] with lo < hi, e.g. [0, 1]; got ${JSON.stringify(r)}.`);
-  }
-  if (s.certifiedRadii !== undefined && s.certifiedRadii.length !== n) {
-    throw new LipschitzError('SHAPE_MISMATCH', `${fn}: certifiedRadii has ${s.certifiedRadii.length} entries but there are ${n} images. Pass certify(...).radii.`);
-  }
+  checkRangeAndRadii(fn, s.range, s.certifiedRadii, n);
 }
 
 /** Runs `predict` on float32 rows (each one image) in chunks; returns argmax per row. */
