@@ -106,6 +106,7 @@ export async function trainCommand({ config, out, backend, resume, force, quiet 
         epsilons,
         onProgress,
         signal: controller.signal,
+        ...(config.timeBudgetSeconds !== undefined ? { timeBudgetMs: config.timeBudgetSeconds * 1000 } : {}),
         config: { experiment: config, backend: prepared.backend },
       });
     } finally {
