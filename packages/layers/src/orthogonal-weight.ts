@@ -6,6 +6,7 @@ import {
   newtonSchulzStepsFor,
   orthogonalize,
   scaledPolar,
+  stiefelRescale,
 } from '@lipschitz/orthogonalize';
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultOrthogonalizer, reprojectedOrthogonalizer } from './orthogonalizer';
@@ -128,12 +129,8 @@ export class OrthogonalWeight {
    * training, the full projection inside {@link OrthogonalWeight.exactly}; else the orthogonalizer.
    */
   matrix(): tf.Tensor {
-    const w = this.variable;
-    if (this.orthogonalization !== 'projected' || this.exact) return orthogonalize(w, this.orthogonalizer);
-    const rank = w.rank;
-    const small = Math.min(w.shape[rank - 2], w.shape[rank - 1]);
-    const c = tf.div(tf.sqrt(tf.sum(tf.square(w), [rank - 2, rank - 1], true)), Math.sqrt(small));
-    return tf.div(w, c);
+    if (this.orthogonalization !== 'projected' || this.exact) return orthogonalize(this.variable, this.orthogonalizer);
+    return stiefelRescale(this.variable);
   }
 
   /** Runs `body` (which builds kernels synchronously: freeze, export) with the full projection. */

@@ -23,6 +23,7 @@ export { SCALED_POLAR_LOWER_BOUND, scaledPolar, type ScaledPolarOptions } from '
 export {
   newtonSchulzRetraction,
   newtonSchulzStepsFor,
+  stiefelRescale,
   type NewtonSchulzRetraction,
   type NewtonSchulzRetractionOptions,
 } from './newton-schulz-retraction';

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { geometricSigmas, knownMatrix } from '../test/known-matrices';
 import { batchSingularValues } from '../test/oracle';
-import { newtonSchulzRetraction, newtonSchulzStepsFor } from './newton-schulz-retraction';
+import { bjorck } from './bjorck';
+import { newtonSchulzRetraction, newtonSchulzStepsFor, stiefelRescale } from './newton-schulz-retraction';
 
 /** A `[rows, cols]` matrix with singular values spread geometrically over [max/ratio⁻¹, max], with its float64 polar factor and RMS σ. */
 function known(rows: number, cols: number, max: number, ratio: number, seed: number) {
@@ -89,6 +90,55 @@ describeBackends('newtonSchulzRetraction', () => {
     expect(() => newtonSchulzRetraction(w, { steps: 0 })).toThrow(/^newtonSchulzRetraction: steps must be a positive integer/);
     expect(() => newtonSchulzRetraction(tf.tensor1d([1, 2]))).toThrow(/^newtonSchulzRetraction: w must have rank >= 2/);
     tf.dispose([w, g]);
+  });
+});
+
+describeBackends('stiefelRescale', () => {
+  it('on the scaled manifold: value = polar(w), gradient = the converged Björck’s (the polar derivative), tall/wide/square/batched', async () => {
+    for (const shape of [
+      [12, 5],
+      [5, 12],
+      [6, 6],
+      [2, 7, 4],
+    ]) {
+      const [rows, cols] = shape.slice(-2);
+      const batch = shape.length === 3 ? shape[0] : 1;
+      const values: number[] = [];
+      for (let b = 0; b < batch; b++) values.push(...known(rows, cols, 1, 0.999999, 40 + b + rows).polar);
+      // c = 0.3: a point c·Q on the scaled manifold
+      const w = tf.mul(tf.tensor(values, shape), 0.3);
+      const upstream = tf.tensor(Array.from({ length: batch * rows * cols }, (_, i) => Math.sin(1.7 * i + 0.3)), shape);
+      const ours = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(stiefelRescale(x), upstream)))(w);
+      const converged = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(bjorck(x, { iterations: 40, scaling: 'frobenius' }), upstream)))(w);
+      const got = await ours.data();
+      const want = await converged.data();
+      let maxError = 0;
+      let scale = 0;
+      for (let i = 0; i < got.length; i++) {
+        maxError = Math.max(maxError, Math.abs(got[i] - want[i]));
+        scale = Math.max(scale, Math.abs(want[i]));
+      }
+      expect(scale, `${shape}`).toBeGreaterThan(0.1);
+      expect(maxError, `${shape} gradient`).toBeLessThan(2e-4 * scale);
+      const value = await stiefelRescale(w).data();
+      for (let i = 0; i < value.length; i++) expect(Math.abs(value[i] - values[i]), `${shape} value`).toBeLessThan(1e-5);
+      tf.dispose([w, upstream, ours, converged]);
+    }
+  });
+
+  it('off the manifold it only rescales (w/c) and its gradient is tangent at w/c (orthogonal to Q·S for every symmetric S); no leaks', async () => {
+    const w = tf.tensor2d(known(9, 4, 2, 0.5, 11).values, [9, 4]);
+    const fro = Math.sqrt((await tf.sum(tf.square(w)).data())[0]);
+    const c = fro / 2;
+    const value = await stiefelRescale(w).data();
+    const raw = await w.data();
+    for (let i = 0; i < raw.length; i++) expect(value[i]).toBeCloseTo(raw[i] / c, 6);
+    const upstream = tf.tensor2d(Array.from({ length: 36 }, (_, i) => Math.cos(i)), [9, 4]);
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(stiefelRescale(x), upstream)))(w);
+    expect(Math.max(...Array.from(await g.data(), Math.abs))).toBeGreaterThan(1e-3);
+    await expectNoLeaks(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(stiefelRescale(x), upstream)))(w));
+    expect(() => stiefelRescale(tf.tensor1d([1]))).toThrow(/^stiefelRescale: w must have rank >= 2/);
+    tf.dispose([w, upstream, g]);
   });
 });
 

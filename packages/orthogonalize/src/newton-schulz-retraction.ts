@@ -108,3 +108,58 @@ export function newtonSchulzStepsFor(drift: number, tolerance = 1e-3, maxSteps =
   }
   return Math.max(1, steps);
 }
+
+/**
+ * The differentiated forward pass of a parameter kept on the scaled orthogonal manifold (the layers'
+ * `'projected'` scheme): value `Q = w / c` with `c = ‖w‖_F / √min(m, n)` per matrix (last two axes,
+ * batched), and as gradient the **tangent-space (Riemannian) projection** of the upstream gradient `G`
+ * at Q, divided by c:
+ * ```
+ *   ∂L/∂w = (G − Q sym(QᵀG)) / c      (tall Q, QᵀQ = I; wide matrices transposed),  sym(A) = (A + Aᵀ)/2.
+ * ```
+ * On the manifold (`w = c·Q`, Q with orthonormal columns) this is exactly the value and the derivative
+ * of the polar factor `polar(w)` (the converged Björck / reference orthogonalization): `polar(Q + E) =
+ * Q + E − Q sym(QᵀE) + O(E²)`, a self-adjoint map, divided by c for the scale. So a loss sees the
+ * reference's function and gradient, at the cost of a rescaling forward and two products (`QᵀG`,
+ * `Q·sym`) backward. Off the manifold the value is only rescaled (not orthogonalized): keep `w` on it
+ * with {@link newtonSchulzRetraction} after every optimizer step. An optimizer step on this gradient
+ * followed by the retraction is Riemannian (projected) gradient descent on the Stiefel manifold.
+ *
+ * Ownership: `w` is borrowed; the result (same shape) is owned by the caller. Runs in `tf.tidy`.
+ *
+ * @throws LipschitzError `SHAPE_MISMATCH` (rank < 2, empty), `INVALID_ARGUMENT` (non-float32), `DISPOSED`.
+ * @example
+ * ```ts
+ * const q = stiefelRescale(variable); // inside the loss: the layer's orthogonal matrix
+ * ```
+ * @see P.-A. Absil, R. Mahony, R. Sepulchre, *Optimization Algorithms on Matrix Manifolds*, 2008,
+ *   §3.6.1 (the Stiefel manifold's tangent projection) and §4.1; N. J. Higham, *Functions of Matrices*,
+ *   SIAM 2008, §8.1 (the polar factor).
+ */
+export function stiefelRescale(w: tf.Tensor): tf.Tensor {
+  checkMatrixTensor('stiefelRescale', 'w', w);
+  return tf.tidy(() => {
+    const rescale = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const x = args[0] as tf.Tensor;
+      const save = args[1] as tf.GradSaveFunc;
+      const rank = x.rank;
+      const small = Math.min(x.shape[rank - 2], x.shape[rank - 1]);
+      const c = tf.div(tf.sqrt(tf.sum(tf.square(x), [rank - 2, rank - 1], true)), Math.sqrt(small));
+      const q = tf.div(x, c);
+      save([q, c]);
+      return {
+        value: q,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const [savedQ, savedC] = saved;
+          const qt = toTallBatch(savedQ);
+          const gt = toTallBatch(dy as tf.Tensor);
+          const a = tf.matMul(tf.transpose(qt.x, [0, 2, 1]), gt.x);
+          const sym = tf.mul(tf.add(a, tf.transpose(a, [0, 2, 1])), 0.5);
+          const tangent = tf.sub(gt.x, tf.matMul(qt.x, sym)) as tf.Tensor3D;
+          return tf.div(fromTallBatch(tangent, gt), savedC);
+        },
+      };
+    });
+    return rescale(w);
+  });
+}
