@@ -119,11 +119,15 @@ export class BcopConv2d extends CircularConvLayer {
  * Kernel caching: `freeze()` builds the kernel once and `apply` is then a single convolution;
  * `unfreeze()` before training (gradients do not reach a frozen layer's parameters).
  *
- * Re-projection (option `reproject: true`, issue 10): `afterStep` (called by the training loops after
- * every optimizer step) moves each parameter matrix back to the scaled orthogonal manifold,
- * `w ← ‖w‖_F/√cmax · polar(w)`, which leaves the kernel unchanged, and the forward pass then needs only
- * 1 Björck step (`REPROJECTED_BJORCK`) instead of 20, with the same gradient (see bench/README.md for
- * the measured orthogonality, accuracy and step time).
+ * Orthogonalization (option `orthogonalization`, see `ORTHOGONALIZATIONS`): by default (`'projected'`,
+ * issue 14) the parameter matrices are kept on the scaled orthogonal manifold by a Newton–Schulz
+ * retraction in `afterStep` (which the training loops call after every optimizer step), and the forward
+ * pass only rescales them, with the polar factor's gradient (the tangent-space projection): a training
+ * step costs about what the unconstrained layer costs. `'unrolled'` runs the reference's Björck-20,
+ * differentiated, in every forward pass (`orthogonalizer: REFERENCE_BJORCK` for the literal reference);
+ * `'reprojected'` (`reproject: true`, issue 10) re-projects fully after each step and runs 1 Björck step.
+ * `freeze()` and the exports orthogonalize fully in every scheme; bounds use the exported kernel's exact
+ * spectrum, so soundness never depends on the scheme.
  *
  * Ownership: owns its variables (`dispose()`); `apply` borrows `x` (NHWC `[b, h, w, cin]`) and returns
  * a new tensor `[b, h/s, w/s, cout]`. Throws `INVALID_ARGUMENT` on bad options (kernelSize not a

@@ -172,7 +172,8 @@ export class BjorckDense extends DenseLayerBase {
  * A dense layer whose weight is orthonormalized on every forward pass (reference `BjorckLinear`,
  * Anil, Lucas & Grosse 2019): `y = x · bjorck(W) + b` with `W` of shape `[inputs, outputs]` (the
  * transpose of PyTorch's layout). Björck: `W ← 1.5 W − 0.5 W WᵀW`, 20 iterations after scaling by a
- * power-iteration estimate of σ_max, so `bjorck(W)` has orthonormal columns (inputs ≥ outputs) or rows.
+ * power-iteration estimate of σ_max, so `bjorck(W)` has orthonormal columns (inputs ≥ outputs) or rows
+ * (the reference; this layer computes the same polar factor by default with the `'projected'` scheme).
  *
  * Init (reference §3): orthogonal with gain 1/√inputs; bias U(−1/√inputs, 1/√inputs); seeded.
  *
@@ -183,9 +184,10 @@ export class BjorckDense extends DenseLayerBase {
  * Kernel caching: `freeze()` orthonormalizes once and `apply` reuses it (one matMul); `unfreeze()`
  * before training — gradients do not reach the variables of a frozen layer.
  *
- * Re-projection (`reproject: true`, issue 10): `afterStep` moves the weight back to the scaled
- * orthogonal manifold after every optimizer step (function unchanged), so the forward pass needs only 1
- * Björck step (`REPROJECTED_BJORCK`), with the same gradient.
+ * Orthogonalization (option `orthogonalization`): `'projected'` by default (issue 14: the weight is kept
+ * orthogonal by a Newton–Schulz retraction in `afterStep`, the forward pass rescales it with the polar
+ * factor's gradient), `'unrolled'` (the Björck-20 above in every forward pass; `REFERENCE_BJORCK` for the
+ * literal reference) or `'reprojected'` (`reproject: true`); see `bcopConv2d`.
  *
  * Ownership: owns its variables (`dispose()`); `apply` borrows `x` `[batch, inputs]` and returns a new
  * tensor. Throws `INVALID_ARGUMENT` on bad options, `SHAPE_MISMATCH` on a wrong input shape.

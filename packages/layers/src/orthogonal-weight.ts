@@ -14,15 +14,16 @@ import { defaultOrthogonalizer, reprojectedOrthogonalizer } from './orthogonaliz
 /**
  * How a layer keeps its parameter matrices orthogonal (option `orthogonalization` of `bcopConv2d`,
  * `rkoConv2d`, `bjorckDense` and the model builders):
- * - `'projected'` (the default): the parameter itself is kept on the scaled orthogonal manifold. The
- *   differentiated forward pass only rescales it, `Q = W / c` with `c = ‖W‖_F/√min(m, n)` (as cheap as
- *   an unconstrained layer), and after every optimizer step a Newton–Schulz retraction
- *   (`newtonSchulzRetraction` of `@lipschitz/orthogonalize`: 1–6 steps on the Gram side, as many as the
- *   last measured drift needs for 1e-3) moves `W` back. Training is then projected (Riemannian)
- *   gradient descent on the Stiefel manifold: the optimizer's step on the Euclidean gradient of the
- *   scale-invariant `W/c`, followed by the retraction. Freezing and exporting orthogonalize `W` fully
- *   (`orthogonalizer`, default `FAST_POLAR`), so exported kernels are orthogonal to float32 precision
- *   whatever the retraction left.
+ * - `'projected'` (the default, issue 14): the parameter itself is kept on the scaled orthogonal manifold
+ *   `{c·Q : QᵀQ = I}`. The differentiated forward pass only rescales it, `Q = W / c` with
+ *   `c = ‖W‖_F/√min(m, n)` (as cheap as an unconstrained layer), and its gradient is the tangent-space
+ *   projection `(G − Q sym(QᵀG)) / c` (`stiefelRescale` of `@lipschitz/orthogonalize`) — exactly the value
+ *   and the gradient of the reference's converged Björck (the polar factor) at that point. After every
+ *   optimizer step a Newton–Schulz retraction (`newtonSchulzRetraction`: 1–6 steps on the Gram side, as
+ *   many as the drift measured at the previous step needs for 1e-3, read back asynchronously) moves `W`
+ *   back onto the manifold. Training is Riemannian (projected) gradient descent on the Stiefel manifold.
+ *   Freezing and exporting orthogonalize `W` fully (`orthogonalizer`, default `FAST_POLAR`), so exported
+ *   kernels are orthogonal to float32 precision whatever the retraction left.
  * - `'reprojected'` (= `reproject: true`, issue 10): full re-projection (`scaledPolar`, 7 polar-express
  *   steps) after every step, and one differentiated Björck step in the forward pass.
  * - `'unrolled'`: the orthogonalizer (default: the reference's Björck-20 in the Gram form; pass

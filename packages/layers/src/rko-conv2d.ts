@@ -103,8 +103,8 @@ export class RkoConv2d extends CircularConvLayer {
  * is usually below 1 and gradients attenuate); `lipschitzUpperBound` is the exact σ_max of the kernel
  * actually used (float64 FFT at the input size).
  *
- * Kernel caching, ownership and re-projection (`reproject: true`: the weight matrix is moved back to the
- * scaled orthogonal manifold after every optimizer step, and 1 Björck step replaces 20) as {@link bcopConv2d}.
+ * Kernel caching, ownership and orthogonalization (`orthogonalization`: `'projected'` by default,
+ * `'unrolled'`, `'reprojected'`) as {@link bcopConv2d}.
  *
  * @example
  * ```ts
