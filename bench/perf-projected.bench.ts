@@ -30,7 +30,13 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** One timed training step incl. afterStep; returns [total ms, afterStep ms]. */
+/** CPU time of this process in ms (user + system): on a loaded machine far steadier than wall time (wasm runs one thread). */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** One timed training step incl. afterStep; returns [total wall ms, afterStep wall ms, total CPU ms, afterStep CPU ms]. */
 function stepper(name: ModelName, variant: string) {
   const model = variant === 'plain' ? buildModel(name, 'plain') : buildModel(name, 'bcop', SCHEMES[variant]);
   const optimizer = createOptimizer({ kind: 'adam' });
@@ -38,16 +44,19 @@ function stepper(name: ModelName, variant: string) {
   const step = stepFn(model, optimizer, x, y, lossFor(name));
   let count = 0;
   return {
-    async run(): Promise<[number, number]> {
+    async run(): Promise<[number, number, number, number]> {
+      const c0 = cpuMs();
       const t0 = performance.now();
       const cost = step();
       await cost.data();
       const t1 = performance.now();
+      const c1 = cpuMs();
       await model.afterStep?.(++count);
       await model.trainableVariables[0].data();
       const t2 = performance.now();
+      const c2 = cpuMs();
       cost.dispose();
-      return [t2 - t0, t2 - t1];
+      return [t2 - t0, t2 - t1, c2 - c0, c2 - c1];
     },
     dispose() {
       optimizer.dispose();
@@ -75,6 +84,7 @@ test('perf: the default (projected) orthogonalization vs plain, alternating roun
       'Issue 14. Steps: batch 128, Adam, reference hinge loss, untrained seeded models, random inputs, timed with the loss read back and afterStep ' +
       '(projected: the Newton–Schulz retraction) included; variants alternated per round; ratio = median of per-round ratios to plain; ' +
       'overheadToPlain = ratio − 1 (the issue: ≤ 0.2 on MNIST-Large). bjorckGram = the default before issue 14. ' +
+      'cpu* = CPU time of the process (user + system), far steadier than wall time on a loaded machine (wasm is single-threaded). ' +
       'wgan: estimateW1 with the dense critic (784→256→256→1, MaxMin, RMSprop 1e-4, batch 64) on Gaussian point clouds.',
     rounds: ROUNDS,
     loadAverageStart: loadavg(),
@@ -94,24 +104,34 @@ test('perf: the default (projected) orthogonalization vs plain, alternating roun
     for (const s of steppers) await s.run(); // warm-up
     const times: number[][] = variants.map(() => []);
     const after: number[][] = variants.map(() => []);
+    const cpu: number[][] = variants.map(() => []);
+    const cpuAfter: number[][] = variants.map(() => []);
     const rounds = name === 'mnist-large' ? Math.max(3, ROUNDS - 2) : ROUNDS;
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < variants.length; i++) {
-        const [total, afterStep] = await steppers[i].run();
+        const [total, afterStep, cpuTotal, cpuAfterStep] = await steppers[i].run();
         times[i].push(total);
         after[i].push(afterStep);
+        cpu[i].push(cpuTotal);
+        cpuAfter[i].push(cpuAfterStep);
       }
     }
     for (const s of steppers) s.dispose();
     const row: Record<string, unknown> = {};
     variants.forEach((v, i) => {
       const ratios = times[i].map((t, r) => t / times[0][r]);
+      const cpuRatios = cpu[i].map((t, r) => t / cpu[0][r]);
       row[v] = {
         medianMs: round(median(times[i])),
         samplesMs: times[i].map(round),
         afterStepMedianMs: round(median(after[i])),
         ratioToPlain: round(median(ratios)),
         overheadToPlain: round(median(ratios) - 1),
+        cpuMedianMs: round(median(cpu[i])),
+        cpuSamplesMs: cpu[i].map(round),
+        cpuAfterStepMedianMs: round(median(cpuAfter[i])),
+        cpuRatioToPlain: round(median(cpuRatios)),
+        cpuOverheadToPlain: round(median(cpuRatios) - 1),
       };
     });
     save(name, row);
@@ -120,7 +140,10 @@ test('perf: the default (projected) orthogonalization vs plain, alternating roun
   if (!SKIP_WGAN) {
     const p = (n: number, rng: { nextUint32(): number }) => tf.randomNormal([n, 784], 0.5, 1, 'float32', rng.nextUint32());
     const q = (n: number, rng: { nextUint32(): number }) => tf.randomNormal([n, 784], 0, 1, 'float32', rng.nextUint32());
-    const wgan: Record<string, { msPerStep: number[] }> = { projected: { msPerStep: [] }, bjorckGram: { msPerStep: [] } };
+    const wgan: Record<string, { msPerStep: number[]; cpuMsPerStep: number[] }> = {
+      projected: { msPerStep: [], cpuMsPerStep: [] },
+      bjorckGram: { msPerStep: [], cpuMsPerStep: [] },
+    };
     for (let r = 0; r < 2; r++) {
       for (const [label, orthogonalization] of [
         ['projected', 'projected'],
@@ -128,18 +151,26 @@ test('perf: the default (projected) orthogonalization vs plain, alternating roun
       ] as [string, Orthogonalization][]) {
         const critic = denseCritic(orthogonalization);
         const t0 = performance.now();
+        const c0 = cpuMs();
         await estimateW1({ critic, p, q, inputShape: [784], steps: WGAN_STEPS, evaluation: { pairs: 64 }, reportEvery: WGAN_STEPS });
         wgan[label].msPerStep.push((performance.now() - t0) / WGAN_STEPS);
+        wgan[label].cpuMsPerStep.push((cpuMs() - c0) / WGAN_STEPS);
         critic.dispose();
       }
     }
-    const projected = median(wgan.projected.msPerStep);
-    const former = median(wgan.bjorckGram.msPerStep);
+    const summarize = (v: { msPerStep: number[]; cpuMsPerStep: number[] }) => ({
+      msPerStep: round(median(v.msPerStep)),
+      samples: v.msPerStep.map(round),
+      extrapolated2000StepsS: round((median(v.msPerStep) * 2000) / 1000),
+      cpuMsPerStep: round(median(v.cpuMsPerStep)),
+      cpuExtrapolated2000StepsS: round((median(v.cpuMsPerStep) * 2000) / 1000),
+    });
     save('wganDenseCritic', {
       stepsPerRun: WGAN_STEPS,
-      projected: { msPerStep: round(projected), samples: wgan.projected.msPerStep.map(round), extrapolated2000StepsS: round((projected * 2000) / 1000) },
-      bjorckGram: { msPerStep: round(former), samples: wgan.bjorckGram.msPerStep.map(round), extrapolated2000StepsS: round((former * 2000) / 1000) },
-      speedup: round(former / projected),
+      projected: summarize(wgan.projected),
+      bjorckGram: summarize(wgan.bjorckGram),
+      speedup: round(median(wgan.bjorckGram.msPerStep) / median(wgan.projected.msPerStep)),
+      cpuSpeedup: round(median(wgan.bjorckGram.cpuMsPerStep) / median(wgan.projected.cpuMsPerStep)),
     });
   }
 });

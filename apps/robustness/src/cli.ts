@@ -202,7 +202,7 @@ program
   .command('quickstart')
   .description('the main job: a short real MNIST run (BCOP Small), certification, PGD and FGSM, and the report')
   .option('--out <dir>', 'run directory', 'runs/mnist-quick')
-  .option('--epochs <n>', 'epochs of the paper’s protocol', '2')
+  .option('--epochs <n>', 'epochs of the paper’s protocol', '3')
   .option('--attack-limit <n>', 'test images to attack', '1000')
   .option('--train-limit <n>', 'train on the first N training images (default: all 60,000)')
   .option('--test-limit <n>', 'evaluate and certify the first N test images (default: all 10,000)')
