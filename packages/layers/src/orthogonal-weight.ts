@@ -1,6 +1,5 @@
 import { LipschitzError, assertOneOf } from '@lipschitz/core';
 import {
-  FAST_POLAR,
   type OrthogonalizerSpec,
   newtonSchulzRetraction,
   newtonSchulzStepsFor,
@@ -22,7 +21,8 @@ import { defaultOrthogonalizer, reprojectedOrthogonalizer } from './orthogonaliz
  *   optimizer step a Newton–Schulz retraction (`newtonSchulzRetraction`: 1–6 steps on the Gram side, as
  *   many as the drift measured at the previous step needs for 1e-3, read back asynchronously) moves `W`
  *   back onto the manifold. Training is Riemannian (projected) gradient descent on the Stiefel manifold.
- *   Freezing and exporting orthogonalize `W` fully (`orthogonalizer`, default `FAST_POLAR`), so exported
+ *   Freezing and exporting orthogonalize `W` fully (`orthogonalizer`, default the reference's Björck-20 in the
+ *   Gram form, which leaves a parameter already on the manifold unchanged to float32 rounding), so exported
  *   kernels are orthogonal to float32 precision whatever the retraction left.
  * - `'reprojected'` (= `reproject: true`, issue 10): full re-projection (`scaledPolar`, 7 polar-express
  *   steps) after every step, and one differentiated Björck step in the forward pass.
@@ -48,7 +48,7 @@ export interface OrthogonalizationOptions {
   /**
    * The orthogonalizer: with `'unrolled'` / `'reprojected'` the differentiated forward scheme (default
    * Björck-20 in the Gram form / `REPROJECTED_BJORCK`); with `'projected'` the full projection used when
-   * freezing and exporting (default `FAST_POLAR`).
+   * freezing and exporting (default: Björck-20 in the Gram form).
    */
   orthogonalizer?: OrthogonalizerSpec;
   /** Same as `orthogonalization: 'reprojected'` (issue 10's option; kept for saved configs). */
@@ -113,7 +113,7 @@ export class OrthogonalWeight {
     options: { orthogonalizer?: OrthogonalizerSpec; iterations?: number },
   ) {
     this.orthogonalization = orthogonalization;
-    if (orthogonalization === 'projected') this.orthogonalizer = options.orthogonalizer ?? FAST_POLAR;
+    if (orthogonalization === 'projected') this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(seed, options.iterations ?? 20);
     else if (orthogonalization === 'reprojected') this.orthogonalizer = options.orthogonalizer ?? reprojectedOrthogonalizer(seed, options.iterations);
     else this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(seed, options.iterations ?? 20);
     if (orthogonalization === 'projected') {
