@@ -1,7 +1,8 @@
 import { assertInRange, assertPositiveInteger, stopGradient } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { coupledIteration } from './gram-iteration';
-import { checkMatrixTensor, fromTallBatch, gram, toTallBatch } from './matrix-batch';
+import { checkMatrixTensor } from '@lipschitz/linalg';
+import { fromTallBatch, gram, toTallBatch } from './matrix-batch';
 
 /** Options of {@link newtonSchulzRetraction}. */
 export interface NewtonSchulzRetractionOptions {
