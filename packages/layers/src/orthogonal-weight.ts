@@ -2,7 +2,6 @@ import { LipschitzError, assertOneOf } from '@lipschitz/core';
 import {
   type OrthogonalizerSpec,
   newtonSchulzRetraction,
-  newtonSchulzStepsFor,
   orthogonalize,
   scaledPolar,
   stiefelRescale,
@@ -18,9 +17,9 @@ import { defaultOrthogonalizer, reprojectedOrthogonalizer } from './orthogonaliz
  *   `c = ‖W‖_F/√min(m, n)` (as cheap as an unconstrained layer), and its gradient is the tangent-space
  *   projection `(G − Q sym(QᵀG)) / c` (`stiefelRescale` of `@lipschitz/orthogonalize`) — exactly the value
  *   and the gradient of the reference's converged Björck (the polar factor) at that point. After every
- *   optimizer step a Newton–Schulz retraction (`newtonSchulzRetraction`: 1–6 steps on the Gram side, as
- *   many as the drift measured at the previous step needs for 1e-3, read back asynchronously) moves `W`
- *   back onto the manifold. Training is Riemannian (projected) gradient descent on the Stiefel manifold.
+ *   optimizer step a Newton–Schulz retraction (`newtonSchulzRetraction`, {@link PROJECTED_RETRACTION_STEPS}
+ *   steps on the Gram side, nothing read back) moves `W` back onto the manifold. Training is Riemannian
+ *   (projected) gradient descent on the Stiefel manifold.
  *   Freezing and exporting orthogonalize `W` fully (`orthogonalizer`, default the reference's Björck-20 in the
  *   Gram form, which leaves a parameter already on the manifold unchanged to float32 rounding), so exported
  *   kernels are orthogonal to float32 precision whatever the retraction left.
@@ -77,6 +76,13 @@ export function resolveOrthogonalization(fn: string, options: OrthogonalizationO
   return mode;
 }
 
+/**
+ * Newton–Schulz steps of the `'projected'` retraction after every optimizer step: a fixed count, so that training
+ * is deterministic and resumes bit for bit (no state outside the saved variables). Two steps take a drift δ to
+ * ~1.5(1.5δ²)² (2% → 5e-7); a larger early drift is finished by the next steps' retractions.
+ */
+export const PROJECTED_RETRACTION_STEPS = 2;
+
 /** @internal `options` with the resolved scheme written in (so the layer's config rebuilds it); non-objects pass through for the factory's own validation. */
 export function withOrthogonalization<T extends object>(options: T, orthogonalization: Orthogonalization): T {
   return options == null || typeof options !== 'object' ? options : { ...options, orthogonalization };
@@ -94,17 +100,13 @@ export interface KernelCache {
  * piece of the re-projection logic that `bcopConv2d`, `rkoConv2d` and `bjorckDense` hold (see
  * {@link ORTHOGONALIZATIONS}).
  *
- * Ownership: borrows `variable` (the layer owns and disposes it); owns a one-number drift variable
- * (disposed by {@link OrthogonalWeight.dispose}).
+ * Ownership: borrows `variable` (the layer owns and disposes it); holds no tensors of its own.
  */
 export class OrthogonalWeight {
   readonly orthogonalization: Orthogonalization;
   /** See {@link OrthogonalizationOptions.orthogonalizer} (resolved per mode). */
   readonly orthogonalizer: OrthogonalizerSpec;
   private exact = false;
-  private steps = 3;
-  private readonly drift: tf.Variable | null;
-  private reading = false;
 
   constructor(
     readonly variable: tf.Variable,
@@ -116,13 +118,6 @@ export class OrthogonalWeight {
     if (orthogonalization === 'projected') this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(seed, options.iterations ?? 20);
     else if (orthogonalization === 'reprojected') this.orthogonalizer = options.orthogonalizer ?? reprojectedOrthogonalizer(seed, options.iterations);
     else this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(seed, options.iterations ?? 20);
-    if (orthogonalization === 'projected') {
-      const initial = tf.scalar(Number.NaN);
-      this.drift = tf.variable(initial, false);
-      initial.dispose();
-    } else {
-      this.drift = null;
-    }
   }
 
   /**
@@ -145,8 +140,8 @@ export class OrthogonalWeight {
   }
 
   /**
-   * After an optimizer step: `'projected'` retracts (Newton–Schulz, steps from the last drift, read
-   * asynchronously), `'reprojected'` re-projects fully, `'unrolled'` does nothing. A frozen layer's
+   * After an optimizer step: `'projected'` retracts (Newton–Schulz, {@link PROJECTED_RETRACTION_STEPS}
+   * steps), `'reprojected'` re-projects fully, `'unrolled'` does nothing. A frozen layer's
    * kernels are rebuilt. Call outside gradient tapes.
    */
   afterStep(layer: KernelCache): void {
@@ -155,24 +150,11 @@ export class OrthogonalWeight {
       this.reproject(layer);
       return;
     }
-    const drift = this.drift as tf.Variable;
     tf.tidy(() => {
-      const { value, drift: measured } = newtonSchulzRetraction(this.variable, { steps: this.steps });
+      const { value, drift } = newtonSchulzRetraction(this.variable, { steps: PROJECTED_RETRACTION_STEPS });
+      drift.dispose();
       this.variable.assign(value);
-      drift.assign(measured);
     });
-    if (!this.reading) {
-      this.reading = true;
-      drift
-        .data()
-        .then((d) => {
-          this.steps = newtonSchulzStepsFor(d[0]);
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          this.reading = false;
-        });
-    }
     this.refreeze(layer);
   }
 
@@ -191,7 +173,6 @@ export class OrthogonalWeight {
     }
   }
 
-  dispose(): void {
-    this.drift?.dispose();
-  }
+  /** Nothing to free (the variable belongs to the layer); kept so that layers can release their helper uniformly. */
+  dispose(): void {}
 }

@@ -209,7 +209,7 @@ describeBackends("orthogonalization 'projected' (the default of bcopConv2d, rkoC
     x.dispose();
   });
 
-  it('afterStep leaves no tensors behind (frozen or not); dispose frees the drift variable', async () => {
+  it('afterStep leaves no tensors behind (frozen or not); a disposed layer leaves none', async () => {
     const model = tinyModel();
     await expectNoLeaks(() => model.afterStep(1));
     model.freeze();
