@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { multiMarginLoss } from '@lipschitz/certify';
 import type { LipschitzModule } from '@lipschitz/core';
-import { BcopConv2d, BjorckDense, type ConvType, type LayerModule, largeConvNet, RkoConv2d, type Sequential, smallConvNet } from '@lipschitz/layers';
+import { BcopConv2d, BjorckDense, type ConvType, type LayerModule, type ModelOptions, largeConvNet, RkoConv2d, type Sequential, smallConvNet } from '@lipschitz/layers';
 import { StridedConv } from '@lipschitz/layers/authoring';
 import { singularValues } from '@lipschitz/linalg';
-import { FAST_POLAR, type OrthogonalizerSpec, REFERENCE_BJORCK, REPROJECTED_BJORCK } from '@lipschitz/orthogonalize';
+import { FAST_POLAR, REFERENCE_BJORCK } from '@lipschitz/orthogonalize';
 import type { Timing } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -21,16 +21,20 @@ export const REFERENCE_MS = {
   certifyLarge10k: 6810,
 } as const;
 
-/** Orthogonalizer variants compared: the reference Björck-20 (the layers' default), and the faster options. */
-export const SCHEMES: Record<string, OrthogonalizerSpec | undefined> = {
-  reference: REFERENCE_BJORCK as OrthogonalizerSpec, // the reference's literal form: Björck 20 it., β 0.5, order 1, power scaling
-  bjorckGram: undefined, // the layers' default: the same iterates in the Gram form (REFERENCE_BJORCK_GRAM, fixed power-iteration seed)
-  polarExpress: FAST_POLAR as OrthogonalizerSpec,
-  reprojected: REPROJECTED_BJORCK as OrthogonalizerSpec, // with the layers' `reproject: true` (see REPROJECTED_SCHEMES)
+/** The orthogonalization options of a scheme (the model builders' `orthogonalization` and `orthogonalizer`). */
+export type SchemeOptions = Pick<ModelOptions, 'orthogonalization' | 'orthogonalizer'>;
+
+/** Orthogonalization schemes compared: the reference Björck-20, the former default (Gram form), the faster options and the default. */
+export const SCHEMES: Record<string, SchemeOptions> = {
+  reference: { orthogonalization: 'unrolled', orthogonalizer: REFERENCE_BJORCK }, // the reference's literal form: Björck 20 it., β 0.5, order 1, power scaling
+  bjorckGram: { orthogonalization: 'unrolled' }, // the default before issue 14: the same iterates in the Gram form (REFERENCE_BJORCK_GRAM)
+  polarExpress: { orthogonalization: 'unrolled', orthogonalizer: FAST_POLAR },
+  reprojected: { orthogonalization: 'reprojected' }, // reproject: true, REPROJECTED_BJORCK in the forward pass
+  projected: { orthogonalization: 'projected' }, // the default since issue 14: rescaling forward + Newton–Schulz retraction in afterStep
 };
 
-/** Schemes that need the layers' `reproject: true` (re-projection in `model.afterStep` after every optimizer step). */
-export const REPROJECTED_SCHEMES: ReadonlySet<string> = new Set(['reprojected']);
+/** Schemes whose `model.afterStep` does work (re-projection / retraction after every optimizer step): time steps with it. */
+export const REPROJECTED_SCHEMES: ReadonlySet<string> = new Set(['reprojected', 'projected']);
 
 export type ModelName = 'mnist-small' | 'mnist-large' | 'cifar-large';
 
@@ -41,8 +45,8 @@ export const INPUT_SHAPES: Record<ModelName, [number, number, number]> = {
 };
 
 /** The paper's model with `conv` layers (`'plain'`: same architecture, unconstrained convs and dense layers). */
-export function buildModel(name: ModelName, conv: ConvType, orthogonalizer?: OrthogonalizerSpec, seed = 0, reproject = false): Sequential {
-  const options = { conv, inputShape: INPUT_SHAPES[name], seed, ...(orthogonalizer ? { orthogonalizer } : {}), ...(reproject ? { reproject } : {}) };
+export function buildModel(name: ModelName, conv: ConvType, scheme: SchemeOptions = SCHEMES.projected, seed = 0): Sequential {
+  const options = { conv, inputShape: INPUT_SHAPES[name], seed, ...scheme };
   return name === 'mnist-small' ? smallConvNet(options) : largeConvNet(options);
 }
 

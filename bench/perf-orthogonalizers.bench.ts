@@ -66,9 +66,8 @@ test('perf: faster orthogonalizers on MNIST-Small — step time, exact orthogona
   const loss = lossFor('mnist-small');
   const results: Record<string, unknown> = {};
   for (const scheme of SELECTED) {
-    const spec = SCHEMES[scheme];
     const reproject = REPROJECTED_SCHEMES.has(scheme);
-    const model = buildModel('mnist-small', 'bcop', spec, 0, reproject);
+    const model = buildModel('mnist-small', 'bcop', SCHEMES[scheme], 0);
     const optimizer = createOptimizer({ kind: 'adam' });
     const stepTimes: number[] = [];
     const drift: { step: number; layers: Awaited<ReturnType<typeof scaledSpectrumStats>> }[] = [];

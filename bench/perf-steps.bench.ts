@@ -57,7 +57,7 @@ const STEP_REFERENCE: Record<ModelName, number> = {
 
 async function timeStep(name: ModelName, conv: 'bcop' | 'plain', scheme: string | undefined, x: tf.Tensor, y: tf.Tensor): Promise<Timing> {
   const reproject = scheme !== undefined && REPROJECTED_SCHEMES.has(scheme);
-  const model = buildModel(name, conv, scheme ? SCHEMES[scheme] : undefined, 0, reproject);
+  const model = buildModel(name, conv, scheme ? SCHEMES[scheme] : undefined, 0);
   const optimizer = createOptimizer({ kind: 'adam' });
   try {
     const repeats = name === 'mnist-small' ? REPEATS : Math.max(1, REPEATS - 1);
@@ -94,7 +94,7 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
     const { x, y } = randomBatch(name, 128);
     const plain = await timeStep(name, 'plain', undefined, x, y);
     const row: Record<string, unknown> = { plain: summary(plain), referenceFigureMs: STEP_REFERENCE[name] };
-    for (const scheme of name === 'mnist-small' ? Object.keys(SCHEMES) : ['bjorckGram', 'polarExpress', 'reprojected']) {
+    for (const scheme of name === 'mnist-small' ? Object.keys(SCHEMES) : ['bjorckGram', 'polarExpress', 'reprojected', 'projected']) {
       const t = await timeStep(name, 'bcop', scheme, x, y);
       row[`bcop-${scheme}`] = {
         ...summary(t),
@@ -138,9 +138,10 @@ test('perf: training steps, epoch, frozen inference, certification, PGD (wasm)',
     ['bcop-bjorckGram', 'bcop', 'bjorckGram'],
     ['bcop-polarExpress', 'bcop', 'polarExpress'],
     ['bcop-reprojected', 'bcop', 'reprojected'],
+    ['bcop-projected', 'bcop', 'projected'],
   ]) as [string, 'plain' | 'bcop', string | undefined][]) {
     const reproject = scheme !== undefined && REPROJECTED_SCHEMES.has(scheme);
-    const model = buildModel('mnist-small', conv, scheme ? SCHEMES[scheme] : undefined, 0, reproject);
+    const model = buildModel('mnist-small', conv, scheme ? SCHEMES[scheme] : undefined, 0);
     const optimizer = createOptimizer({ kind: 'adam' });
     const loss = lossFor('mnist-small');
     const t0 = performance.now();

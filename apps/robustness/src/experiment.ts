@@ -1,8 +1,8 @@
 import { type ImageSet, batches, cifar10, fashionMnist, mnist } from '@lipschitz/datasets';
 import type { Batcher } from '@lipschitz/train';
 import { LipschitzError } from '@lipschitz/core';
-import { type ActivationType, CONV_TYPES, type ConvType, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
-import { FAST_POLAR } from '@lipschitz/orthogonalize';
+import { type ActivationType, CONV_TYPES, type ConvType, type ModelOptions, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
+import { FAST_POLAR, REFERENCE_BJORCK } from '@lipschitz/orthogonalize';
 
 export const MODELS = ['small', 'large', 'fc3'] as const;
 /**
@@ -17,14 +17,21 @@ export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10'] as const;
 export const AUGMENTATIONS = ['none', 'cifar'] as const;
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'node', 'node-gpu', 'webgpu'] as const;
 /**
- * How the orthogonal matrices are computed. `reference`: the reference's Björck-20 (in the Gram form for
- * non-square weights: the same iterates, fewer products). `fast-polar`: a polar-express schedule reaching the
- * same polar factor in fewer steps (same orthogonality and accuracy after one MNIST epoch, ~2.9× faster
- * training step; bench/README.md). `reprojected`: the layers' `reproject` option — every parameter matrix is
- * re-projected onto the scaled orthogonal manifold after each optimizer step (the function is unchanged) and
- * the forward pass runs a single Björck step (`REPROJECTED_BJORCK`); bench/README.md has its measurements.
+ * How the orthogonal matrices are computed (`--orthogonalizer`, the layers' `orthogonalization`).
+ * `projected` (the default, issue 14): the parameters are kept on the scaled orthogonal manifold by a
+ * Newton–Schulz retraction after each optimizer step and the forward pass only rescales them (projected
+ * gradient descent on the Stiefel manifold; exported kernels are fully projected); bench/README.md has the
+ * equal-time comparison that made it the default. `reference`: the literal reference, Björck-20 with
+ * 10-step power scaling differentiated in every forward pass (`REFERENCE_BJORCK`), for exact reproduction.
+ * `reference-gram`: the same iterates computed on the Gram matrix for non-square weights (the default before
+ * issue 14; runs saved without an `orthogonalizer` field are rebuilt with it). `fast-polar`: a polar-express
+ * schedule reaching the same polar factor in fewer steps. `reprojected`: the layers' `reproject` option
+ * (7-step re-projection after each step, one Björck step in the forward pass).
  */
-export const ORTHOGONALIZERS = ['reference', 'fast-polar', 'reprojected'] as const;
+export const ORTHOGONALIZERS = ['projected', 'reference', 'reference-gram', 'fast-polar', 'reprojected'] as const;
+
+/** The orthogonalizer of a run whose config names none: runs saved before issue 14 used `reference-gram`. */
+export const LEGACY_ORTHOGONALIZER = 'reference-gram';
 
 export type ModelName = (typeof MODELS)[number];
 export type DatasetName = (typeof DATASETS)[number];
@@ -45,10 +52,15 @@ export interface ExperimentConfig {
   testLimit?: number;
   /** Directory of CIFAR-10 / Fashion-MNIST files when not the default. */
   dataDir?: string;
-  /** Default `reference`. */
+  /**
+   * `--orthogonalizer`; new runs always store it. Missing (runs saved before issue 14): `reference-gram`,
+   * the default of that time ({@link LEGACY_ORTHOGONALIZER}).
+   */
   orthogonalizer?: (typeof ORTHOGONALIZERS)[number];
   /** Training augmentation; default {@link defaultAugment} of the dataset (runs from before this field: none). */
   augment?: (typeof AUGMENTATIONS)[number];
+  /** `--time-budget`: stop training after this many seconds of wall-clock time (then evaluate, save, finish). */
+  timeBudgetSeconds?: number;
 }
 
 /** The reference's augmentation of a dataset (reference-bcop.md §8): `cifar` for CIFAR-10, none for MNIST-like sets. */
@@ -87,7 +99,7 @@ export const PRESETS: Record<string, Omit<ExperimentConfig, 'seed'>> = {
   'cifar-small': { model: 'small', conv: 'bcop', activation: 'maxmin', dataset: 'cifar10', epochs: 200, batchSize: 128, lr: 1e-3, lossEpsilon: 0.5 },
   'cifar-large': { model: 'large', conv: 'bcop', activation: 'maxmin', dataset: 'cifar10', epochs: 200, batchSize: 128, lr: 1e-3, lossEpsilon: 0.5 },
   // The main job (`robustness quickstart`, `pnpm main`) runs exactly this preset: its epochs are set here only.
-  quick: { model: 'small', conv: 'bcop', activation: 'maxmin', dataset: 'mnist', epochs: 2, batchSize: 128, lr: 1e-3, lossEpsilon: 1.5 },
+  quick: { model: 'small', conv: 'bcop', activation: 'maxmin', dataset: 'mnist', epochs: 3, batchSize: 128, lr: 1e-3, lossEpsilon: 1.5 },
 };
 
 /** The input shape of a dataset (NHWC without the batch axis). */
@@ -108,15 +120,30 @@ export function defaultEpsilons(dataset: DatasetName): { text: string; value: nu
       ];
 }
 
+/** The model builders' orthogonalization options of an `--orthogonalizer` choice. */
+export function orthogonalizationOptions(name: (typeof ORTHOGONALIZERS)[number] | undefined): Pick<ModelOptions, 'orthogonalization' | 'orthogonalizer'> {
+  switch (name ?? LEGACY_ORTHOGONALIZER) {
+    case 'projected':
+      return { orthogonalization: 'projected' };
+    case 'reference':
+      return { orthogonalization: 'unrolled', orthogonalizer: REFERENCE_BJORCK };
+    case 'fast-polar':
+      return { orthogonalization: 'unrolled', orthogonalizer: FAST_POLAR };
+    case 'reprojected':
+      return { orthogonalization: 'reprojected' };
+    default:
+      return { orthogonalization: 'unrolled' };
+  }
+}
+
 /** Builds the (untrained) model of a run; the same seed gives the same initial weights. */
 export function buildModel(config: ExperimentConfig): Sequential {
-  const options = {
+  const options: ModelOptions = {
     conv: config.conv as ConvType,
     activation: config.activation as ActivationType,
     inputShape: inputShapeOf(config.dataset),
     seed: config.seed,
-    ...(config.orthogonalizer === 'fast-polar' ? { orthogonalizer: FAST_POLAR } : {}),
-    ...(config.orthogonalizer === 'reprojected' ? { reproject: true } : {}),
+    ...orthogonalizationOptions(config.orthogonalizer),
   };
   if (config.model === 'small') return smallConvNet(options);
   if (config.model === 'large') return largeConvNet(options);

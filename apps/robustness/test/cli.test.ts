@@ -58,7 +58,7 @@ describe('robustness CLI: help and argument errors', () => {
     oneLineError(runCli(cli, ['certify', '--run', work, '--bogus']), /unknown option '--bogus'/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--epochs', 'zero']), /--epochs must be a positive integer, got "zero"/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--conv', 'fft']), /--conv must be one of bcop, rko, ossn, svcm, cayley, plain, got "fft"/, 2);
-    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--orthogonalizer', 'qr']), /--orthogonalizer must be one of reference, fast-polar, reprojected, got "qr"/, 2);
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--orthogonalizer', 'qr']), /--orthogonalizer must be one of projected, reference, reference-gram, fast-polar, reprojected, got "qr"/, 2);
     oneLineError(runCli(cli, ['attack', '--run', work, '--attack', 'pgd', '--eps', '-1']), /--eps: "-1" is not a non-negative number/, 2);
     oneLineError(runCli(cli, ['train', '--out', join(work, 'x'), '--backend', 'node-gpu']), /tfjs-node-gpu/);
   });
@@ -91,7 +91,9 @@ describe('robustness CLI: a short real MNIST run', () => {
   const run = join(work, 'short');
 
   it('trains BCOP Small on 2,048 MNIST images for one epoch to ≥ 70% clean and ≥ 40% certified at ε = 0.3', () => {
-    const result = runCli(cli, ['train', '--out', run, '--train-limit', '2048', '--test-limit', '1000', '--epochs', '1', '--seed', '0']);
+    // the scheme the threshold below was measured with (the default before issue 14); the projected default
+    // reaches 68.9% clean after these 16 steps (it needs fewer seconds, not fewer steps: bench/README.md)
+    const result = runCli(cli, ['train', '--out', run, '--train-limit', '2048', '--test-limit', '1000', '--epochs', '1', '--seed', '0', '--orthogonalizer', 'reference-gram']);
     expect(result.code, result.stderr).toBe(0);
     for (const file of ['config.json', 'metrics.jsonl', 'summary.json', 'report.html', 'spectra-init.json']) expect(existsSync(join(run, file)), file).toBe(true);
     expect(readdirSync(join(run, 'checkpoints')).length).toBeGreaterThan(0);
@@ -101,6 +103,21 @@ describe('robustness CLI: a short real MNIST run', () => {
     // accuracy at ε = 0.3 on the first 1,000 test images (measured: 76.7% clean).
     expect(lines[1].testAccuracy, JSON.stringify(lines[1])).toBeGreaterThanOrEqual(0.7);
     expect(lines[1].certified['0.3'], JSON.stringify(lines[1])).toBeGreaterThanOrEqual(0.4);
+  });
+
+  it('--time-budget stops training early: the partial epoch is evaluated and saved, the run is finished', () => {
+    const out = join(work, 'budget');
+    const result = runCli(cli, ['train', '--out', out, '--train-limit', '1024', '--test-limit', '100', '--epochs', '20', '--time-budget', '2', '--seed', '0']);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ status: 'finished', stoppedBy: 'time-budget' });
+    expect(summary.steps).toBeGreaterThan(0);
+    expect(summary.steps).toBeLessThan(20 * 8);
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.at(-1).step).toBe(summary.steps);
+    expect(lines.at(-1).testAccuracy).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).experiment).toMatchObject({ orthogonalizer: 'projected', timeBudgetSeconds: 2 });
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'b0'), '--time-budget', '0']), /--time-budget/, 2);
   });
 
   it('certify writes the certify.json contract with a sound bound close to 1', () => {

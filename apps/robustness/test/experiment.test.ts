@@ -1,7 +1,7 @@
 import type { ImageSet } from '@lipschitz/datasets';
 import type { BcopConv2d, BjorckDense } from '@lipschitz/layers';
 import type { StridedConv } from '@lipschitz/layers/authoring';
-import { FAST_POLAR } from '@lipschitz/orthogonalize';
+import { FAST_POLAR, REFERENCE_BJORCK, REFERENCE_BJORCK_GRAM } from '@lipschitz/orthogonalize';
 import { describeBackends } from '@lipschitz/test-utils';
 import { expect, it } from 'vitest';
 import { type ExperimentConfig, ORTHOGONALIZERS, PRESETS, assertResumableAugment, buildModel, defaultAugment, trainingBatcher } from '../src/experiment';
@@ -9,10 +9,11 @@ import { type ExperimentConfig, ORTHOGONALIZERS, PRESETS, assertResumableAugment
 describeBackends('buildModel --orthogonalizer', () => {
   const config = (orthogonalizer?: ExperimentConfig['orthogonalizer']): ExperimentConfig => ({ ...PRESETS.quick, seed: 0, ...(orthogonalizer ? { orthogonalizer } : {}) });
 
-  it('wires reference, fast-polar and reprojected to the layers’ options', () => {
-    expect(ORTHOGONALIZERS).toEqual(['reference', 'fast-polar', 'reprojected']);
+  it('wires projected, reference, reference-gram, fast-polar and reprojected to the layers’ options; a config without one (saved before issue 14) gets reference-gram', () => {
+    expect(ORTHOGONALIZERS).toEqual(['projected', 'reference', 'reference-gram', 'fast-polar', 'reprojected']);
     for (const [name, reproject, kind] of [
       [undefined, false, 'bjorck-gram'],
+      ['reference-gram', false, 'bjorck-gram'],
       ['fast-polar', false, FAST_POLAR.kind],
       ['reprojected', true, 'bjorck'],
     ] as const) {
@@ -21,6 +22,22 @@ describeBackends('buildModel --orthogonalizer', () => {
       const dense = model.layers[5] as BjorckDense;
       expect([conv.reproject, dense.reproject], String(name)).toEqual([reproject, reproject]);
       expect([conv.orthogonalizer.kind, dense.orthogonalizer.kind], String(name)).toEqual([kind, kind]);
+      model.dispose();
+    }
+    for (const [name, orthogonalization, orthogonalizer] of [
+      ['projected', 'projected', REFERENCE_BJORCK_GRAM],
+      ['reference', 'unrolled', REFERENCE_BJORCK],
+      [undefined, 'unrolled', undefined],
+    ] as const) {
+      const model = buildModel(config(name));
+      const conv = (model.layers[0] as StridedConv).inner as BcopConv2d;
+      const dense = model.layers[5] as BjorckDense;
+      expect([conv.orthogonalization, dense.orthogonalization], String(name)).toEqual([orthogonalization, orthogonalization]);
+      // projected: the freeze-time projection (Björck-20, Gram form, with the layer's power-iteration seed)
+      if (orthogonalizer) {
+        const { seed: _seed, ...spec } = orthogonalizer as Record<string, unknown>;
+        expect([conv.orthogonalizer, dense.orthogonalizer], String(name)).toMatchObject([spec, spec]);
+      }
       model.dispose();
     }
   });

@@ -1,13 +1,13 @@
-import { LipschitzError, SeededRandom, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
+import { SeededRandom, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
 import { bcopInitialParams, bcopKernelFromOrthogonal } from '@lipschitz/blockconv';
+import type { OrthogonalizerSpec } from '@lipschitz/orthogonalize';
 import {
-  type OrthogonalizerSpec,
-  defaultOrthogonalizer,
-  orthogonalizeWeight,
-  reprojectInPlace,
-  reprojectedOrthogonalizer,
-  validateReproject,
-} from './orthogonalizer';
+  type Orthogonalization,
+  type OrthogonalizationOptions,
+  OrthogonalWeight,
+  resolveOrthogonalization,
+  withOrthogonalization,
+} from './orthogonal-weight';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayerModule } from './layer-base';
 import type { ConvLayerOptions } from './conv-options';
@@ -16,21 +16,12 @@ import { withStride } from './strided-conv';
 import { uniformTensor } from './initializers';
 
 /** Options of {@link bcopConv2d}. */
-export interface BcopConv2dOptions extends ConvLayerOptions {
-  /** Björck iterations for the parameter matrices (default 20, the reference). */
+export interface BcopConv2dOptions extends ConvLayerOptions, OrthogonalizationOptions {
+  /**
+   * Björck iterations of the `'unrolled'` (default 20, the reference) or `'reprojected'` (default 1)
+   * forward scheme when no `orthogonalizer` is given.
+   */
   iterations?: number;
-  /**
-   * How the parameter matrices are orthogonalized; overrides `iterations` (default: Björck, β = 0.5,
-   * order 1, power-iteration scaling, `iterations` steps — reference §2).
-   */
-  orthogonalizer?: OrthogonalizerSpec;
-  /**
-   * Re-project the parameter matrices after every optimizer step (`afterStep`): `w ← c·polar(w)`,
-   * `c = ‖w‖_F/√cmax` per matrix, outside the tape (the function is unchanged). Without an explicit
-   * `orthogonalizer` the forward pass then uses `REPROJECTED_BJORCK` (1 Björck step; `iterations`
-   * overrides) instead of 20. Default false (the reference).
-   */
-  reproject?: boolean;
 }
 
 /** Stride-1 BCOP convolution (see {@link bcopConv2d}). */
@@ -38,26 +29,45 @@ export class BcopConv2d extends CircularConvLayer {
   /** `[2(k − 1) + 1, cmax, cmax]`: H, then P1, Q1, P2, Q2, … (reference §1.1). */
   readonly params: tf.Variable;
   readonly bias: tf.Variable | null;
-  readonly orthogonalizer: OrthogonalizerSpec;
-  /** Whether `afterStep` re-projects the parameter matrices (option `reproject`). */
-  readonly reproject: boolean;
+  /** The parameter matrices and the scheme that keeps them orthogonal (option `orthogonalization`). */
+  readonly weight: OrthogonalWeight;
 
   constructor(options: BcopConv2dOptions) {
     super('bcopConv2d', options);
     const seed = options.seed ?? 0;
-    this.reproject = options.reproject ?? false;
-    this.orthogonalizer =
-      options.orthogonalizer ??
-      (this.reproject ? reprojectedOrthogonalizer(seed, options.iterations) : defaultOrthogonalizer(seed, options.iterations ?? 20));
     this.params = this.addVariable(
       bcopInitialParams({ inChannels: options.inChannels, outChannels: options.outChannels, kernelSize: options.kernelSize, seed }),
     );
+    this.weight = new OrthogonalWeight(this.params, resolveOrthogonalization('bcopConv2d', options), seed, options);
     // The bias uses its own stream (seed + 1) so the parameter matrices match bcopInitialParams(seed).
     this.bias = this.useBias ? this.addVariable(uniformTensor([options.outChannels], 1 / Math.sqrt(options.outChannels), new SeededRandom(seed + 1))) : null;
   }
 
+  /** How the parameter matrices are kept orthogonal (see `ORTHOGONALIZATIONS`). */
+  get orthogonalization(): Orthogonalization {
+    return this.weight.orthogonalization;
+  }
+
+  /** The orthogonalizer (forward scheme, or the freeze-time projection of `'projected'`). */
+  get orthogonalizer(): OrthogonalizerSpec {
+    return this.weight.orthogonalizer;
+  }
+
+  /** Whether `afterStep` fully re-projects the parameter matrices (`orthogonalization: 'reprojected'`). */
+  get reproject(): boolean {
+    return this.weight.orthogonalization === 'reprojected';
+  }
+
+  override freeze(): void {
+    this.weight.exactly(() => super.freeze());
+  }
+
+  protected override kernelValues(): Promise<Float32Array[]> {
+    return this.weight.exactly(() => super.kernelValues());
+  }
+
   protected override computeKernels(): tf.Tensor[] {
-    const ortho = orthogonalizeWeight(this.params, this.orthogonalizer) as tf.Tensor3D;
+    const ortho = this.weight.matrix() as tf.Tensor3D;
     const kernel = bcopKernelFromOrthogonal(ortho, {
       inChannels: this.inChannels,
       outChannels: this.outChannels,
@@ -66,11 +76,11 @@ export class BcopConv2d extends CircularConvLayer {
     return this.bias ? [kernel, this.bias] : [kernel];
   }
 
-  /** With `reproject: true`, re-projects the parameter matrices ({@link BcopConv2d.reprojectParameters}); else nothing. */
+  /** Keeps the parameter matrices orthogonal after an optimizer step (see `OrthogonalWeight.afterStep`). */
   afterStep(step: number): void {
     assertNotDisposed('bcopConv2d.afterStep', this.disposed);
     assertPositiveInteger('bcopConv2d.afterStep', 'step', step);
-    if (this.reproject) this.reprojectParameters();
+    this.weight.afterStep(this);
   }
 
   /**
@@ -81,7 +91,12 @@ export class BcopConv2d extends CircularConvLayer {
    */
   reprojectParameters(): void {
     assertNotDisposed('bcopConv2d.reprojectParameters', this.disposed);
-    reprojectInPlace(this.params, this);
+    this.weight.reproject(this);
+  }
+
+  override dispose(): void {
+    this.weight.dispose();
+    super.dispose();
   }
 }
 
@@ -104,11 +119,15 @@ export class BcopConv2d extends CircularConvLayer {
  * Kernel caching: `freeze()` builds the kernel once and `apply` is then a single convolution;
  * `unfreeze()` before training (gradients do not reach a frozen layer's parameters).
  *
- * Re-projection (option `reproject: true`, issue 10): `afterStep` (called by the training loops after
- * every optimizer step) moves each parameter matrix back to the scaled orthogonal manifold,
- * `w ← ‖w‖_F/√cmax · polar(w)`, which leaves the kernel unchanged, and the forward pass then needs only
- * 1 Björck step (`REPROJECTED_BJORCK`) instead of 20, with the same gradient (see bench/README.md for
- * the measured orthogonality, accuracy and step time).
+ * Orthogonalization (option `orthogonalization`, see `ORTHOGONALIZATIONS`): by default (`'projected'`,
+ * issue 14) the parameter matrices are kept on the scaled orthogonal manifold by a Newton–Schulz
+ * retraction in `afterStep` (which the training loops call after every optimizer step), and the forward
+ * pass only rescales them, with the polar factor's gradient (the tangent-space projection): a training
+ * step costs about what the unconstrained layer costs. `'unrolled'` runs the reference's Björck-20,
+ * differentiated, in every forward pass (`orthogonalizer: REFERENCE_BJORCK` for the literal reference);
+ * `'reprojected'` (`reproject: true`, issue 10) re-projects fully after each step and runs 1 Björck step.
+ * `freeze()` and the exports orthogonalize fully in every scheme; bounds use the exported kernel's exact
+ * spectrum, so soundness never depends on the scheme.
  *
  * Ownership: owns its variables (`dispose()`); `apply` borrows `x` (NHWC `[b, h, w, cin]`) and returns
  * a new tensor `[b, h/s, w/s, cout]`. Throws `INVALID_ARGUMENT` on bad options (kernelSize not a
@@ -125,9 +144,6 @@ export class BcopConv2d extends CircularConvLayer {
  */
 export function bcopConv2d(options: BcopConv2dOptions): LayerModule {
   if (options?.iterations !== undefined) assertPositiveInteger('bcopConv2d', 'iterations', options.iterations);
-  validateReproject('bcopConv2d', options?.reproject);
-  if (options?.orthogonalizer !== undefined && (options.orthogonalizer === null || typeof options.orthogonalizer !== 'object')) {
-    throw new LipschitzError('INVALID_ARGUMENT', 'bcopConv2d: orthogonalizer must be an OrthogonalizerSpec object from @lipschitz/orthogonalize.');
-  }
-  return withStride('bcopConv2d', options, (inner) => new BcopConv2d(inner));
+  const orthogonalization = resolveOrthogonalization('bcopConv2d', options);
+  return withStride('bcopConv2d', withOrthogonalization(options, orthogonalization), (inner) => new BcopConv2d(inner));
 }

@@ -6,39 +6,27 @@ import {
   assertPositiveInteger,
   encodeTensor,
 } from '@lipschitz/core';
+import type { OrthogonalizerSpec } from '@lipschitz/orthogonalize';
 import {
-  type OrthogonalizerSpec,
-  defaultOrthogonalizer,
-  orthogonalizeWeight,
-  reprojectInPlace,
-  reprojectedOrthogonalizer,
-  validateReproject,
-} from './orthogonalizer';
+  type Orthogonalization,
+  type OrthogonalizationOptions,
+  OrthogonalWeight,
+  resolveOrthogonalization,
+  withOrthogonalization,
+} from './orthogonal-weight';
 import * as tf from '@tensorflow/tfjs-core';
 import { LayerBase, type LayerModule } from './layer-base';
 import { boundOfExportedLayers } from './host-bound';
 import { orthogonalTensor, uniformTensor } from './initializers';
 
 /** Options of {@link bjorckDense}. */
-export interface BjorckDenseOptions {
+export interface BjorckDenseOptions extends OrthogonalizationOptions {
   /** Input features (≥ 1). */
   inputs: number;
   /** Output features (≥ 1). */
   outputs: number;
   /** Learn a bias (default true). */
   bias?: boolean;
-  /**
-   * How the weight is orthogonalized (default: the reference's Björck, 20 iterations, β = 0.5, order 1,
-   * power-iteration scaling). See `@lipschitz/orthogonalize`.
-   */
-  orthogonalizer?: OrthogonalizerSpec;
-  /**
-   * Re-project the weight after every optimizer step (`afterStep`): `w ← c·polar(w)`,
-   * `c = ‖w‖_F/√min(rows, cols)`, outside the tape (the function is unchanged). Without an explicit
-   * `orthogonalizer` the forward pass then uses `REPROJECTED_BJORCK` (1 Björck step) instead of 20.
-   * Default false (the reference).
-   */
-  reproject?: boolean;
   /** Seed of the initial values (default 0). */
   seed?: number;
 }
@@ -112,32 +100,53 @@ export abstract class DenseLayerBase extends LayerBase {
 export class BjorckDense extends DenseLayerBase {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
-  readonly orthogonalizer: OrthogonalizerSpec;
-  /** Whether `afterStep` re-projects the weight (option `reproject`). */
-  readonly reproject: boolean;
+  /** The weight and the scheme that keeps it orthogonal (option `orthogonalization`). */
+  readonly orthogonalWeight: OrthogonalWeight;
 
   constructor(options: BjorckDenseOptions) {
     super('bjorckDense', options, `bjorckDense(${options.inputs}→${options.outputs})`);
-    this.reproject = options.reproject ?? false;
     const seed = options.seed ?? 0;
-    this.orthogonalizer = options.orthogonalizer ?? (this.reproject ? reprojectedOrthogonalizer(seed) : defaultOrthogonalizer(seed));
     const rng = new SeededRandom(options.seed ?? 0);
     const { inputs, outputs } = options;
     const gain = 1 / Math.sqrt(inputs);
     this.weight = this.addVariable(orthogonalTensor(inputs, outputs, gain, rng));
     this.bias = this.useBias ? this.addVariable(uniformTensor([outputs], gain, rng)) : null;
+    this.orthogonalWeight = new OrthogonalWeight(this.weight, resolveOrthogonalization('bjorckDense', options), seed, options);
+  }
+
+  /** How the weight is kept orthogonal (see `ORTHOGONALIZATIONS`). */
+  get orthogonalization(): Orthogonalization {
+    return this.orthogonalWeight.orthogonalization;
+  }
+
+  /** The orthogonalizer (forward scheme, or the freeze-time projection of `'projected'`). */
+  get orthogonalizer(): OrthogonalizerSpec {
+    return this.orthogonalWeight.orthogonalizer;
+  }
+
+  /** Whether `afterStep` fully re-projects the weight (`orthogonalization: 'reprojected'`). */
+  get reproject(): boolean {
+    return this.orthogonalWeight.orthogonalization === 'reprojected';
+  }
+
+  override freeze(): void {
+    this.orthogonalWeight.exactly(() => super.freeze());
+  }
+
+  protected override kernelValues(): Promise<Float32Array[]> {
+    return this.orthogonalWeight.exactly(() => super.kernelValues());
   }
 
   protected override computeKernels(): tf.Tensor[] {
-    const w = orthogonalizeWeight(this.weight, this.orthogonalizer);
+    const w = this.orthogonalWeight.matrix();
     return this.bias ? [w, this.bias] : [w];
   }
 
-  /** With `reproject: true`, re-projects the weight ({@link BjorckDense.reprojectParameters}); else nothing. */
+  /** Keeps the weight orthogonal after an optimizer step (see `OrthogonalWeight.afterStep`). */
   afterStep(step: number): void {
     assertNotDisposed('bjorckDense.afterStep', this.disposed);
     assertPositiveInteger('bjorckDense.afterStep', 'step', step);
-    if (this.reproject) this.reprojectParameters();
+    this.orthogonalWeight.afterStep(this);
   }
 
   /**
@@ -148,7 +157,12 @@ export class BjorckDense extends DenseLayerBase {
    */
   reprojectParameters(): void {
     assertNotDisposed('bjorckDense.reprojectParameters', this.disposed);
-    reprojectInPlace(this.weight, this);
+    this.orthogonalWeight.reproject(this);
+  }
+
+  override dispose(): void {
+    this.orthogonalWeight.dispose();
+    super.dispose();
   }
 }
 
@@ -156,7 +170,8 @@ export class BjorckDense extends DenseLayerBase {
  * A dense layer whose weight is orthonormalized on every forward pass (reference `BjorckLinear`,
  * Anil, Lucas & Grosse 2019): `y = x · bjorck(W) + b` with `W` of shape `[inputs, outputs]` (the
  * transpose of PyTorch's layout). Björck: `W ← 1.5 W − 0.5 W WᵀW`, 20 iterations after scaling by a
- * power-iteration estimate of σ_max, so `bjorck(W)` has orthonormal columns (inputs ≥ outputs) or rows.
+ * power-iteration estimate of σ_max, so `bjorck(W)` has orthonormal columns (inputs ≥ outputs) or rows
+ * (the reference; this layer computes the same polar factor by default with the `'projected'` scheme).
  *
  * Init (reference §3): orthogonal with gain 1/√inputs; bias U(−1/√inputs, 1/√inputs); seeded.
  *
@@ -167,9 +182,10 @@ export class BjorckDense extends DenseLayerBase {
  * Kernel caching: `freeze()` orthonormalizes once and `apply` reuses it (one matMul); `unfreeze()`
  * before training — gradients do not reach the variables of a frozen layer.
  *
- * Re-projection (`reproject: true`, issue 10): `afterStep` moves the weight back to the scaled
- * orthogonal manifold after every optimizer step (function unchanged), so the forward pass needs only 1
- * Björck step (`REPROJECTED_BJORCK`), with the same gradient.
+ * Orthogonalization (option `orthogonalization`): `'projected'` by default (issue 14: the weight is kept
+ * orthogonal by a Newton–Schulz retraction in `afterStep`, the forward pass rescales it with the polar
+ * factor's gradient), `'unrolled'` (the Björck-20 above in every forward pass; `REFERENCE_BJORCK` for the
+ * literal reference) or `'reprojected'` (`reproject: true`); see `bcopConv2d`.
  *
  * Ownership: owns its variables (`dispose()`); `apply` borrows `x` `[batch, inputs]` and returns a new
  * tensor. Throws `INVALID_ARGUMENT` on bad options, `SHAPE_MISMATCH` on a wrong input shape.
@@ -184,6 +200,6 @@ export class BjorckDense extends DenseLayerBase {
  */
 export function bjorckDense(options: BjorckDenseOptions): LayerModule {
   validateDenseOptions('bjorckDense', options);
-  validateReproject('bjorckDense', options.reproject);
-  return new BjorckDense(options);
+  const orthogonalization = resolveOrthogonalization('bjorckDense', options);
+  return new BjorckDense(withOrthogonalization(options, orthogonalization));
 }

@@ -19,6 +19,11 @@ export {
 } from './authoring';
 export { BjorckDense, type BjorckDenseOptions, bjorckDense } from './bjorck-dense';
 export { type OrthogonalizerSpec, REFERENCE_ORTHOGONALIZER } from './orthogonalizer';
+export {
+  ORTHOGONALIZATIONS,
+  type Orthogonalization,
+  type OrthogonalizationOptions,
+} from './orthogonal-weight';
 export { PlainDense, type PlainDenseOptions, plainDense } from './plain-dense';
 export { BcopConv2d, type BcopConv2dOptions, bcopConv2d } from './bcop-conv2d';
 export { RkoConv2d, type RkoConv2dOptions, rkoConv2d } from './rko-conv2d';

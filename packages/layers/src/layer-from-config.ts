@@ -69,5 +69,18 @@ export function layerFromConfig(config: LayerConfig): LayerModule {
   if (!factory) {
     throw new LipschitzError('CORRUPT_DATA', `layerFromConfig: unknown layer type '${config.type}'. Known types: ${Object.keys(FACTORIES).join(', ')}, sequential.`);
   }
-  return factory(config.options);
+  return factory(upgradeOptions(config.type, config.options));
+}
+
+/** The layers whose default orthogonalization changed in issue 14 (`'unrolled'` Björck-20 → `'projected'`). */
+const ORTHOGONALIZED = new Set(['bcopConv2d', 'rkoConv2d', 'bjorckDense']);
+
+/**
+ * A config saved before issue 14 has no `orthogonalization`: it was built with the old default
+ * (`'unrolled'`, Björck-20 in the Gram form, unless `reproject: true`), so it is rebuilt with that, not
+ * with today's default; its saved weights then define the same function.
+ */
+function upgradeOptions(type: string, options: Record<string, unknown>): Record<string, unknown> {
+  if (!ORTHOGONALIZED.has(type) || options.orthogonalization !== undefined) return options;
+  return { ...options, orthogonalization: options.reproject === true ? 'reprojected' : 'unrolled' };
 }

@@ -7,6 +7,7 @@ import { CONV_TYPES, type ConvType } from './conv-types';
 import { flatten } from './flatten';
 import type { LayerModule } from './layer-base';
 import type { ConvLayerOptions } from './conv-options';
+import { type Orthogonalization, resolveOrthogonalization } from './orthogonal-weight';
 import { maxMin } from './max-min';
 import { ossnConv2d } from './ossn-conv2d';
 import { plainConv2d } from './plain-conv2d';
@@ -33,8 +34,15 @@ export interface ModelOptions {
   /** Seed of the initial values (default 0); layer i uses `seed + 1000·i`. */
   seed?: number;
   /**
-   * Orthogonalizer of the BCOP/RKO convolutions and Björck dense layers (default: the reference's
-   * 20-step Björck). E.g. `FAST_POLAR` from `@lipschitz/orthogonalize` for fewer matrix products.
+   * How the BCOP/RKO convolutions and Björck dense layers keep their matrices orthogonal (see
+   * `ORTHOGONALIZATIONS`): default `'projected'` (rescaling forward + Newton–Schulz retraction after
+   * every step; `'reprojected'` with `reproject: true`, `'unrolled'` when only `orthogonalizer` is given).
+   */
+  orthogonalization?: Orthogonalization;
+  /**
+   * Orthogonalizer of the BCOP/RKO convolutions and Björck dense layers: the differentiated forward
+   * scheme of `'unrolled'` (default there: the reference's 20-step Björck, Gram form; `REFERENCE_BJORCK`
+   * for the literal reference) and `'reprojected'`, the freeze-time projection of `'projected'`.
    */
   orthogonalizer?: OrthogonalizerSpec;
   /**
@@ -48,7 +56,9 @@ export interface ModelOptions {
 
 const ACTIVATIONS: readonly ActivationType[] = ['maxmin', 'relu'];
 
-type ConvFactory = (options: ConvLayerOptions & { orthogonalizer?: OrthogonalizerSpec; reproject?: boolean }) => LayerModule;
+type ConvFactory = (
+  options: ConvLayerOptions & { orthogonalizer?: OrthogonalizerSpec; reproject?: boolean; orthogonalization?: Orthogonalization },
+) => LayerModule;
 
 function convFactory(fn: string, conv: ConvType): ConvFactory {
   switch (conv) {
@@ -94,13 +104,9 @@ function builder(fn: string, options: ModelOptions): Builder {
   const makeConv = convFactory(fn, options.conv);
   const plain = options.conv === 'plain';
   const orthogonalized = options.conv === 'bcop' || options.conv === 'rko';
-  if (options.orthogonalizer !== undefined && (options.orthogonalizer === null || typeof options.orthogonalizer !== 'object')) {
-    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: orthogonalizer must be an OrthogonalizerSpec object from @lipschitz/orthogonalize.`);
-  }
-  if (options.reproject !== undefined && typeof options.reproject !== 'boolean') {
-    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: reproject must be a boolean, got ${String(options.reproject)}.`);
-  }
+  const orthogonalization = resolveOrthogonalization(fn, options);
   const orthogonalizer = {
+    orthogonalization,
     ...(options.orthogonalizer ? { orthogonalizer: options.orthogonalizer } : {}),
     ...(options.reproject ? { reproject: true } : {}),
   };

@@ -1,13 +1,4 @@
-import { LipschitzError } from '@lipschitz/core';
-import {
-  type OrthogonalizerSpec,
-  REFERENCE_BJORCK,
-  REFERENCE_BJORCK_GRAM,
-  REPROJECTED_BJORCK,
-  orthogonalize,
-  scaledPolar,
-} from '@lipschitz/orthogonalize';
-import * as tf from '@tensorflow/tfjs-core';
+import { type OrthogonalizerSpec, REFERENCE_BJORCK, REFERENCE_BJORCK_GRAM, REPROJECTED_BJORCK } from '@lipschitz/orthogonalize';
 
 export type { OrthogonalizerSpec };
 
@@ -19,7 +10,7 @@ export type { OrthogonalizerSpec };
 export const REFERENCE_ORTHOGONALIZER: Readonly<OrthogonalizerSpec> = REFERENCE_BJORCK;
 
 /**
- * @internal The default orthogonalizer of a layer with seed `seed`: the reference's Björck (20 iterations,
+ * @internal The orthogonalizer of an `'unrolled'` layer with seed `seed` (the default before issue 14): the reference's Björck (20 iterations,
  * β = 0.5, order 1, power-iteration scaling) computed in the Gram form (`REFERENCE_BJORCK_GRAM` of
  * `@lipschitz/orthogonalize`): for a tall or wide weight the same iterates `w_k = w_0 p_k(w_0ᵀw_0)` are
  * run on the small Gram matrix and only the last two steps on w itself; for a square weight (every BCOP
@@ -33,11 +24,6 @@ export function defaultOrthogonalizer(seed: number, iterations = 20): Orthogonal
   return { ...(REFERENCE_BJORCK_GRAM as OrthogonalizerSpec & { kind: 'bjorck-gram' }), iterations, seed: seed >= 0 ? seed + 1 : seed };
 }
 
-/** @internal Orthogonalizes the last two axes of `w` as `spec` says (differentiable). */
-export function orthogonalizeWeight(w: tf.Tensor, spec: Readonly<OrthogonalizerSpec>): tf.Tensor {
-  return orthogonalize(w, spec);
-}
-
 /**
  * @internal The orthogonalizer of a layer with `reproject: true` and no explicit orthogonalizer:
  * `REPROJECTED_BJORCK` (1 Björck step after a 1-step power scaling; `iterations` overrides the steps)
@@ -46,27 +32,4 @@ export function orthogonalizeWeight(w: tf.Tensor, spec: Readonly<OrthogonalizerS
 export function reprojectedOrthogonalizer(seed: number, iterations?: number): OrthogonalizerSpec {
   const base = REPROJECTED_BJORCK as OrthogonalizerSpec & { kind: 'bjorck' };
   return { ...base, iterations: iterations ?? base.iterations, seed: seed >= 0 ? seed + 1 : seed };
-}
-
-/** @internal Throws `INVALID_ARGUMENT` unless `reproject` is undefined or a boolean. */
-export function validateReproject(fn: string, reproject: unknown): void {
-  if (reproject !== undefined && typeof reproject !== 'boolean') {
-    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: reproject must be a boolean, got ${String(reproject)}.`);
-  }
-}
-
-/**
- * @internal Re-projects a parameter matrix (batch) in place onto the scaled orthogonal manifold,
- * `w ← c·polar(w)` with `c = ‖w‖_F/√min(m, n)` per matrix (`scaledPolar` of `@lipschitz/orthogonalize`):
- * forward only, inside `tf.tidy`, nothing read back. The function of the layer is unchanged (its
- * orthogonalizer scales first); a frozen layer's cached kernels are rebuilt. Call outside gradient tapes.
- */
-export function reprojectInPlace(variable: tf.Variable, layer: { readonly frozen: boolean; freeze(): void; unfreeze(): void }): void {
-  tf.tidy(() => {
-    variable.assign(scaledPolar(variable));
-  });
-  if (layer.frozen) {
-    layer.unfreeze();
-    layer.freeze();
-  }
 }

@@ -25,7 +25,8 @@ import {
 
 /** A small model with every re-projecting layer type: strided BCOP, BCOP k=3, RKO, Björck dense (tall, square). */
 function tinyModel(reproject: boolean, seed = 0): Sequential {
-  const r = reproject ? { reproject: true } : {};
+  // without re-projection: the reference's scheme (Björck-20 in every forward pass; the default before issue 14)
+  const r = reproject ? { reproject: true } : { orthogonalization: 'unrolled' as const };
   return sequential([
     bcopConv2d({ inChannels: 2, outChannels: 8, kernelSize: 4, stride: 2, seed, ...r }),
     maxMin(),
@@ -141,7 +142,7 @@ describeBackends('reproject option (bcopConv2d, rkoConv2d, bjorckDense)', () => 
 
   it('a frozen layer’s cached kernel follows a re-projection; nothing happens without the option', async () => {
     const layer = bcopConv2d({ inChannels: 3, outChannels: 3, kernelSize: 2, reproject: true, orthogonalizer: REFERENCE_BJORCK }) as BcopConv2d;
-    const plainLayer = bcopConv2d({ inChannels: 3, outChannels: 3, kernelSize: 2 }) as BcopConv2d;
+    const plainLayer = bcopConv2d({ inChannels: 3, outChannels: 3, kernelSize: 2, orthogonalization: 'unrolled' }) as BcopConv2d;
     const offset = seededNormal(layer.params.shape, 6, 0.05);
     layer.params.assign(tf.add(layer.params, offset));
     plainLayer.params.assign(tf.add(plainLayer.params, offset));

@@ -1,12 +1,12 @@
-import { LipschitzError, SeededRandom, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
+import { SeededRandom, assertNotDisposed, assertPositiveInteger } from '@lipschitz/core';
+import type { OrthogonalizerSpec } from '@lipschitz/orthogonalize';
 import {
-  type OrthogonalizerSpec,
-  defaultOrthogonalizer,
-  orthogonalizeWeight,
-  reprojectInPlace,
-  reprojectedOrthogonalizer,
-  validateReproject,
-} from './orthogonalizer';
+  type Orthogonalization,
+  type OrthogonalizationOptions,
+  OrthogonalWeight,
+  resolveOrthogonalization,
+  withOrthogonalization,
+} from './orthogonal-weight';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerModule } from './layer-base';
 import type { ConvLayerOptions } from './conv-options';
@@ -15,52 +15,63 @@ import { withStride } from './strided-conv';
 import { orthogonalTensor, uniformTensor } from './initializers';
 
 /** Options of {@link rkoConv2d}. */
-export interface RkoConv2dOptions extends ConvLayerOptions {
-  /** How the reshaped matrix is orthogonalized (default: the reference's 20-step Björck). */
-  orthogonalizer?: OrthogonalizerSpec;
-  /**
-   * Re-project the weight after every optimizer step (`afterStep`): `w ← c·polar(w)`,
-   * `c = ‖w‖_F/√min(rows, cols)`, outside the tape (the function is unchanged). Without an explicit
-   * `orthogonalizer` the forward pass then uses `REPROJECTED_BJORCK` (1 Björck step) instead of 20.
-   * Default false (the reference).
-   */
-  reproject?: boolean;
-}
+export interface RkoConv2dOptions extends ConvLayerOptions, OrthogonalizationOptions {}
 
 /** Stride-1 RKO convolution (see {@link rkoConv2d}). */
 export class RkoConv2d extends CircularConvLayer {
   /** `[k·k·cin, cout]`: the reshaped kernel matrix (row `(u·k + v)·cin + c`). */
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
-  readonly orthogonalizer: OrthogonalizerSpec;
-  /** Whether `afterStep` re-projects the weight (option `reproject`). */
-  readonly reproject: boolean;
+  /** The reshaped matrix and the scheme that keeps it orthogonal (option `orthogonalization`). */
+  readonly orthogonalWeight: OrthogonalWeight;
 
   constructor(options: RkoConv2dOptions) {
     super('rkoConv2d', options);
-    this.reproject = options.reproject ?? false;
     const seed = options.seed ?? 0;
-    this.orthogonalizer = options.orthogonalizer ?? (this.reproject ? reprojectedOrthogonalizer(seed) : defaultOrthogonalizer(seed));
     const k = options.kernelSize;
     const rows = k * k * options.inChannels;
     const rng = new SeededRandom(options.seed ?? 0);
     const gain = 1 / Math.sqrt(rows);
     this.weight = this.addVariable(orthogonalTensor(rows, options.outChannels, gain, rng));
     this.bias = this.useBias ? this.addVariable(uniformTensor([options.outChannels], gain, rng)) : null;
+    this.orthogonalWeight = new OrthogonalWeight(this.weight, resolveOrthogonalization('rkoConv2d', options), seed, options);
+  }
+
+  /** How the weight is kept orthogonal (see `ORTHOGONALIZATIONS`). */
+  get orthogonalization(): Orthogonalization {
+    return this.orthogonalWeight.orthogonalization;
+  }
+
+  /** The orthogonalizer (forward scheme, or the freeze-time projection of `'projected'`). */
+  get orthogonalizer(): OrthogonalizerSpec {
+    return this.orthogonalWeight.orthogonalizer;
+  }
+
+  /** Whether `afterStep` fully re-projects the weight (`orthogonalization: 'reprojected'`). */
+  get reproject(): boolean {
+    return this.orthogonalWeight.orthogonalization === 'reprojected';
+  }
+
+  override freeze(): void {
+    this.orthogonalWeight.exactly(() => super.freeze());
+  }
+
+  protected override kernelValues(): Promise<Float32Array[]> {
+    return this.orthogonalWeight.exactly(() => super.kernelValues());
   }
 
   protected override computeKernels(): tf.Tensor[] {
     const k = this.kernelSize;
-    const w = orthogonalizeWeight(this.weight, this.orthogonalizer);
+    const w = this.orthogonalWeight.matrix();
     const kernel = tf.reshape(tf.div(w, k), [k, k, this.inChannels, this.outChannels]);
     return this.bias ? [kernel, this.bias] : [kernel];
   }
 
-  /** With `reproject: true`, re-projects the weight ({@link RkoConv2d.reprojectParameters}); else nothing. */
+  /** Keeps the weight orthogonal after an optimizer step (see `OrthogonalWeight.afterStep`). */
   afterStep(step: number): void {
     assertNotDisposed('rkoConv2d.afterStep', this.disposed);
     assertPositiveInteger('rkoConv2d.afterStep', 'step', step);
-    if (this.reproject) this.reprojectParameters();
+    this.orthogonalWeight.afterStep(this);
   }
 
   /**
@@ -71,7 +82,12 @@ export class RkoConv2d extends CircularConvLayer {
    */
   reprojectParameters(): void {
     assertNotDisposed('rkoConv2d.reprojectParameters', this.disposed);
-    reprojectInPlace(this.weight, this);
+    this.orthogonalWeight.reproject(this);
+  }
+
+  override dispose(): void {
+    this.orthogonalWeight.dispose();
+    super.dispose();
   }
 }
 
@@ -87,8 +103,8 @@ export class RkoConv2d extends CircularConvLayer {
  * is usually below 1 and gradients attenuate); `lipschitzUpperBound` is the exact σ_max of the kernel
  * actually used (float64 FFT at the input size).
  *
- * Kernel caching, ownership and re-projection (`reproject: true`: the weight matrix is moved back to the
- * scaled orthogonal manifold after every optimizer step, and 1 Björck step replaces 20) as {@link bcopConv2d}.
+ * Kernel caching, ownership and orthogonalization (`orthogonalization`: `'projected'` by default,
+ * `'unrolled'`, `'reprojected'`) as {@link bcopConv2d}.
  *
  * @example
  * ```ts
@@ -97,9 +113,6 @@ export class RkoConv2d extends CircularConvLayer {
  * @see Li et al., NeurIPS 2019, §4.1 and reference-bcop.md §4; Cisse et al. 2017 (Parseval networks).
  */
 export function rkoConv2d(options: RkoConv2dOptions): LayerModule {
-  validateReproject('rkoConv2d', options?.reproject);
-  if (options?.orthogonalizer !== undefined && (options.orthogonalizer === null || typeof options.orthogonalizer !== 'object')) {
-    throw new LipschitzError('INVALID_ARGUMENT', 'rkoConv2d: orthogonalizer must be an OrthogonalizerSpec object from @lipschitz/orthogonalize.');
-  }
-  return withStride('rkoConv2d', options, (inner) => new RkoConv2d(inner));
+  const orthogonalization = resolveOrthogonalization('rkoConv2d', options);
+  return withStride('rkoConv2d', withOrthogonalization(options, orthogonalization), (inner) => new RkoConv2d(inner));
 }

@@ -20,3 +20,10 @@ export {
   type OrthogonalizerSpec,
 } from './orthogonalize';
 export { SCALED_POLAR_LOWER_BOUND, scaledPolar, type ScaledPolarOptions } from './scaled-polar';
+export {
+  newtonSchulzRetraction,
+  newtonSchulzStepsFor,
+  stiefelRescale,
+  type NewtonSchulzRetraction,
+  type NewtonSchulzRetractionOptions,
+} from './newton-schulz-retraction';

@@ -28,6 +28,10 @@ export interface EpochLoop {
   checkpointEvery: number;
   lossEvery: number;
   signal: AbortSignal | undefined;
+  /** Wall-clock budget (ms of `elapsed()`): once spent, the epoch is closed after the running step (see `TrainOptions.timeBudgetMs`). */
+  timeBudgetMs: number | undefined;
+  /** Called once when the budget stops the run. */
+  onBudgetSpent(): void;
   /** Evaluates the test set (null without one) and reports it. */
   evaluate(epoch: number, lr: number): Promise<EvaluationResult | null>;
   emit(event: LoopEvent): void;
@@ -99,8 +103,9 @@ export async function runEpochs(loop: EpochLoop, session: RunSession): Promise<b
   }
   let lossSum: tf.Scalar | null = null;
   let aborted = false;
+  let budgetSpent = false;
   try {
-    while (state.epoch < loop.epochs && !aborted) {
+    while (state.epoch < loop.epochs && !aborted && !budgetSpent) {
       const epoch = state.epoch + 1;
       const lr = loop.schedule(epoch);
       assertPositiveNumber('train', `schedule(${epoch})`, lr);
@@ -157,9 +162,14 @@ export async function runEpochs(loop: EpochLoop, session: RunSession): Promise<b
           aborted = !lastOfEpoch || epoch < loop.epochs;
           if (!lastOfEpoch) break;
         }
+        if (loop.timeBudgetMs !== undefined && loop.elapsed() >= loop.timeBudgetMs) {
+          budgetSpent = true;
+          loop.onBudgetSpent();
+          break;
+        }
       }
       if (aborted) break;
-      if (state.batchInEpoch !== stepsPerEpoch) {
+      if (state.batchInEpoch !== stepsPerEpoch && !budgetSpent) {
         throw new LipschitzError(
           'INVALID_ARGUMENT',
           `train: the batcher yielded ${state.batchInEpoch} batches in epoch ${epoch}, expected ${stepsPerEpoch} (${loop.trainCount} examples in batches of ${loop.batchSize}). Use a batcher that honours batchSize and limit.`,
@@ -179,9 +189,9 @@ export async function runEpochs(loop: EpochLoop, session: RunSession): Promise<b
           `train: the weights became NaN or infinite in epoch ${epoch} (by step ${state.step}). Lower the learning rate; the last finite checkpoint is kept.`,
         );
       }
-      const shouldEvaluate = epoch % loop.evaluateEvery === 0 || epoch === loop.epochs;
+      const shouldEvaluate = epoch % loop.evaluateEvery === 0 || epoch === loop.epochs || budgetSpent;
       const evaluation = shouldEvaluate ? await loop.evaluate(epoch, lr) : null;
-      await finishEpoch(loop, session, epoch, lr, sum / stepsPerEpoch, loop.now() - epochStart, evaluation);
+      await finishEpoch(loop, session, epoch, lr, sum / Math.max(1, state.batchInEpoch), loop.now() - epochStart, evaluation);
     }
   } finally {
     lossSum?.dispose();

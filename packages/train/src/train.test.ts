@@ -246,6 +246,35 @@ describeBackends('train', () => {
     model.dispose();
   });
 
+  it('timeBudgetMs: stops after the step that spends the budget, evaluates and saves the partial epoch, finishes', async () => {
+    // 5 steps per epoch; every afterStep takes 40 ms, so a 300 ms budget ends inside an early epoch
+    const model = tinyModel({ seed: 3, afterStepDelayMs: () => 40 });
+    const store = memoryRunStore();
+    const result = await train(options({ model, store, epochs: 50, timeBudgetMs: 300 }));
+    expect(result.status).toBe('finished');
+    expect(result.steps).toBeGreaterThan(0);
+    expect(result.steps).toBeLessThan(50 * 5);
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(300);
+    const last = result.history.at(-1);
+    expect(last?.epoch).toBe(result.epochs);
+    expect(last?.step).toBe(result.steps);
+    expect(last?.testAccuracy).toBeDefined();
+    expect(last?.certified?.['0.05']).toBeDefined();
+    expect(Number.isFinite(last?.trainLoss)).toBe(true);
+    expect(model.afterSteps).toHaveLength(result.steps);
+    const summary = await store.readSummary();
+    expect(summary).toMatchObject({ status: 'finished', steps: result.steps, stoppedBy: 'time-budget' });
+    expect((await store.loadCheckpoint('latest'))?.manifest.meta.epoch).toBe(result.epochs);
+    // a budget that is not reached changes nothing
+    const unhurried = tinyModel({ seed: 3 });
+    const unhurriedStore = memoryRunStore();
+    const full = await train(options({ model: unhurried, store: unhurriedStore, epochs: 2, timeBudgetMs: 1e9 }));
+    expect(full.steps).toBe(10);
+    expect(await unhurriedStore.readSummary()).not.toHaveProperty('stoppedBy');
+    await expect(train(options({ model: unhurried, timeBudgetMs: 0 }))).rejects.toThrow(/^train: timeBudgetMs must be/);
+    for (const m of [model, unhurried]) m.dispose();
+  });
+
   it('rejects bad options', async () => {
     const model = tinyModel();
     await expect(train(options({ model, epochs: 0 }))).rejects.toThrow(/^train: epochs must be a positive integer, got 0/);

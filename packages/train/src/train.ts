@@ -68,6 +68,12 @@ export interface TrainOptions {
   onProgress?: (event: TrainProgressEvent) => void;
   /** Stops after the current step, writing the latest checkpoint first; `train` then returns `aborted`. */
   signal?: AbortSignal;
+  /**
+   * Wall-clock budget in ms (the run's total elapsed time, evaluations included): once spent, the step
+   * that is running finishes, the (possibly partial) epoch is closed, evaluated and saved as usual, and
+   * `train` returns `finished` (with `stoppedBy: 'time-budget'` in the summary). Default: none.
+   */
+  timeBudgetMs?: number;
   /** Extra fields for `config.json`. */
   config?: Record<string, unknown>;
 }
@@ -110,6 +116,7 @@ function validate(options: TrainOptions): void {
   for (const key of ['trainLimit', 'testLimit', 'checkpointEvery'] as const) {
     if (options[key] !== undefined) assertNonNegativeInteger(fn, key, options[key]);
   }
+  if (options.timeBudgetMs !== undefined) assertPositiveNumber(fn, 'timeBudgetMs', options.timeBudgetMs);
   if (options.trainLimit === 0) {
     throw new LipschitzError('INVALID_ARGUMENT', 'train: trainLimit must be a positive integer, got 0. Omit it to use the whole set.');
   }
@@ -254,6 +261,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       onProgress({ ...event, step: state.step, stepsPerEpoch, totalSteps, elapsedMs: elapsed(), etaMs });
     };
 
+    let budgetSpent = false;
     const aborted = await runEpochs(
       {
         model,
@@ -272,6 +280,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         checkpointEvery,
         lossEvery,
         signal,
+        timeBudgetMs: options.timeBudgetMs,
+        onBudgetSpent() {
+          budgetSpent = true;
+        },
         async evaluate(epoch, lr) {
           if (!testSet) return null;
           const result = await evaluate(model, testSet, { batchSize: testBatchSize, limit: testLimit, epsilons });
@@ -310,6 +322,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         best,
         last: state.history[state.history.length - 1] ?? null,
         elapsedMs: elapsed(),
+        ...(budgetSpent ? { stoppedBy: 'time-budget' } : {}),
       });
     }
     const result: TrainResult = {

@@ -126,6 +126,7 @@ export async function trainCommand({ config, out, backend, resume, force, quiet 
         lossEvery,
         onProgress,
         signal: controller.signal,
+        ...(config.timeBudgetSeconds !== undefined ? { timeBudgetMs: config.timeBudgetSeconds * 1000 } : {}),
         config: { experiment: config, backend: prepared.backend },
       });
     } finally {

@@ -1,0 +1,178 @@
+import { LipschitzError, assertOneOf } from '@lipschitz/core';
+import {
+  type OrthogonalizerSpec,
+  newtonSchulzRetraction,
+  orthogonalize,
+  scaledPolar,
+  stiefelRescale,
+} from '@lipschitz/orthogonalize';
+import * as tf from '@tensorflow/tfjs-core';
+import { defaultOrthogonalizer, reprojectedOrthogonalizer } from './orthogonalizer';
+
+/**
+ * How a layer keeps its parameter matrices orthogonal (option `orthogonalization` of `bcopConv2d`,
+ * `rkoConv2d`, `bjorckDense` and the model builders):
+ * - `'projected'` (the default, issue 14): the parameter itself is kept on the scaled orthogonal manifold
+ *   `{c·Q : QᵀQ = I}`. The differentiated forward pass only rescales it, `Q = W / c` with
+ *   `c = ‖W‖_F/√min(m, n)` (as cheap as an unconstrained layer), and its gradient is the tangent-space
+ *   projection `(G − Q sym(QᵀG)) / c` (`stiefelRescale` of `@lipschitz/orthogonalize`) — exactly the value
+ *   and the gradient of the reference's converged Björck (the polar factor) at that point. After every
+ *   optimizer step a Newton–Schulz retraction (`newtonSchulzRetraction`, {@link PROJECTED_RETRACTION_STEPS}
+ *   steps on the Gram side, nothing read back) moves `W` back onto the manifold. Training is Riemannian
+ *   (projected) gradient descent on the Stiefel manifold.
+ *   Freezing and exporting orthogonalize `W` fully (`orthogonalizer`, default the reference's Björck-20 in the
+ *   Gram form, which leaves a parameter already on the manifold unchanged to float32 rounding), so exported
+ *   kernels are orthogonal to float32 precision whatever the retraction left.
+ * - `'reprojected'` (= `reproject: true`, issue 10): full re-projection (`scaledPolar`, 7 polar-express
+ *   steps) after every step, and one differentiated Björck step in the forward pass.
+ * - `'unrolled'`: the orthogonalizer (default: the reference's Björck-20 in the Gram form; pass
+ *   `REFERENCE_BJORCK` for the literal reference) runs, differentiated, in every forward pass, as the
+ *   reference does; nothing happens after a step.
+ *
+ * Certificates never depend on the choice: bounds and certification use exact float64 singular values
+ * of the kernels actually exported.
+ */
+export const ORTHOGONALIZATIONS = ['projected', 'reprojected', 'unrolled'] as const;
+/** See {@link ORTHOGONALIZATIONS}. */
+export type Orthogonalization = (typeof ORTHOGONALIZATIONS)[number];
+
+/** The orthogonalization-related options shared by `bcopConv2d`, `rkoConv2d` and `bjorckDense`. */
+export interface OrthogonalizationOptions {
+  /**
+   * How the parameter matrices are kept orthogonal (see {@link ORTHOGONALIZATIONS}). Default:
+   * `'reprojected'` with `reproject: true`, `'unrolled'` when only `orthogonalizer` is given, else
+   * `'projected'`. Written into the layer's config, so saved models rebuild the same scheme.
+   */
+  orthogonalization?: Orthogonalization;
+  /**
+   * The orthogonalizer: with `'unrolled'` / `'reprojected'` the differentiated forward scheme (default
+   * Björck-20 in the Gram form / `REPROJECTED_BJORCK`); with `'projected'` the full projection used when
+   * freezing and exporting (default: Björck-20 in the Gram form).
+   */
+  orthogonalizer?: OrthogonalizerSpec;
+  /** Same as `orthogonalization: 'reprojected'` (issue 10's option; kept for saved configs). */
+  reproject?: boolean;
+}
+
+/**
+ * @internal Resolves a layer's scheme from its options (see {@link OrthogonalizationOptions}); throws
+ * `INVALID_ARGUMENT` on a bad value or on `reproject: true` with another `orthogonalization`.
+ */
+export function resolveOrthogonalization(fn: string, options: OrthogonalizationOptions | undefined): Orthogonalization {
+  const reproject = options?.reproject;
+  if (reproject !== undefined && typeof reproject !== 'boolean') {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: reproject must be a boolean, got ${String(reproject)}.`);
+  }
+  const spec = options?.orthogonalizer;
+  if (spec !== undefined && (spec === null || typeof spec !== 'object')) {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: orthogonalizer must be an OrthogonalizerSpec object from @lipschitz/orthogonalize.`);
+  }
+  const mode = options?.orthogonalization;
+  if (mode === undefined) return reproject ? 'reprojected' : spec ? 'unrolled' : 'projected';
+  assertOneOf(fn, 'orthogonalization', mode, ORTHOGONALIZATIONS);
+  if (reproject && mode !== 'reprojected') {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: reproject: true contradicts orthogonalization '${mode}'; pass one of them.`);
+  }
+  return mode;
+}
+
+/**
+ * Newton–Schulz steps of the `'projected'` retraction after every optimizer step: a fixed count, so that training
+ * is deterministic and resumes bit for bit (no state outside the saved variables). Two steps take a drift δ to
+ * ~1.5(1.5δ²)² (2% → 5e-7); a larger early drift is finished by the next steps' retractions.
+ */
+export const PROJECTED_RETRACTION_STEPS = 2;
+
+/** @internal `options` with the resolved scheme written in (so the layer's config rebuilds it); non-objects pass through for the factory's own validation. */
+export function withOrthogonalization<T extends object>(options: T, orthogonalization: Orthogonalization): T {
+  return options == null || typeof options !== 'object' ? options : { ...options, orthogonalization };
+}
+
+/** @internal The frozen/unfrozen kernel cache of the layer that holds an {@link OrthogonalWeight}. */
+export interface KernelCache {
+  readonly frozen: boolean;
+  freeze(): void;
+  unfreeze(): void;
+}
+
+/**
+ * @internal A parameter matrix (batch, last two axes) and the scheme that keeps it orthogonal: the one
+ * piece of the re-projection logic that `bcopConv2d`, `rkoConv2d` and `bjorckDense` hold (see
+ * {@link ORTHOGONALIZATIONS}).
+ *
+ * Ownership: borrows `variable` (the layer owns and disposes it); holds no tensors of its own.
+ */
+export class OrthogonalWeight {
+  readonly orthogonalization: Orthogonalization;
+  /** See {@link OrthogonalizationOptions.orthogonalizer} (resolved per mode). */
+  readonly orthogonalizer: OrthogonalizerSpec;
+  private exact = false;
+
+  constructor(
+    readonly variable: tf.Variable,
+    orthogonalization: Orthogonalization,
+    seed: number,
+    options: { orthogonalizer?: OrthogonalizerSpec; iterations?: number },
+  ) {
+    this.orthogonalization = orthogonalization;
+    if (orthogonalization === 'projected') this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(seed, options.iterations ?? 20);
+    else if (orthogonalization === 'reprojected') this.orthogonalizer = options.orthogonalizer ?? reprojectedOrthogonalizer(seed, options.iterations);
+    else this.orthogonalizer = options.orthogonalizer ?? defaultOrthogonalizer(seed, options.iterations ?? 20);
+  }
+
+  /**
+   * The orthogonal matrix (batch) for the layer's kernels, differentiable. `'projected'`: `W/c` while
+   * training, the full projection inside {@link OrthogonalWeight.exactly}; else the orthogonalizer.
+   */
+  matrix(): tf.Tensor {
+    if (this.orthogonalization !== 'projected' || this.exact) return orthogonalize(this.variable, this.orthogonalizer);
+    return stiefelRescale(this.variable);
+  }
+
+  /** Runs `body` (which builds kernels synchronously: freeze, export) with the full projection. */
+  exactly<T>(body: () => T): T {
+    this.exact = true;
+    try {
+      return body();
+    } finally {
+      this.exact = false;
+    }
+  }
+
+  /**
+   * After an optimizer step: `'projected'` retracts (Newton–Schulz, {@link PROJECTED_RETRACTION_STEPS}
+   * steps), `'reprojected'` re-projects fully, `'unrolled'` does nothing. A frozen layer's
+   * kernels are rebuilt. Call outside gradient tapes.
+   */
+  afterStep(layer: KernelCache): void {
+    if (this.orthogonalization === 'unrolled') return;
+    if (this.orthogonalization === 'reprojected') {
+      this.reproject(layer);
+      return;
+    }
+    tf.tidy(() => {
+      const { value, drift } = newtonSchulzRetraction(this.variable, { steps: PROJECTED_RETRACTION_STEPS });
+      drift.dispose();
+      this.variable.assign(value);
+    });
+    this.refreeze(layer);
+  }
+
+  /** Re-projects fully now, `W ← c·polar(W)` (`scaledPolar`), in place; a frozen layer's kernels are rebuilt. */
+  reproject(layer: KernelCache): void {
+    tf.tidy(() => {
+      this.variable.assign(scaledPolar(this.variable));
+    });
+    this.refreeze(layer);
+  }
+
+  private refreeze(layer: KernelCache): void {
+    if (layer.frozen) {
+      layer.unfreeze();
+      layer.freeze();
+    }
+  }
+
+  /** Nothing to free (the variable belongs to the layer); kept so that layers can release their helper uniformly. */
+  dispose(): void {}
+}
