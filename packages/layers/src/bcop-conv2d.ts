@@ -66,6 +66,14 @@ export class BcopConv2d extends CircularConvLayer {
     return this.weight.exactly(() => super.kernelValues());
   }
 
+  /**
+   * The exact float64 bound of the exported kernels; while unfrozen with `'projected'`, the larger of that and
+   * the training forward's bound (see `OrthogonalWeight.boundCoveringTrainingForward`).
+   */
+  override lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
+    return this.weight.boundCoveringTrainingForward(this.frozen, () => super.lipschitzUpperBound(inputShape));
+  }
+
   protected override computeKernels(): tf.Tensor[] {
     const ortho = this.weight.matrix() as tf.Tensor3D;
     const kernel = bcopKernelFromOrthogonal(ortho, {

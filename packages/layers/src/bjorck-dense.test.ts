@@ -21,14 +21,38 @@ describeBackends('bjorckDense', () => {
     }
   });
 
-  it('stays orthonormal after the weight is perturbed (Björck runs every forward)', async () => {
-    const layer = bjorckDense({ inputs: 8, outputs: 8, bias: false }) as BjorckDense;
+  it('unrolled: stays orthonormal after the weight is perturbed (Björck runs every forward)', async () => {
+    const layer = bjorckDense({ inputs: 8, outputs: 8, bias: false, orthogonalization: 'unrolled' }) as BjorckDense;
     layer.weight.assign(tf.add(layer.weight, seededNormal([8, 8], 4, 0.05)));
     const { values, rows, cols } = await denseMatrixOf((x) => layer.apply(x), [8]);
     const sv = singularValuesOracle(values, rows, cols);
     expect(Math.abs(sv[0] - 1)).toBeLessThan(1e-4);
     expect(Math.abs(sv[7] - 1)).toBeLessThan(1e-4);
     expect(await layer.lipschitzUpperBound([8])).toBeGreaterThanOrEqual(sv[0]);
+    layer.dispose();
+  });
+
+  it('projected: after a manual perturbation the bound covers the unfrozen (rescaling) forward, and afterStep brings it back', async () => {
+    const layer = bjorckDense({ inputs: 8, outputs: 8, bias: false }) as BjorckDense;
+    expect(layer.orthogonalization).toBe('projected');
+    layer.weight.assign(tf.add(layer.weight, seededNormal([8, 8], 4, 0.05)));
+    const off = await denseMatrixOf((x) => layer.apply(x), [8]);
+    const svOff = singularValuesOracle(off.values, off.rows, off.cols);
+    expect(svOff[0]).toBeGreaterThan(1.01); // the training forward is off the manifold ...
+    expect(await layer.lipschitzUpperBound([8])).toBeGreaterThanOrEqual(svOff[0]); // ... and the bound says so
+    layer.freeze(); // the frozen (exported) function is the full projection, bounded by ~1
+    const frozen = await denseMatrixOf((x) => layer.apply(x), [8]);
+    const svFrozen = singularValuesOracle(frozen.values, frozen.rows, frozen.cols);
+    const frozenBound = await layer.lipschitzUpperBound([8]);
+    expect(frozenBound).toBeGreaterThanOrEqual(svFrozen[0]);
+    expect(frozenBound).toBeLessThan(1 + 1e-5);
+    layer.unfreeze();
+    for (let step = 1; step <= 4; step++) layer.afterStep(step);
+    const back = await denseMatrixOf((x) => layer.apply(x), [8]);
+    const svBack = singularValuesOracle(back.values, back.rows, back.cols);
+    for (const s of svBack) expect(Math.abs(s - 1)).toBeLessThan(1e-5);
+    expect(await layer.lipschitzUpperBound([8])).toBeGreaterThanOrEqual(svBack[0]);
+    layer.dispose();
   });
 
   it('init: orthogonal with gain 1/√in, bias within ±1/√in, seeded', async () => {
@@ -46,8 +70,8 @@ describeBackends('bjorckDense', () => {
     expect(bjorckDense({ inputs: 3, outputs: 2, bias: false }).trainableVariables.length).toBe(1);
   });
 
-  it('frozen output equals unfrozen; frozen apply is one matMul', async () => {
-    const layer = bjorckDense({ inputs: 10, outputs: 6, seed: 1 });
+  it('unrolled: frozen output equals unfrozen; frozen apply is one matMul', async () => {
+    const layer = bjorckDense({ inputs: 10, outputs: 6, seed: 1, orthogonalization: 'unrolled' });
     const x = seededNormal([3, 10], 5);
     const unfrozen = layer.apply(x);
     layer.freeze();

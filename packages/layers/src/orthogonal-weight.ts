@@ -107,6 +107,7 @@ export class OrthogonalWeight {
   /** See {@link OrthogonalizationOptions.orthogonalizer} (resolved per mode). */
   readonly orthogonalizer: OrthogonalizerSpec;
   private exact = false;
+  private trainingForward = false;
 
   constructor(
     readonly variable: tf.Variable,
@@ -131,12 +132,34 @@ export class OrthogonalWeight {
 
   /** Runs `body` (which builds kernels synchronously: freeze, export) with the full projection. */
   exactly<T>(body: () => T): T {
-    this.exact = true;
+    this.exact = !this.trainingForward;
     try {
       return body();
     } finally {
       this.exact = false;
     }
+  }
+
+  /**
+   * A Lipschitz upper bound on every function the layer computes. `bound` bounds the exported kernels (the
+   * frozen function). An unfrozen `'projected'` layer computes another function, the training forward `W/c`,
+   * which differs from the exported one by what the retraction left off the manifold (float32 rounding after
+   * training; anything after a manual edit of the weights): there `bound` is evaluated a second time with the
+   * training forward's kernels and the larger of the two is returned, so `layer.lipschitzUpperBound(shape)`
+   * bounds `layer.apply` frozen or not. `bound` must build its kernels synchronously (before its first
+   * `await`), as `exportLayers` does.
+   */
+  async boundCoveringTrainingForward(frozen: boolean, bound: () => Promise<number>): Promise<number> {
+    const exported = await bound();
+    if (frozen || this.orthogonalization !== 'projected') return exported;
+    this.trainingForward = true;
+    let training: Promise<number>;
+    try {
+      training = bound();
+    } finally {
+      this.trainingForward = false;
+    }
+    return Math.max(exported, await training);
   }
 
   /**

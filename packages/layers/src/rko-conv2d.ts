@@ -60,6 +60,14 @@ export class RkoConv2d extends CircularConvLayer {
     return this.orthogonalWeight.exactly(() => super.kernelValues());
   }
 
+  /**
+   * The exact float64 bound of the exported kernels; while unfrozen with `'projected'`, the larger of that and
+   * the training forward's bound (see `OrthogonalWeight.boundCoveringTrainingForward`).
+   */
+  override lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
+    return this.orthogonalWeight.boundCoveringTrainingForward(this.frozen, () => super.lipschitzUpperBound(inputShape));
+  }
+
   protected override computeKernels(): tf.Tensor[] {
     const k = this.kernelSize;
     const w = this.orthogonalWeight.matrix();

@@ -15,6 +15,24 @@ function known(rows: number, cols: number, max: number, ratio: number, seed: num
 }
 
 describeBackends('newtonSchulzRetraction', () => {
+  it('keeps the Frobenius norm (the norm of c·polar(w)) even far from the manifold, so repeated steps never shrink the scale', async () => {
+    // σ spread over [0.01, 1]: s > c, and two steps leave x_k's singular values well below 1
+    const { values } = known(200, 50, 1, 0.01, 7);
+    const w = tf.tensor2d(values, [200, 50]);
+    const norm = (await tf.norm(w).data())[0];
+    const { value, drift } = newtonSchulzRetraction(w, { steps: 2 });
+    expect((await tf.norm(value).data())[0] / norm).toBeCloseTo(1, 5);
+    // Adam-like fixed-size steps then a retraction, 50 times (the failure this guards: ‖w‖_F fell 10× in 50 steps)
+    let current = tf.clone(w);
+    for (let i = 0; i < 50; i++) {
+      const next = tf.tidy(() => newtonSchulzRetraction(tf.add(current, tf.mul(tf.sign(tf.randomNormal([200, 50], 0, 1, 'float32', i)), 1e-2)), { steps: 2 }).value);
+      current.dispose();
+      current = next;
+    }
+    expect((await tf.norm(current).data())[0]).toBeGreaterThan(norm);
+    tf.dispose([w, value, drift, current]);
+  });
+
   it('near the manifold: σ/c within 1.5δ² (one step) and float32 (two) of 1, the polar factor kept (tall, wide, square; float64 oracle)', async () => {
     for (const [rows, cols] of [
       [60, 12],

@@ -32,7 +32,7 @@ const NEWTON_SCHULZ: readonly number[] = [1.5, -0.5];
  * square singular value) and `s² = max(c², ‖wᵀw‖_∞ / 2.89)`,
  * ```
  *   x₀ = w / s,   x_{j+1} = x_j (1.5 I − 0.5 x_jᵀx_j)   (Newton–Schulz = Björck, β = 0.5, order 1),
- *   result = c · x_k.
+ *   result = c·√n · x_k / ‖x_k‖_F.
  * ```
  * Each singular value maps as `σ/s → p(σ/s)`, `p(t) = 1.5t − 0.5t³`; near 1 the error squares,
  * `1 − p(1 + δ) ≈ 1.5δ²`, so one step takes a 2% drift to 6e-4 and two to 5e-7. The iterates are
@@ -40,8 +40,12 @@ const NEWTON_SCHULZ: readonly number[] = [1.5, -0.5];
  * costs two `m·n²` products (`wᵀw` and `w Z`) plus `~3n³` per step. `s ≥ c` and
  * `σ_max ≤ √‖wᵀw‖_∞ ≤ 1.7 s < √3 s` keep every `σ/s` inside (0, √3), where p is positive: the polar
  * factor (the nearest orthogonal matrix) is preserved even far from the manifold, where the singular
- * values still move towards 1, only more slowly. When the drift is small, `s = c` and
- * `result = c·polar(w)` up to the error above.
+ * values still move towards 1, only more slowly. The result is rescaled to `‖w‖_F = c·√n`, the norm of the
+ * target `c·polar(w)`: far from the manifold (`s > c`) a few steps leave `x_k`'s singular values below 1, and
+ * without the rescaling every call would shrink the scale — under Adam, whose steps have a fixed size, a
+ * shrinking parameter is moved further off the manifold by each step and shrinks faster (measured: a
+ * 1568 × 100 Björck dense weight fell from ‖w‖_F = 0.25 to 0.026 in 50 MNIST steps). When the drift is
+ * small, `s = c`, `‖x_k‖_F ≈ √n` and `result = c·polar(w)` up to the error above.
  *
  * Forward only: the result and the drift are constants for autodiff (`stopGradient`). Nothing is read
  * back to the host.
@@ -76,7 +80,10 @@ export function newtonSchulzRetraction(w: tf.Tensor, options: NewtonSchulzRetrac
     const rowSums = tf.max(tf.sum(tf.abs(g), 2, true), 1, true);
     const s2 = tf.maximum(c2, tf.div(rowSums, 2.89));
     const z = coupledIteration(tf.div(g, s2) as tf.Tensor3D, Array.from({ length: steps }, () => NEWTON_SCHULZ));
-    const x = tf.matMul(tall.x, tf.mul(z, tf.sqrt(tf.div(c2, s2)))) as tf.Tensor3D;
+    const unscaled = tf.matMul(tall.x, z) as tf.Tensor3D;
+    // Rescaled to ‖w‖_F = c·√n, the norm of the target c·polar(w): where s > c an under-converged x_k has
+    // singular values below 1, and without this the scale would shrink a little at every call.
+    const x = tf.mul(unscaled, tf.sqrt(tf.div(tf.mul(c2, n), tf.sum(tf.square(unscaled), [1, 2], true)))) as tf.Tensor3D;
     const deviation = tf.sub(tf.div(g, c2), eye);
     const driftPerMatrix = tf.div(tf.sqrt(tf.sum(tf.square(deviation), [1, 2])), Math.sqrt(n));
     return [fromTallBatch(x, tall), tf.max(driftPerMatrix) as tf.Scalar];
