@@ -23,7 +23,7 @@ describeBackends('newtonSchulzRetraction', () => {
     const { value, drift } = newtonSchulzRetraction(w, { steps: 2 });
     expect((await tf.norm(value).data())[0] / norm).toBeCloseTo(1, 5);
     // Adam-like fixed-size steps then a retraction, 50 times (the failure this guards: ‖w‖_F fell 10× in 50 steps)
-    let current = tf.clone(w);
+    let current: tf.Tensor = tf.clone(w);
     for (let i = 0; i < 50; i++) {
       const next = tf.tidy(() => newtonSchulzRetraction(tf.add(current, tf.mul(tf.sign(tf.randomNormal([200, 50], 0, 1, 'float32', i)), 1e-2)), { steps: 2 }).value);
       current.dispose();
