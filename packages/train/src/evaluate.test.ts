@@ -1,5 +1,5 @@
 import { certifyExportedModel, certifyModel } from '@lipschitz/certify';
-import { MODEL_FORMAT } from '@lipschitz/core';
+import { type ExportedModel, MODEL_FORMAT } from '@lipschitz/core';
 import { moduleLipschitzBound } from '@lipschitz/model-format';
 import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
@@ -79,7 +79,7 @@ describeBackends('evaluate', () => {
     const epsilons = [1.58, 0.3, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002];
     const result = await evaluate(model, set, { epsilons, batchSize: 50 });
     const layers = await model.exportLayers([1, 2, 1]);
-    const file = { format: MODEL_FORMAT, input: { shape: [1, 2, 1], range: [0, 1] as [number, number] }, layers, lipschitzUpperBound: 0 };
+    const file: ExportedModel = { format: MODEL_FORMAT, input: { shape: [1, 2, 1], range: [0, 1] as [number, number] }, layers, lipschitzUpperBound: 0 };
     const images = tf.tensor4d(set.images, [set.count, 1, 2, 1]);
     const labels = tf.tensor1d(set.labels, 'int32');
     const fromFile = await certifyExportedModel(file, images, labels, { epsilons, batchSize: 50 });

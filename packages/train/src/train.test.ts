@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certifyExportedModel } from '@lipschitz/certify';
-import { MODEL_FORMAT } from '@lipschitz/core';
+import { type ExportedModel, MODEL_FORMAT } from '@lipschitz/core';
 import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, expect, it } from 'vitest';
@@ -287,7 +287,7 @@ describeBackends('train', () => {
     expect(best.floatErrorModel).toBe('rigorous');
     expect((await store.readConfig())?.floatErrorModel).toBe('rigorous');
     model.freeze();
-    const file = { format: MODEL_FORMAT, input: { shape: [1, 2, 1], range: [0, 1] as [number, number] }, layers: await model.exportLayers([1, 2, 1]), lipschitzUpperBound: 0 };
+    const file: ExportedModel = { format: MODEL_FORMAT, input: { shape: [1, 2, 1], range: [0, 1] as [number, number] }, layers: await model.exportLayers([1, 2, 1]), lipschitzUpperBound: 0 };
     model.unfreeze();
     const images = tf.tensor4d(testSet.images, [testSet.count, 1, 2, 1]);
     const labels = tf.tensor1d(testSet.labels, 'int32');
