@@ -8,7 +8,7 @@ import type { ExportedModel, LipschitzModule } from '@lipschitz/core';
 import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { smallConvNet } from '@lipschitz/layers';
+import { exportModel, smallConvNet } from '@lipschitz/layers';
 import { FLOAT32_SLACK_PER_LINEAR_LAYER } from '@lipschitz/model-format';
 import { unitConvNet } from '../test/fixtures';
 import { certify } from './certify';
@@ -84,6 +84,36 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     expect(Object.keys(json.certified)).toEqual(['0.01', '0.02']);
     expect(json.layers[0]).toMatchObject({ index: 0, type: 'conv2d', inputShape: [6, 6, 2] });
     expect(a.count).toBe(13);
+  });
+
+  it("exportModel states the L certify reports; a file stating the old rule's L (written before) or none certifies the same", async () => {
+    const model = smallConvNet({ conv: 'bcop', inputShape: [8, 8, 1], seed: 3 });
+    model.freeze();
+    const file = await exportModel(model, { inputShape: [8, 8, 1] });
+    model.dispose();
+    const x = tf.randomUniform([6, 8, 8, 1], 0, 1, 'float32', 2);
+    const y = tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32');
+    const epsilons = [0.01, 0.1];
+    const now = await certifyExportedModel(file, x, y, { epsilons });
+    const nowOld = await certifyExportedModel(file, x, y, { epsilons, floatErrorModel: OLD });
+    const bound = networkLipschitzUpperBound(file);
+    expect(file.lipschitzUpperBound).toBe(bound.exactArithmeticBound);
+    expect(file.lipschitzUpperBound).toBe(now.lipschitzUpperBound);
+    expect(now.logits.length).toBe(6 * 10);
+    // what export wrote before: the old rule's bound, (1 + 1e-5) per conv/dense layer above it
+    const legacy: ExportedModel = JSON.parse(JSON.stringify({ ...file, lipschitzUpperBound: bound.lipschitzUpperBound }));
+    expect(legacy.lipschitzUpperBound).toBeGreaterThan(file.lipschitzUpperBound);
+    const { lipschitzUpperBound: stated, ...unstated } = file;
+    expect(stated).toBe(now.lipschitzUpperBound);
+    for (const f of [legacy, unstated as ExportedModel]) {
+      const r = await certifyExportedModel(f, x, y, { epsilons });
+      expect(r.lipschitzUpperBound).toBe(now.lipschitzUpperBound);
+      expect(r.certified).toEqual(now.certified);
+      const o = await certifyExportedModel(f, x, y, { epsilons, floatErrorModel: OLD });
+      expect(o.lipschitzUpperBound).toBe(nowOld.lipschitzUpperBound);
+      expect(o.certified).toEqual(nowOld.certified);
+    }
+    tf.dispose([x, y]);
   });
 
   it('certifyModel freezes the module for the forward pass, restores it, and uses the bound of its exported layers', async () => {

@@ -94,6 +94,13 @@ export interface CertifyReport {
   floatError?: Float32ErrorBound;
   /** Per-example margins, radii, predictions (pass `examples.radii` to the attacks' `certifiedRadii`). */
   examples: CertifyResult;
+  /**
+   * The float32 logits the certificates are about, `[count, classes]` row-major: under `'rigorous'` those of
+   * the validated layers' forward ({@link float32ErrorBound}), under the old rule those of the forward it ran
+   * (the file's `exportedForward`, or `model.apply` for {@link certifyModel}). Training-time evaluation
+   * computes its test loss from them.
+   */
+  logits: Float32Array;
   /** The whole bound (with `spectra` when `singularValues: true`), computed once for this run. */
   bound: NetworkBound;
 }
@@ -196,6 +203,7 @@ async function report(
     count: n,
     floatErrorModel: 'assume-relative-1e-5',
     examples,
+    logits: values,
     bound,
   };
 }
@@ -241,6 +249,7 @@ async function rigorousReport(
     floatErrorModel: 'rigorous',
     floatError: result.error,
     examples,
+    logits: result.logits,
     bound,
   };
 }
@@ -262,8 +271,8 @@ async function rigorousReport(
  * float32 slack inside L (δ = 0 unless a `floatErrorBound` is given).
  *
  * Returns the `certify.json` shape `{ clean, certified: { [ε]: accuracy }, lipschitzUpperBound, layers }`
- * plus `exactProduct`, `safetyFactor`, `count`, `floatErrorModel`, `floatError`, per-example `examples`
- * and the whole `bound`.
+ * plus `exactProduct`, `safetyFactor`, `count`, `floatErrorModel`, `floatError`, per-example `examples`,
+ * the `logits` certified and the whole `bound`.
  *
  * Ownership: `exported`, `images` (`[N, ...input.shape]`) and `labels` (int32 `[N]`) are borrowed;
  * the weight tensors built for the forward pass are disposed before returning.
@@ -307,7 +316,8 @@ export async function certifyExportedModel(
  * Certifies a live {@link LipschitzModule} on a labelled set. The model is frozen for the forward
  * pass (and unfrozen afterwards if it was not frozen before). The bound is the module's certificate
  * bound, `moduleLipschitzBound` of `@lipschitz/model-format`: the bound of `model.exportLayers(inputShape)`,
- * the same number `exportModel` writes and `certifyExportedModel` recomputes from the file.
+ * the same layers `exportModel` writes and `certifyExportedModel` recomputes the bound of. `robustness
+ * certify --run` and training-time `evaluate` of `@lipschitz/train` certify through this function.
  * Default (`floatErrorModel: 'rigorous'`): certifies the network `model.exportLayers(inputShape)` exactly
  * as {@link certifyExportedModel} does (its logits come from those layers' float32 forward, not from
  * `model.apply`), with L its `exactArithmeticBound`. A module has no input range, so none is checked: the

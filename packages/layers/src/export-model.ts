@@ -15,10 +15,12 @@ export interface ExportModelOptions {
 
 /**
  * Exports a model as a `lipschitz-model/1` object (design.md): explicit kernels (`exportLayers`, the
- * frozen kernels when the model is frozen) and the certificate bound of the whole network at
- * `inputShape`, computed by `networkLipschitzUpperBound` of `@lipschitz/model-format` (the one slack
- * policy, float32 safety factor included) — the same L that `certifyExportedModel` recomputes from the
- * file and that certificates use. `JSON.stringify` it to write the file.
+ * frozen kernels when the model is frozen) and, as `lipschitzUpperBound`, the bound of the exact network
+ * at `inputShape`: `networkLipschitzUpperBound(...).exactArithmeticBound` of `@lipschitz/model-format`
+ * (the product of the float64 per-layer norms, each × (1 + 1e-12)) — the L that `certifyExportedModel`,
+ * `robustness certify` and training-time evaluation report for the same network (they recompute it; the
+ * value in a file is advisory). Files written before this change stated the old rule's bound (× (1 + 1e-5) per
+ * conv/dense layer); they stay valid. `JSON.stringify` it to write the file.
  *
  * Ownership: borrows the model. Throws `INVALID_ARGUMENT` on a bad range or shape, what the
  * model's `exportLayers` throws (`UNSUPPORTED_CONFIGURATION` for layers the format cannot express), and
@@ -41,12 +43,12 @@ export async function exportModel(model: LipschitzModule, options: ExportModelOp
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: range must be [min, max] with min < max, got ${String(range)}.`);
   }
   const layers = await model.exportLayers(shape);
-  const { lipschitzUpperBound } = networkLipschitzUpperBound({ input: { shape }, layers });
+  const { exactArithmeticBound } = networkLipschitzUpperBound({ input: { shape }, layers });
   return {
     format: MODEL_FORMAT,
     input: { shape: [...shape], range: [range[0], range[1]] },
     layers,
-    lipschitzUpperBound,
+    lipschitzUpperBound: exactArithmeticBound,
     metadata: options.metadata ?? {},
   };
 }

@@ -20,11 +20,14 @@
  *    range; a float-sound certificate subtracts a bound δ(x) on the float32 error from the margin
  *    instead (see `certifyExportedModel`'s `floatErrorBound`).
  *
- * The certificate bound is therefore
- * `L = Π_l ‖A_l‖ · ((1 + HOST_NORM_SLACK)·(1 + FLOAT32_SLACK_PER_LINEAR_LAYER))^D`, D = conv2d and dense
- * layers. `networkLipschitzUpperBound` (`moduleLipschitzBound` for a live module) computes it;
- * `exportModel` writes it into the file; training-time evaluation, `certify`, `certifyModel`,
- * `certifyExportedModel`, the CLI and the web page all use this same number.
+ * `networkLipschitzUpperBound` (`moduleLipschitzBound` for a live module) computes both bounds:
+ * `exactArithmeticBound = Π_l ‖A_l‖ · (1 + HOST_NORM_SLACK)^D` (the exact network's, D = conv2d and dense
+ * layers) and `lipschitzUpperBound = exactArithmeticBound · (1 + FLOAT32_SLACK_PER_LINEAR_LAYER)^D` (the old
+ * rule's). The default, float-sound certificate (`floatErrorModel: 'rigorous'`) uses `exactArithmeticBound`
+ * and accounts for float32 rounding by a proven error bound instead; `exportModel` writes
+ * `exactArithmeticBound` into the file's `lipschitzUpperBound`, and training-time evaluation, `certify`,
+ * `certifyModel`, `certifyExportedModel`, the CLI and the web page all report it. The old rule
+ * (`'assume-relative-1e-5'`) uses `lipschitzUpperBound`.
  */
 export const HOST_NORM_SLACK = 1e-12;
 

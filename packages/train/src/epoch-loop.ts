@@ -64,6 +64,7 @@ async function finishEpoch(loop: EpochLoop, session: RunSession, epoch: number, 
     ...(evaluation ? { testAccuracy: evaluation.accuracy } : {}),
     ...(evaluation?.certified ? { certified: evaluation.certified } : {}),
     ...(evaluation?.lipschitzUpperBound !== undefined ? { lipschitzUpperBound: evaluation.lipschitzUpperBound } : {}),
+    ...(evaluation?.floatErrorModel !== undefined ? { floatErrorModel: evaluation.floatErrorModel } : {}),
     epochMs,
     elapsedMs: loop.elapsed(),
   };

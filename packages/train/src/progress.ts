@@ -1,3 +1,4 @@
+import type { FloatErrorModel } from '@lipschitz/model-format';
 import type { EvaluationResult } from './evaluate';
 import type { CheckpointSlot } from './run-store';
 
@@ -15,8 +16,10 @@ export interface EpochMetrics {
   testAccuracy?: number;
   /** Certified accuracy per ε (keyed by `String(ε)`) when `epsilons` were given. */
   certified?: Record<string, number>;
-  /** The Lipschitz bound used for certification. */
+  /** The Lipschitz bound used for certification (the exact network's under `'rigorous'`, as `certify` reports it). */
   lipschitzUpperBound?: number;
+  /** The certificate rule `certified` was counted with (lines written before it was recorded used the old rule). */
+  floatErrorModel?: FloatErrorModel;
   /** Wall time of this epoch (training and evaluation), ms. Not reproducible across runs. */
   epochMs: number;
   /** Wall time of the run so far (across resumes), ms. Not reproducible across runs. */

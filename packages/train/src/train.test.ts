@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { certifyExportedModel } from '@lipschitz/certify';
+import { type ExportedModel, MODEL_FORMAT } from '@lipschitz/core';
 import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, expect, it } from 'vitest';
@@ -9,7 +11,7 @@ import { openRunDirectory } from './run-directory';
 import { memoryRunStore } from './run-store';
 import { constantSchedule } from './schedule';
 import { type TrainOptions, train } from './train';
-import type { TrainProgressEvent } from './progress';
+import type { EpochMetrics, TrainProgressEvent } from './progress';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -275,6 +277,33 @@ describeBackends('train', () => {
     for (const m of [model, unhurried]) m.dispose();
   });
 
+  it("the log's certified accuracy, accuracy and L are certifyExportedModel's on the best checkpoint (one definition of certified)", async () => {
+    const model = tinyModel({ seed: 3 });
+    const epsilons = [1.58, 0.3, 0.05, 0.02, 0.01];
+    const store = memoryRunStore();
+    const result = await train(options({ model, store, epochs: 3, epsilons }));
+    const best = result.best as EpochMetrics;
+    expect(result.restoredBest).toBe(true);
+    expect(best.floatErrorModel).toBe('rigorous');
+    expect((await store.readConfig())?.floatErrorModel).toBe('rigorous');
+    model.freeze();
+    const file: ExportedModel = { format: MODEL_FORMAT, input: { shape: [1, 2, 1], range: [0, 1] as [number, number] }, layers: await model.exportLayers([1, 2, 1]), lipschitzUpperBound: 0 };
+    model.unfreeze();
+    const images = tf.tensor4d(testSet.images, [testSet.count, 1, 2, 1]);
+    const labels = tf.tensor1d(testSet.labels, 'int32');
+    const report = await certifyExportedModel(file, images, labels, { epsilons });
+    tf.dispose([images, labels]);
+    expect(best.testAccuracy).toBe(report.clean);
+    expect(best.lipschitzUpperBound).toBe(report.lipschitzUpperBound);
+    for (const eps of epsilons) expect(best.certified?.[String(eps)], String(eps)).toBe(report.certified[String(eps)]);
+    expect(best.certified?.['0.01']).toBeGreaterThan(0);
+    // the old rule stays selectable, and says so in the log
+    const assumed = await train(options({ model: tinyModel({ seed: 3 }), epochs: 1, epsilons, floatErrorModel: 'assume-relative-1e-5' }));
+    expect(assumed.history[1].floatErrorModel).toBe('assume-relative-1e-5');
+    expect(assumed.history[1].lipschitzUpperBound).toBeGreaterThan(result.history[1].lipschitzUpperBound as number);
+    model.dispose();
+  });
+
   it('rejects bad options', async () => {
     const model = tinyModel();
     await expect(train(options({ model, epochs: 0 }))).rejects.toThrow(/^train: epochs must be a positive integer, got 0/);
@@ -285,6 +314,7 @@ describeBackends('train', () => {
     await expect(train(options({ model: {} as never }))).rejects.toThrow(/^train: model must be a LipschitzModule/);
     await expect(train(options({ model, trainSet: {} as never }))).rejects.toThrow(/^train: trainSet must be an image set/);
     await expect(train(options({ model, epsilons: [0] }))).rejects.toThrow(/^train: epsilons\[i\] must be a finite number > 0, got 0/);
+    await expect(train(options({ model, floatErrorModel: 'none' as never }))).rejects.toThrow(/^train: floatErrorModel must be 'rigorous' \(default\) or 'assume-relative-1e-5', got "none"/);
     await expect(train(options({ model, resume: true, overwrite: true }))).rejects.toThrow(/^train: resume and overwrite exclude each other/);
     await expect(train(options({ model, runDir: 'x', store: memoryRunStore() }))).rejects.toThrow(/^train: pass either runDir or store/);
     await expect(train(options({ model, optimizer: { kind: 'sgd' } as never }))).rejects.toThrow(/^createOptimizer: kind must be one of/);

@@ -7,6 +7,7 @@ import {
 } from '@lipschitz/core';
 import { type Batcher, type LabeledImages, assertLabeledImages, shuffledBatches } from './batches';
 import { restoreCheckpoint } from './checkpoint';
+import type { FloatErrorModel } from '@lipschitz/model-format';
 import { type LoopEvent, runEpochs } from './epoch-loop';
 import { evaluate } from './evaluate';
 import { type OptimizerSpec, createOptimizer, resolveOptimizerSpec } from './optimizer';
@@ -51,8 +52,17 @@ export interface TrainOptions {
   evaluateEvery?: number;
   /** Evaluate before epoch 1, as the reference does (default true). */
   initialEvaluation?: boolean;
-  /** Report certified accuracy at these ℓ2 radii (uses `model.lipschitzUpperBound`). */
+  /**
+   * Report certified accuracy at these ℓ2 radii, counted as `robustness certify` counts them (see
+   * `evaluate`): the same number `certify` gives on the same checkpoint and images.
+   */
   epsilons?: readonly number[];
+  /**
+   * The certificate rule of the evaluations (`evaluate`'s option): `'rigorous'` (default, float-sound, the
+   * rule of `certify`; the model must export its layers) or `'assume-relative-1e-5'` (the old rule, resting
+   * on an assumption). Recorded in `config.json` and on every `metrics.jsonl` line with radii.
+   */
+  floatErrorModel?: FloatErrorModel;
   /** Also write the latest checkpoint every N steps inside an epoch (default 0: at epoch ends only). */
   checkpointEvery?: number;
   /** Read the loss back every N steps for progress events and the NaN check (default 10). */
@@ -132,6 +142,12 @@ function validate(options: TrainOptions): void {
     }
     for (const eps of options.epsilons) assertPositiveNumber(fn, 'epsilons[i]', eps);
   }
+  if (options.floatErrorModel !== undefined && options.floatErrorModel !== 'rigorous' && options.floatErrorModel !== 'assume-relative-1e-5') {
+    throw new LipschitzError(
+      'INVALID_ARGUMENT',
+      `train: floatErrorModel must be 'rigorous' (default) or 'assume-relative-1e-5', got ${JSON.stringify(options.floatErrorModel)}.`,
+    );
+  }
   if (options.resume && options.overwrite) {
     throw new LipschitzError('INVALID_ARGUMENT', 'train: resume and overwrite exclude each other. Pass one of them.');
   }
@@ -196,6 +212,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     evaluateEvery = 1,
     initialEvaluation = true,
     epsilons = [],
+    floatErrorModel = 'rigorous',
     checkpointEvery = 0,
     lossEvery = 10,
     restoreBest = true,
@@ -234,6 +251,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     testSet: testSet ? { name: testSet.name ?? null, count: testSet.count } : null,
     evaluateEvery,
     epsilons: [...epsilons],
+    floatErrorModel,
     checkpointEvery,
     ...options.config,
   };
@@ -286,7 +304,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         },
         async evaluate(epoch, lr) {
           if (!testSet) return null;
-          const result = await evaluate(model, testSet, { batchSize: testBatchSize, limit: testLimit, epsilons });
+          const result = await evaluate(model, testSet, { batchSize: testBatchSize, limit: testLimit, epsilons, floatErrorModel });
           emit({ type: 'evaluation', epoch, lr, metrics: result });
           return result;
         },

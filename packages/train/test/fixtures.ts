@@ -1,11 +1,12 @@
-import { type LipschitzModule, SeededRandom, type StepContext } from '@lipschitz/core';
+import { type LipschitzModule, SeededRandom, type StepContext, encodeTensor } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LabeledImages } from '../src';
 
 /**
  * Test-only LipschitzModule: flatten → dense(in→hidden) scaled by 1/max(1, ‖W₁u‖) (u: a power-iteration
  * vector kept as non-trainable state and updated in afterStep, like OSSN) → ReLU → dense(hidden→classes).
- * Initialised from a SeededRandom on the host, so two processes build identical models.
+ * Initialised from a SeededRandom on the host, so two processes build identical models. `exportLayers`
+ * describes the same network as `lipschitz-model/1` layers, so the float-sound certificate applies to it.
  */
 export interface TinyModel extends LipschitzModule {
   /** afterStep calls so far, and the steps it saw. */
@@ -95,8 +96,17 @@ export function tinyModel({
       const scale = Math.max(Math.sqrt(sigmaSq), 1);
       return ((frobenius(w1v) / scale) * frobenius(w2v)) * (1 + 1e-5);
     },
+    /** The network it applies: flatten, dense(W₁ scaled as the forward scales it, b₁), relu, dense(W₂, b₂). */
     async exportLayers() {
-      return [];
+      const w = cached ? tf.clone(cached) : scaled();
+      const [w1s, b1v, w2v, b2v] = await Promise.all([w.data(), b1.data(), w2.data(), b2.data()]);
+      w.dispose();
+      return [
+        { type: 'flatten' },
+        { type: 'dense', weight: encodeTensor([inputSize, hidden], w1s), bias: encodeTensor([hidden], b1v) },
+        { type: 'relu' },
+        { type: 'dense', weight: encodeTensor([hidden, classes], w2v), bias: encodeTensor([classes], b2v) },
+      ];
     },
     outputShape: () => [classes],
     dispose() {
