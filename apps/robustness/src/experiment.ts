@@ -1,5 +1,7 @@
-import { type ImageSet, batches, cifar10, fashionMnist, mnist } from '@lipschitz/datasets';
-import type { Batcher } from '@lipschitz/train';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CIFAR10_CLASSES, type ImageSet, batches, cifar10, fashionMnist, imageFolder, mnist } from '@lipschitz/datasets';
+import { type Batcher, type LearningRateSchedule, compressedExponentialSchedule, exponentialSchedule } from '@lipschitz/train';
 import { LipschitzError } from '@lipschitz/core';
 import { type ActivationType, CONV_TYPES, type ConvType, type ModelOptions, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
 import { FAST_POLAR, REFERENCE_BJORCK } from '@lipschitz/orthogonalize';
@@ -29,6 +31,15 @@ export const BACKENDS = ['auto', 'wasm', 'cpu', 'node', 'node-gpu', 'webgpu'] as
  * (7-step re-projection after each step, one Björck step in the forward pass).
  */
 export const ORTHOGONALIZERS = ['projected', 'reference', 'reference-gram', 'fast-polar', 'reprojected'] as const;
+
+/**
+ * The learning-rate schedules of `--schedule`. `exponential` (the default): the paper's protocol,
+ * `lr(e) = lr₀ · 0.96235062639^e` per epoch (`exponentialSchedule`). `compressed`: the paper's 200-epoch decay
+ * compressed into the run's epochs N, `lr(e) = lr₀ · 0.96235062639^(e·200/N)` — the same start and end rate
+ * (`compressedExponentialSchedule`); a protocol change, to be stated next to every number it produces.
+ */
+export const SCHEDULES = ['exponential', 'compressed'] as const;
+export type ScheduleName = (typeof SCHEDULES)[number];
 
 /** The orthogonalizer of a run whose config names none: runs saved before issue 14 used `reference-gram`. */
 export const LEGACY_ORTHOGONALIZER = 'reference-gram';
@@ -61,6 +72,49 @@ export interface ExperimentConfig {
   augment?: (typeof AUGMENTATIONS)[number];
   /** `--time-budget`: stop training after this many seconds of wall-clock time (then evaluate, save, finish). */
   timeBudgetSeconds?: number;
+  /** `--schedule`; new runs always store it. Missing (runs saved before the flag): `exponential`. */
+  schedule?: ScheduleName;
+  /**
+   * With `schedule: 'compressed'`: the N the paper's 200 epochs were compressed into — the run's `--epochs` when it
+   * started, kept when a resume asks for more epochs (the decay then continues at the same rate per epoch).
+   */
+  scheduleEpochs?: number;
+}
+
+/**
+ * The learning-rate schedule of a run ({@link SCHEDULES}): `exponentialSchedule({ initial: lr })`, or
+ * `compressedExponentialSchedule({ epochs: scheduleEpochs ?? epochs, initial: lr })`.
+ */
+export function scheduleOf(config: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs' | 'epochs' | 'lr'>): LearningRateSchedule {
+  return (config.schedule ?? 'exponential') === 'compressed'
+    ? compressedExponentialSchedule({ epochs: config.scheduleEpochs ?? config.epochs, initial: config.lr })
+    : exponentialSchedule({ initial: config.lr });
+}
+
+/**
+ * Settles the schedule of a run that `robustness train` starts or resumes, in place. A new run takes `--schedule`
+ * (default `exponential`) and, when compressed, `scheduleEpochs = epochs`. A resumed run keeps what `stored` (its
+ * config.json) records — a run from before the flag used `exponential` — so `--resume` needs no `--schedule`; a
+ * `--schedule` that differs is refused.
+ * @throws LipschitzError `INVALID_ARGUMENT` naming the schedule the run was trained with.
+ */
+export function settleSchedule(config: ExperimentConfig, stored: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs'> | undefined | null): void {
+  if (stored === undefined || stored === null) {
+    config.schedule ??= 'exponential';
+    if (config.schedule === 'compressed') config.scheduleEpochs = config.epochs;
+    else delete config.scheduleEpochs;
+    return;
+  }
+  const used = stored.schedule ?? 'exponential';
+  if (config.schedule !== undefined && config.schedule !== used) {
+    throw new LipschitzError(
+      'INVALID_ARGUMENT',
+      `--resume: the run was trained with --schedule ${used}; pass --schedule ${used} (or leave --schedule out) to continue it exactly, or --force to start over with ${config.schedule}.`,
+    );
+  }
+  config.schedule = used;
+  if (used === 'compressed') config.scheduleEpochs = stored.scheduleEpochs ?? config.epochs;
+  else delete config.scheduleEpochs;
 }
 
 /** The reference's augmentation of a dataset (reference-bcop.md §8): `cifar` for CIFAR-10, none for MNIST-like sets. */
@@ -150,22 +204,73 @@ export function buildModel(config: ExperimentConfig): Sequential {
   return fc3(options);
 }
 
-/** Loads a dataset's train and test splits (MNIST ships with the package unless `dataDir` names a copy; the others are read from files). */
-export async function loadDataset(config: Pick<ExperimentConfig, 'dataset' | 'dataDir'>): Promise<{ train: ImageSet; test: ImageSet }> {
+/** Options of {@link loadDataset}. */
+export interface LoadDatasetOptions {
+  /**
+   * Whether the training split is needed (default true). `certify` and `attack` pass false: a CIFAR-10 image folder
+   * then decodes only its test images (the binary files and MNIST are read whole, as before).
+   */
+  train?: boolean;
+}
+
+/**
+ * Loads a dataset's train and test splits: MNIST ships with the package unless `dataDir` names a copy of its IDX
+ * files; Fashion-MNIST from its files; CIFAR-10 from `dataDir` ({@link loadCifar10}: the official binary files, or a
+ * folder or `.tar`/`.tar.gz` of class-named image folders). A CIFAR-10 image folder decodes only the first
+ * `trainLimit` training images (its order is class-interleaved, so they are exactly the ones training would keep).
+ */
+export async function loadDataset(
+  config: Pick<ExperimentConfig, 'dataset' | 'dataDir'> & Partial<Pick<ExperimentConfig, 'trainLimit'>>,
+  options: LoadDatasetOptions = {},
+): Promise<{ train: ImageSet; test: ImageSet }> {
   switch (config.dataset) {
     case 'mnist':
       return mnist(config.dataDir ? { dir: config.dataDir } : {});
     case 'fashion-mnist':
       return fashionMnist(config.dataDir ? { dir: config.dataDir } : {});
     case 'cifar10':
-      if (!config.dataDir) {
-        throw new LipschitzError(
-          'INVALID_ARGUMENT',
-          'cifar10 needs --data-dir pointing at cifar-10-batches-bin/ (download the binary version from https://www.cs.toronto.edu/~kriz/cifar.html).',
-        );
-      }
-      return cifar10({ dir: config.dataDir });
+      return loadCifar10(config.dataDir, options.train === false ? 0 : config.trainLimit);
   }
+}
+
+/** What `--data-dir` may name for CIFAR-10, for the error messages. */
+const CIFAR10_SOURCES =
+  'the official binary files (cifar-10-batches-bin/ from https://www.cs.toronto.edu/~kriz/cifar.html), or a folder or .tar/.tar.gz archive of train/<class>/<image> and test/<class>/<image> JPEG or PNG files with the CIFAR-10 class names (e.g. ../shared/data/cifar10-jpeg-q75.tar.gz)';
+
+/**
+ * CIFAR-10 for a run: `dataDir` is either the official binary version (a folder holding `test_batch.bin`,
+ * `data_batch_1.bin` … or `cifar-10-batches-bin/`: `cifar10` of `@lipschitz/datasets`) or a folder or `.tar`/`.tar.gz`
+ * of 32×32 images `train/<class>/…` and `test/<class>/…` (`imageFolder`), labelled by the official class order
+ * ({@link CIFAR10_CLASSES}: airplane = 0 … truck = 9) — for example the lossy JPEG q75 copy of CIFAR-10, whose
+ * results must be reported as "CIFAR-10 (JPEG q75)". `trainLimit` keeps the first training images (0: none are read).
+ *
+ * @throws LipschitzError `INVALID_ARGUMENT` without `dataDir`; `NOT_FOUND` for a path that does not exist or a folder
+ *   holding neither form; `CORRUPT_DATA` for a damaged archive or image, a class folder that is not a CIFAR-10
+ *   class, or a split without images; `SHAPE_MISMATCH` for images that are not 32×32.
+ */
+export async function loadCifar10(dataDir: string | undefined, trainLimit?: number): Promise<{ train: ImageSet; test: ImageSet }> {
+  if (!dataDir) throw new LipschitzError('INVALID_ARGUMENT', `cifar10 needs --data-dir: ${CIFAR10_SOURCES}.`);
+  if (!existsSync(dataDir)) throw new LipschitzError('NOT_FOUND', `--data-dir ${dataDir} does not exist. Pass ${CIFAR10_SOURCES}.`);
+  if (statSync(dataDir).isDirectory()) {
+    if (['test_batch.bin', 'data_batch_1.bin', 'cifar-10-batches-bin'].some((name) => existsSync(join(dataDir, name)))) {
+      return cifar10({ dir: dataDir, ...(trainLimit !== undefined ? { trainLimit } : {}) });
+    }
+    if (!existsSync(join(dataDir, 'test'))) {
+      throw new LipschitzError('NOT_FOUND', `--data-dir ${dataDir} holds neither the CIFAR-10 binary files (test_batch.bin, data_batch_1.bin, …) nor train/ and test/ image folders. Pass ${CIFAR10_SOURCES}.`);
+    }
+  }
+  const sets = await imageFolder({ path: dataDir, classes: CIFAR10_CLASSES, channels: 3, ...(trainLimit !== undefined ? { trainLimit } : {}) });
+  for (const [split, set] of [
+    ['train', sets.train],
+    ['test', sets.test],
+  ] as const) {
+    if (split === 'train' && trainLimit === 0) continue;
+    if (set.count === 0) throw new LipschitzError('CORRUPT_DATA', `--data-dir ${dataDir} has no ${split} images (expected ${split}/<class>/<image>.jpg or .png).`);
+    if (set.height !== 32 || set.width !== 32) {
+      throw new LipschitzError('SHAPE_MISMATCH', `--data-dir ${dataDir}: the ${split} images are ${set.width}×${set.height}; CIFAR-10 models take 32×32 RGB images. Resize them first.`);
+    }
+  }
+  return sets;
 }
 
 /** The paper's Table 1 / Table 3 / Table 9 numbers (clean / certified / PGD / FGSM, %), for the report. */

@@ -10,7 +10,7 @@ import { type ExperimentConfig, buildModel, loadDataset } from './experiment';
 import { testTensors } from './test-set';
 
 /** The files the commands of this CLI write into a run directory, beside those of `@lipschitz/train`. */
-export const RUN_OUTPUT_FILES: readonly string[] = ['spectra-init.json', 'certify.json', 'attack-pgd.json', 'attack-fgsm.json', 'report.html'];
+export const RUN_OUTPUT_FILES: readonly string[] = ['spectra-init.json', 'certify.json', 'attack-pgd.json', 'attack-fgsm.json', 'attack-boundary.json', 'attack-pointwise.json', 'report.html'];
 
 /**
  * Where a file written by `export` would land among a run's own files: the run directory (the `--run` one, or
@@ -115,7 +115,7 @@ export async function withRunOnTestSet<T>(
   await prepareCliBackend(backend);
   const opened = await openRun(dir);
   try {
-    const data = await loadDataset(opened.config);
+    const data = await loadDataset(opened.config, { train: false });
     const test = testTensors(data.test, testLimit);
     const runCount = Math.min(opened.config.testLimit ?? data.test.count, data.test.count);
     try {

@@ -3,8 +3,19 @@ import type { BcopConv2d, BjorckDense } from '@lipschitz/layers';
 import type { StridedConv } from '@lipschitz/layers/authoring';
 import { FAST_POLAR, REFERENCE_BJORCK, REFERENCE_BJORCK_GRAM } from '@lipschitz/orthogonalize';
 import { describeBackends } from '@lipschitz/test-utils';
-import { expect, it } from 'vitest';
-import { type ExperimentConfig, ORTHOGONALIZERS, PRESETS, assertResumableAugment, buildModel, defaultAugment, trainingBatcher } from '../src/experiment';
+import { REFERENCE_LR_GAMMA } from '@lipschitz/train';
+import { describe, expect, it } from 'vitest';
+import {
+  type ExperimentConfig,
+  ORTHOGONALIZERS,
+  PRESETS,
+  assertResumableAugment,
+  buildModel,
+  defaultAugment,
+  scheduleOf,
+  settleSchedule,
+  trainingBatcher,
+} from '../src/experiment';
 
 describeBackends('buildModel --orthogonalizer', () => {
   const config = (orthogonalizer?: ExperimentConfig['orthogonalizer']): ExperimentConfig => ({ ...PRESETS.quick, seed: 0, ...(orthogonalizer ? { orthogonalizer } : {}) });
@@ -99,3 +110,42 @@ describeBackends(
   },
   ['cpu'],
 );
+
+describe('--schedule', () => {
+  const config = (extra: Partial<ExperimentConfig> = {}): ExperimentConfig => ({ ...PRESETS.quick, seed: 0, epochs: 20, ...extra });
+
+  it('exponential is the paper’s lr₀·γ^e; compressed reaches the paper’s 200-epoch end rate at epoch N (scheduleEpochs)', () => {
+    const paper = scheduleOf(config({ schedule: 'exponential', lr: 2e-3 }));
+    expect(paper(1)).toBeCloseTo(2e-3 * REFERENCE_LR_GAMMA, 15);
+    expect(scheduleOf(config())(7)).toBe(1e-3 * REFERENCE_LR_GAMMA ** 7);
+    const compressed = scheduleOf(config({ schedule: 'compressed', scheduleEpochs: 20 }));
+    expect(compressed(0)).toBe(1e-3);
+    expect(compressed(20) / (1e-3 * REFERENCE_LR_GAMMA ** 200)).toBeCloseTo(1, 12);
+    expect(compressed(10) / (1e-3 * REFERENCE_LR_GAMMA ** 100)).toBeCloseTo(1, 12);
+    // a run resumed to 30 epochs keeps compressing into its 20: the same rate per epoch, continued
+    const extended = scheduleOf(config({ schedule: 'compressed', scheduleEpochs: 20, epochs: 30 }));
+    expect(extended(20)).toBe(compressed(20));
+    expect(extended(30) / (1e-3 * REFERENCE_LR_GAMMA ** 300)).toBeCloseTo(1, 12);
+  });
+
+  it('a new run stores its schedule (default exponential); a resumed run keeps its own and refuses another', () => {
+    const fresh = config();
+    settleSchedule(fresh, undefined);
+    expect(fresh).toMatchObject({ schedule: 'exponential' });
+    expect(fresh.scheduleEpochs).toBeUndefined();
+    const compressed = config({ schedule: 'compressed' });
+    settleSchedule(compressed, undefined);
+    expect(compressed).toMatchObject({ schedule: 'compressed', scheduleEpochs: 20 });
+    const resumed = config({ epochs: 30 });
+    settleSchedule(resumed, { schedule: 'compressed', scheduleEpochs: 20 });
+    expect(resumed).toMatchObject({ schedule: 'compressed', scheduleEpochs: 20, epochs: 30 });
+    // a run saved before the flag trained with the paper's schedule
+    const legacy = config();
+    settleSchedule(legacy, {});
+    expect(legacy.schedule).toBe('exponential');
+    expect(() => settleSchedule(config({ schedule: 'compressed' }), {})).toThrow(
+      /^--resume: the run was trained with --schedule exponential; pass --schedule exponential \(or leave --schedule out\) to continue it exactly, or --force to start over with compressed\.$/,
+    );
+    expect(() => settleSchedule(config({ schedule: 'exponential' }), { schedule: 'compressed', scheduleEpochs: 5 })).toThrow(/trained with --schedule compressed/);
+  });
+});

@@ -100,6 +100,12 @@ describe('evaluation files', () => {
     expect(attackFileName('mnist', 10000, { attack: 'pgd', epsilon: '1.58', steps: 20, restarts: 0, count: 100 })).toBe('attack-pgd-steps20-n100.json');
     expect(attackFileName('mnist', 100, { attack: 'fgsm', epsilon: '0.3', steps: 1, restarts: 0, count: 100 })).toBe('attack-fgsm-eps0.3.json');
     expect(attackFileName('mnist', 100, { attack: 'pgd', epsilon: '1.58', steps: 200, restarts: 0, count: 100 })).toBe('attack-pgd.json');
+    // the decision attacks: foolbox 2.x's budgets on the first 100 test images are the standard (the reference's)
+    expect(attackFileName('mnist', 10000, { attack: 'boundary', epsilon: '1.58', steps: 1, restarts: 0, count: 100, iterations: 5000 })).toBe('attack-boundary.json');
+    expect(attackFileName('mnist', 50, { attack: 'boundary', epsilon: '1.58', steps: 1, restarts: 0, count: 50, iterations: 5000 })).toBe('attack-boundary.json');
+    expect(attackFileName('mnist', 10000, { attack: 'boundary', epsilon: '0.3', steps: 1, restarts: 0, count: 1000, iterations: 200 })).toBe('attack-boundary-eps0.3-it200-n1000.json');
+    expect(attackFileName('mnist', 10000, { attack: 'pointwise', epsilon: '1.58', steps: 1, restarts: 0, count: 100 })).toBe('attack-pointwise.json');
+    expect(attackFileName('mnist', 10000, { attack: 'pointwise', epsilon: '1.58', steps: 1, restarts: 0, count: 10, maxQueries: 500 })).toBe('attack-pointwise-q500-n10.json');
   });
 
   it('refuses to replace an evaluation with the same settings unless forced; train --force forgets them', () => {

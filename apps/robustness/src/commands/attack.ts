@@ -1,18 +1,28 @@
 import { join } from 'node:path';
-import { writeJsonAtomic } from '@lipschitz/app-kit';
+import { ProgressBar, writeJsonAtomic } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
-import { certifyModel, fgsmAttack, pgdAttack } from '@lipschitz/certify';
+import { type AttackResult, type DecisionAttackResult, boundaryAttack, certifyModel, fgsmAttack, pgdAttack, pointwiseAttack } from '@lipschitz/certify';
 import { LipschitzError } from '@lipschitz/core';
-import { assertNewEvaluation, attackFileName } from '../evaluations';
+import { type AttackName, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_DECISION_ATTACK_IMAGES, assertNewEvaluation, attackFileName, isDecisionAttack } from '../evaluations';
 import { inputShapeOf } from '../experiment';
 import { withRunOnTestSet } from '../run';
 
 export interface AttackCommandOptions {
   run: string;
-  attack: 'pgd' | 'fgsm';
+  attack: AttackName;
   epsilon: { text: string; value: number };
+  /** PGD steps (ignored by the other attacks). */
   steps: number;
+  /** PGD random restarts (ignored by the other attacks). */
   restarts: number;
+  /** Boundary: iterations (default {@link BOUNDARY_DEFAULT_ITERATIONS}, foolbox 2.x's). */
+  iterations?: number;
+  /** Pointwise: cap on the queries per image (default: none, as foolbox 2.x). */
+  maxQueries?: number;
+  /**
+   * Attack the first N test images. Default: the run's test set for PGD and FGSM, the first
+   * {@link STANDARD_DECISION_ATTACK_IMAGES} for Boundary and Pointwise (the reference's choice).
+   */
   testLimit?: number;
   backend: BackendName;
   /** Replace an evaluation with the same settings (default: refuse). */
@@ -22,10 +32,14 @@ export interface AttackCommandOptions {
 
 /** The file `robustness attack` writes: DIR/attack-<name>.json for the standard settings, else a name with the settings (`attackFileName`). */
 export interface AttackFile {
-  attack: 'pgd' | 'fgsm';
+  attack: AttackName;
   epsilon: number;
   steps: number;
   restarts: number;
+  /** Boundary only: the iteration budget. */
+  iterations?: number;
+  /** Pointwise only: the cap on queries per image, or `null` for none (foolbox's default). */
+  maxQueries?: number | null;
   /** Number of test images attacked: the first `count` of the test set. */
   count: number;
   /** Which checkpoint was attacked. */
@@ -36,19 +50,80 @@ export interface AttackFile {
   /** Certified examples the attack broke: a sound certificate makes this 0. */
   brokenCertified: number;
   brokenCertifiedIndices: number[];
+  /**
+   * Decision attacks only: the median, over the correctly classified attacked images, of the ℓ2 norm of the closest
+   * misclassified point found (an image where none was found counts as +∞; `null` when the median is +∞). Each found
+   * norm is an upper bound on that image's minimal adversarial distance, so this is an upper bound on the median
+   * minimal adversarial distance.
+   */
+  medianPerturbation?: number | null;
+  /** Decision attacks only: correctly classified images for which a misclassified point was found (at any distance). */
+  perturbationsFound?: number;
+  /** Decision attacks only: the correctly classified images attacked (the population of the median). */
+  attackedCorrect?: number;
+  /** Decision attacks only: mean model queries per attacked image. */
+  meanQueries?: number;
   seconds: number;
 }
 
 /**
- * `robustness attack --run DIR --attack pgd|fgsm --eps X`: the reference's L2 PGD (CW margin loss, 200 steps
- * of 0.01 along the normalized gradient, projection, uniform random start) or FGSM, on the best checkpoint
- * with cached kernels. Fails (non-zero exit) if any certified example is broken.
+ * The median ‖δ‖₂ of a decision attack's result over the images it attacked (those classified correctly: a
+ * misclassified image has norm 0 and is left out), an image without a misclassified point counting as +∞; the mean of
+ * the two middle values for an even count. Returns `null` for a median of +∞ or no correctly classified image.
+ */
+export function medianPerturbation(result: Pick<AttackResult, 'perturbationNorms'>): { median: number | null; found: number; attacked: number } {
+  const norms: number[] = [];
+  for (const n of result.perturbationNorms) {
+    if (n === 0) continue; // misclassified without any perturbation: not attacked
+    norms.push(Number.isNaN(n) ? Number.POSITIVE_INFINITY : n);
+  }
+  const found = norms.filter(Number.isFinite).length;
+  if (norms.length === 0) return { median: null, found, attacked: 0 };
+  norms.sort((a, b) => a - b);
+  const mid = norms.length >> 1;
+  const median = norms.length % 2 === 1 ? norms[mid] : (norms[mid - 1] + norms[mid]) / 2;
+  return { median: Number.isFinite(median) ? median : null, found, attacked: norms.length };
+}
+
+/**
+ * Throws when an attack broke a certified example: a sound certificate makes that impossible, so it is a bug to report.
+ * @throws LipschitzError `NUMERICAL_ERROR` naming the attack and the first indices.
+ */
+function assertNoBrokenCertificate(attack: AttackName, result: AttackResult): void {
+  if (result.brokenCertified > 0) {
+    throw new LipschitzError(
+      'NUMERICAL_ERROR',
+      `BUG: the ${attack} attack broke ${result.brokenCertified} certified example(s) (indices ${result.brokenCertifiedIndices.slice(0, 10).join(', ')}); the certificate is unsound. Please report this.`,
+    );
+  }
+}
+
+/**
+ * `robustness attack --run DIR --attack pgd|fgsm|boundary|pointwise --eps X` on the best checkpoint with cached
+ * kernels: the reference's L2 PGD (CW margin loss, 200 steps of 0.01 along the normalized gradient, projection,
+ * uniform random start), FGSM, or the decision-based Boundary (Brendel et al. 2018) and Pointwise (Schott et al.
+ * 2019) attacks of `@lipschitz/certify` with foolbox 2.x's default budgets (Boundary: 5000 iterations of 25
+ * candidates; Pointwise: 10 salt-and-pepper repetitions, 10 bisection steps, no query cap), which the reference runs
+ * on the first 100 test images. The decision attacks also report the median ℓ2 perturbation they found. Fails
+ * (non-zero exit) if any certified example is broken, after writing the file.
  */
 export async function attackCommand(options: AttackCommandOptions): Promise<AttackFile> {
-  const { run, attack, epsilon, steps, restarts, testLimit, backend, force = false, quiet = false } = options;
+  const { run, attack, epsilon, steps, restarts, backend, force = false, quiet = false } = options;
+  const decision = isDecisionAttack(attack);
+  const testLimit = options.testLimit ?? (decision ? STANDARD_DECISION_ATTACK_IMAGES : undefined);
+  const iterations = attack === 'boundary' ? (options.iterations ?? BOUNDARY_DEFAULT_ITERATIONS) : undefined;
+  const maxQueries = attack === 'pointwise' ? options.maxQueries : undefined;
   const started = performance.now();
   return withRunOnTestSet(run, backend, testLimit, async ({ model, config, checkpoint }, { images, labels, count, runCount }) => {
-    const settings = { attack, epsilon: epsilon.text, steps: attack === 'pgd' ? steps : 1, restarts: attack === 'pgd' ? restarts : 0, count };
+    const settings = {
+      attack,
+      epsilon: epsilon.text,
+      steps: attack === 'pgd' ? steps : 1,
+      restarts: attack === 'pgd' ? restarts : 0,
+      count,
+      ...(iterations !== undefined ? { iterations } : {}),
+      ...(maxQueries !== undefined ? { maxQueries } : {}),
+    };
     const path = join(run, attackFileName(config.dataset, runCount, settings));
     assertNewEvaluation('attack', path, force);
     const certificate = await certifyModel(model, images, labels, {
@@ -57,15 +132,31 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
       batchSize: 500,
     });
     const predict = (x: Parameters<typeof model.apply>[0]) => model.apply(x);
-    const result =
-      attack === 'pgd'
-        ? await pgdAttack(predict, images, labels, { epsilon: epsilon.value, steps, restarts, batchSize: 100, certifiedRadii: certificate.examples.radii })
-        : await fgsmAttack(predict, images, labels, { epsilon: epsilon.value, batchSize: 100, certifiedRadii: certificate.examples.radii });
+    const certifiedRadii = certificate.examples.radii;
+    let result: AttackResult | DecisionAttackResult;
+    if (attack === 'pgd') result = await pgdAttack(predict, images, labels, { epsilon: epsilon.value, steps, restarts, batchSize: 100, certifiedRadii });
+    else if (attack === 'fgsm') result = await fgsmAttack(predict, images, labels, { epsilon: epsilon.value, batchSize: 100, certifiedRadii });
+    else {
+      const bar = quiet ? null : new ProgressBar(attack, count);
+      const onProgress = (finished: number, total: number) => bar?.update(finished, `images done (ε=${epsilon.text})`, total);
+      try {
+        result =
+          attack === 'boundary'
+            ? await boundaryAttack(predict, images, labels, { epsilon: epsilon.value, iterations, certifiedRadii, onProgress })
+            : await pointwiseAttack(predict, images, labels, { epsilon: epsilon.value, ...(maxQueries !== undefined ? { maxQueries } : {}), certifiedRadii, onProgress });
+      } finally {
+        bar?.stop();
+      }
+    }
+    const median = decision ? medianPerturbation(result) : null;
+    const queries = 'queries' in result ? result.queries : null;
     const file: AttackFile = {
       attack,
       epsilon: epsilon.value,
-      steps: attack === 'pgd' ? steps : 1,
-      restarts: attack === 'pgd' ? restarts : 0,
+      steps: settings.steps,
+      restarts: settings.restarts,
+      ...(iterations !== undefined ? { iterations } : {}),
+      ...(attack === 'pointwise' ? { maxQueries: maxQueries ?? null } : {}),
       count,
       checkpoint,
       clean: certificate.clean,
@@ -73,21 +164,25 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
       certified: certificate.certified[String(epsilon.value)],
       brokenCertified: result.brokenCertified,
       brokenCertifiedIndices: result.brokenCertifiedIndices,
+      ...(median
+        ? {
+            medianPerturbation: median.median,
+            perturbationsFound: median.found,
+            attackedCorrect: median.attacked,
+            meanQueries: queries && queries.length > 0 ? queries.reduce((s, q) => s + q, 0) / queries.length : 0,
+          }
+        : {}),
       seconds: (performance.now() - started) / 1000,
     };
     await writeJsonAtomic(path, file);
     if (!quiet) {
+      const medianText = median ? `, median ‖δ‖₂ ${median.median === null ? '∞ (found for fewer than half)' : median.median.toFixed(4)} (found ${median.found}/${median.attacked})` : '';
       process.stdout.write(
         `${attack.toUpperCase()} ε=${epsilon.text}: robust accuracy ${(100 * result.robustAccuracy).toFixed(2)}% ` +
-          `(clean ${(100 * certificate.clean).toFixed(2)}%, certified ${(100 * file.certified).toFixed(2)}%, ${count} images), certified broken: ${result.brokenCertified} → ${path}\n`,
+          `(clean ${(100 * certificate.clean).toFixed(2)}%, certified ${(100 * file.certified).toFixed(2)}%, ${count} images)${medianText}, certified broken: ${result.brokenCertified} → ${path}\n`,
       );
     }
-    if (result.brokenCertified > 0) {
-      throw new LipschitzError(
-        'NUMERICAL_ERROR',
-        `BUG: the ${attack} attack broke ${result.brokenCertified} certified example(s) (indices ${result.brokenCertifiedIndices.slice(0, 10).join(', ')}); the certificate is unsound. Please report this.`,
-      );
-    }
+    assertNoBrokenCertificate(attack, result);
     return file;
   });
 }

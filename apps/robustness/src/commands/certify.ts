@@ -177,7 +177,7 @@ export async function certifyModelFileCommand(options: CertifyModelFileOptions):
   const { defaultEpsilons } = await import('../experiment');
   const epsilons = options.epsilons ?? defaultEpsilons(dataset);
   await prepareCliBackend(backend);
-  const data = await loadDataset({ dataset, dataDir: options.dataDir });
+  const data = await loadDataset({ dataset, dataDir: options.dataDir }, { train: false });
   const { images, labels, count } = testTensors(data.test, testLimit);
   const forward = exportedForward(validated, 'certify');
   try {

@@ -58,18 +58,24 @@ describe('experiment spec', () => {
         seed: 0,
         trainFlags: ['--epochs', '2'],
         status: 'finished',
+        schedule: 'compressed 200→2',
         epochs: 2,
         bestEpoch: 2,
         trainingSeconds: 120,
         clean: 0.9612,
         certified: { '1.58': 0.4005 },
         lipschitzUpperBound: 1.0000415,
-        attacks: [{ file: 'attack-pgd.json', attack: 'pgd', epsilon: 1.58, count: 1000, robustAccuracy: 0.65, brokenCertified: 0 }],
+        attacks: [
+          { file: 'attack-pgd.json', attack: 'pgd', epsilon: 1.58, count: 1000, robustAccuracy: 0.65, brokenCertified: 0 },
+          { file: 'attack-boundary.json', attack: 'boundary', epsilon: 1.58, count: 100, robustAccuracy: 0.7, brokenCertified: 0, medianPerturbation: 1.93456 },
+        ],
         model_file: 'models/mnist-small-bcop-maxmin-s0.json',
       },
     ]);
-    expect(md).toContain('| row | status | epochs (best) | training time | clean % | certified % ε=1.58 | pgd ε=1.58 % | broken certified | L |');
-    expect(md).toContain('| mnist-small-bcop-maxmin-s0 | finished | 2 (2) | 2.0 min | 96.12 | 40.05 | 65.00 (on 1000) | 0 | 1.0000415 |');
+    expect(md).toContain('| row | status | epochs (best) | schedule | training time | clean % | certified % ε=1.58 | pgd ε=1.58 % | boundary ε=1.58 % | broken certified | L |');
+    expect(md).toContain(
+      '| mnist-small-bcop-maxmin-s0 | finished | 2 (2) | compressed 200→2 | 2.0 min | 96.12 | 40.05 | 65.00 (on 1000) | 70.00 (on 100, median ‖δ‖₂ 1.935) | 0 | 1.0000415 |',
+    );
     expect(md).toContain('`robustness train --epochs 2`');
   });
 });

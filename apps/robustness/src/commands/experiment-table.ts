@@ -50,13 +50,16 @@ export interface ExperimentSummaryRow {
   /** The exact `robustness train` command line (flags) of the row. */
   trainFlags: string[];
   status: string;
+  /** The learning-rate schedule the row trained with (`config.json`): `exponential` (the paper's) or `compressed 200→N`. */
+  schedule: string;
   epochs: number | null;
   bestEpoch: number | null;
   trainingSeconds: number | null;
   clean: number | null;
   certified: Record<string, number>;
   lipschitzUpperBound: number | null;
-  attacks: { file: string; attack: string; epsilon: number; count: number; robustAccuracy: number; brokenCertified: number }[];
+  /** Every attack file of the row; the decision attacks add the median ℓ2 perturbation they found (`null`: +∞). */
+  attacks: { file: string; attack: string; epsilon: number; count: number; robustAccuracy: number; brokenCertified: number; medianPerturbation?: number | null }[];
   model_file: string;
 }
 
@@ -154,6 +157,8 @@ async function readOptionalJson<T>(path: string): Promise<T | null> {
 async function summarize(out: string, row: ReturnType<typeof expandRows>[number]): Promise<ExperimentSummaryRow> {
   const dir = join(out, 'runs', row.id);
   const summary = await readOptionalJson<{ status: string; epochs: number; elapsedMs: number; best?: { epoch: number } }>(join(dir, 'summary.json'));
+  const experiment = (await readOptionalJson<{ experiment?: { schedule?: string; scheduleEpochs?: number; epochs?: number } }>(join(dir, 'config.json')))?.experiment;
+  const schedule = experiment === undefined ? '—' : experiment.schedule === 'compressed' ? `compressed 200→${experiment.scheduleEpochs ?? experiment.epochs}` : 'exponential';
   // certify.json for the run's standard settings, else the file named after the spec's settings (evaluations.ts).
   const certifyFile = existsSync(join(dir, 'certify.json'))
     ? 'certify.json'
@@ -161,8 +166,18 @@ async function summarize(out: string, row: ReturnType<typeof expandRows>[number]
   const certify = certifyFile ? await readOptionalJson<{ clean: number; certified: Record<string, number>; lipschitzUpperBound: number }>(join(dir, certifyFile)) : null;
   const attacks: ExperimentSummaryRow['attacks'] = [];
   for (const file of existsSync(dir) ? readdirSync(dir).filter((f) => /^attack-.*\.json$/.test(f)).sort() : []) {
-    const a = await readOptionalJson<{ attack: string; epsilon: number; count: number; robustAccuracy: number; brokenCertified: number }>(join(dir, file));
-    if (a) attacks.push({ file, attack: a.attack, epsilon: a.epsilon, count: a.count, robustAccuracy: a.robustAccuracy, brokenCertified: a.brokenCertified });
+    const a = await readOptionalJson<{ attack: string; epsilon: number; count: number; robustAccuracy: number; brokenCertified: number; medianPerturbation?: number | null }>(join(dir, file));
+    if (a) {
+      attacks.push({
+        file,
+        attack: a.attack,
+        epsilon: a.epsilon,
+        count: a.count,
+        robustAccuracy: a.robustAccuracy,
+        brokenCertified: a.brokenCertified,
+        ...(a.medianPerturbation !== undefined ? { medianPerturbation: a.medianPerturbation } : {}),
+      });
+    }
   }
   return {
     id: row.id,
@@ -173,6 +188,7 @@ async function summarize(out: string, row: ReturnType<typeof expandRows>[number]
     seed: row.seed,
     trainFlags: row.trainFlags,
     status: summary?.status ?? 'not trained',
+    schedule,
     epochs: summary?.epochs ?? null,
     bestEpoch: summary?.best?.epoch ?? null,
     trainingSeconds: summary ? summary.elapsedMs / 1000 : null,
@@ -192,7 +208,7 @@ function percent(v: number | null | undefined): string {
 export function summaryMarkdown(spec: ExperimentSpec, rows: ExperimentSummaryRow[]): string {
   const epsilons = [...new Set(rows.flatMap((r) => Object.keys(r.certified)))];
   const attackKeys = [...new Set(rows.flatMap((r) => r.attacks.map((a) => `${a.attack} ε=${a.epsilon}`)))];
-  const header = ['row', 'status', 'epochs (best)', 'training time', 'clean %', ...epsilons.map((e) => `certified % ε=${e}`), ...attackKeys.map((k) => `${k} %`), 'broken certified', 'L'];
+  const header = ['row', 'status', 'epochs (best)', 'schedule', 'training time', 'clean %', ...epsilons.map((e) => `certified % ε=${e}`), ...attackKeys.map((k) => `${k} %`), 'broken certified', 'L'];
   const lines = [`# ${spec.name}`, '', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const broken = r.attacks.reduce((s, a) => s + a.brokenCertified, 0);
@@ -201,12 +217,15 @@ export function summaryMarkdown(spec: ExperimentSpec, rows: ExperimentSummaryRow
         r.id,
         r.status,
         r.epochs === null ? '—' : `${r.epochs} (${r.bestEpoch ?? '—'})`,
+        r.schedule,
         r.trainingSeconds === null ? '—' : `${(r.trainingSeconds / 60).toFixed(1)} min`,
         percent(r.clean),
         ...epsilons.map((e) => percent(r.certified[e])),
         ...attackKeys.map((k) => {
           const a = r.attacks.find((x) => `${x.attack} ε=${x.epsilon}` === k);
-          return a ? `${percent(a.robustAccuracy)} (on ${a.count})` : '—';
+          if (!a) return '—';
+          const median = a.medianPerturbation === undefined ? '' : `, median ‖δ‖₂ ${a.medianPerturbation === null ? '∞' : a.medianPerturbation.toFixed(3)}`;
+          return `${percent(a.robustAccuracy)} (on ${a.count}${median})`;
         }),
         r.attacks.length === 0 ? '—' : String(broken),
         r.lipschitzUpperBound === null ? '—' : r.lipschitzUpperBound.toPrecision(8),
@@ -262,8 +281,14 @@ export async function experimentCommand({ spec: specPath, out, cliPath = process
     const dir = join(out, 'runs', row.id);
     state.rows[row.id] ??= { done: [] };
     const done = state.rows[row.id].done;
-    const steps: { name: string; args: () => string[] }[] = [
-      { name: 'train', args: () => ['train', ...row.trainFlags, '--out', dir, ...(existsSync(join(dir, 'config.json')) ? ['--resume'] : [])] },
+    const steps: { name: string; skip?: () => Promise<boolean>; args: () => string[] }[] = [
+      {
+        name: 'train',
+        // Interrupted after training finished but before state.json recorded it: the run is complete (a resume of a
+        // finished run to the same epochs would be refused).
+        skip: async () => (await readOptionalJson<{ status?: string }>(join(dir, 'summary.json')))?.status === 'finished',
+        args: () => ['train', ...row.trainFlags, '--out', dir, ...(existsSync(join(dir, 'config.json')) ? ['--resume'] : [])],
+      },
       // --force: a step interrupted after writing its file is run again and replaces its own result.
       { name: 'certify', args: () => ['certify', '--run', dir, ...(spec.certify ?? []), '--force'] },
       ...(spec.attacks ?? []).map((flags, k) => ({ name: `attack-${k}`, args: () => ['attack', '--run', dir, ...flags, '--force'] })),
@@ -279,8 +304,12 @@ export async function experimentCommand({ spec: specPath, out, cliPath = process
     ];
     for (const step of steps) {
       if (done.includes(step.name)) continue;
-      log(`[${index + 1}/${rows.length}] ${row.id}: ${step.name}`);
-      await runCli(cli, step.args(), `row ${row.id}, step ${step.name}`);
+      if (step.skip && (await step.skip())) {
+        log(`[${index + 1}/${rows.length}] ${row.id}: ${step.name} (already finished)`);
+      } else {
+        log(`[${index + 1}/${rows.length}] ${row.id}: ${step.name}`);
+        await runCli(cli, step.args(), `row ${row.id}, step ${step.name}`);
+      }
       done.push(step.name);
       await writeJsonAtomic(statePath, state);
     }

@@ -84,11 +84,26 @@ const pct = (x: number | undefined | null) => (x == null || Number.isNaN(x) ? '�
 const images = (n: number) => `the first ${n.toLocaleString('en-US')} test image${n === 1 ? '' : 's'}`;
 
 function attackSettings(a: AttackFile): string {
-  return a.attack === 'pgd' ? `PGD, ε = ${a.epsilon}, ${a.steps} steps, ${a.restarts} restart${a.restarts === 1 ? '' : 's'}` : `FGSM, ε = ${a.epsilon}`;
+  switch (a.attack) {
+    case 'pgd':
+      return `PGD, ε = ${a.epsilon}, ${a.steps} steps, ${a.restarts} restart${a.restarts === 1 ? '' : 's'}`;
+    case 'boundary':
+      return `Boundary (decision-based), ε = ${a.epsilon}, ${a.iterations ?? 5000} iterations`;
+    case 'pointwise':
+      return `Pointwise (decision-based), ε = ${a.epsilon}, ${a.maxQueries == null ? 'no query cap' : `at most ${a.maxQueries} queries per image`}`;
+    default:
+      return `FGSM, ε = ${a.epsilon}`;
+  }
+}
+
+/** A decision attack's median perturbation, for the list of evaluations (empty for PGD and FGSM). */
+function medianText(a: AttackFile): string {
+  if (a.medianPerturbation === undefined) return '';
+  return `; median ‖δ‖₂ found ${a.medianPerturbation === null ? '∞' : a.medianPerturbation.toFixed(4)} (${a.perturbationsFound ?? 0} of ${a.attackedCorrect ?? 0} correct images)`;
 }
 
 /** The attack the headline shows: the standard file if present, else the one at ε with the most images. */
-function headlineAttack(attacks: EvaluationEntry<AttackFile>[], kind: 'pgd' | 'fgsm', epsilon: number): EvaluationEntry<AttackFile> | undefined {
+function headlineAttack(attacks: EvaluationEntry<AttackFile>[], kind: AttackFile['attack'], epsilon: number): EvaluationEntry<AttackFile> | undefined {
   const standard = attacks.find((a) => a.file === `attack-${kind}.json`);
   if (standard) return standard;
   return attacks.filter((a) => a.data.attack === kind && Math.abs(a.data.epsilon - epsilon) < 1e-12).sort((a, b) => b.data.count - a.data.count)[0];
@@ -113,10 +128,14 @@ export function reportParts(files: RunFiles): ReportPart[] {
   const best = evaluated.reduce<MetricsLine | undefined>((b, m) => (b === undefined || (m.testAccuracy ?? 0) > (b.testAccuracy ?? 0) ? m : b), undefined);
   const pgd = headlineAttack(attacks, 'pgd', Number(mainEps));
   const fgsm = headlineAttack(attacks, 'fgsm', Number(mainEps));
+  const boundary = headlineAttack(attacks, 'boundary', Number(mainEps));
+  const pointwise = headlineAttack(attacks, 'pointwise', Number(mainEps));
   const testCount = config.testLimit;
 
   const header = ['', 'clean %', `certified % (ε = ${mainEps})`];
-  const ours: string[] = [`ours (${trained.length} epoch${trained.length === 1 ? '' : 's'})`];
+  // A protocol change is stated next to the numbers it produced.
+  const protocol = config.schedule === 'compressed' ? `, the paper's 200-epoch lr decay compressed into ${config.scheduleEpochs ?? config.epochs}` : '';
+  const ours: string[] = [`ours (${trained.length} epoch${trained.length === 1 ? '' : 's'}${protocol})`];
   const sources: string[] = [];
   if (certify) {
     ours.push(pct(certify.data.clean), pct(certify.data.certified[mainEps]));
@@ -134,21 +153,23 @@ export function reportParts(files: RunFiles): ReportPart[] {
   for (const [attack, kind] of [
     [pgd, 'PGD'],
     [fgsm, 'FGSM'],
+    [boundary, 'Boundary'],
+    [pointwise, 'Pointwise'],
   ] as const) {
     if (!attack) continue;
     header.push(`${kind} % (ε = ${attack.data.epsilon})`);
     ours.push(pct(attack.data.robustAccuracy));
-    if (paper) paperRow.push((kind === 'PGD' ? paper.pgd : paper.fgsm)?.toFixed(2) ?? '—');
+    if (paper) paperRow.push((kind === 'PGD' ? paper.pgd : kind === 'FGSM' ? paper.fgsm : undefined)?.toFixed(2) ?? '—');
     sources.push(
       `${kind}: <code>${escapeHtml(attack.file)}</code>, ${images(attack.data.count)}, ${escapeHtml(attackSettings(attack.data))} ` +
-        `(clean on those images ${pct(attack.data.clean)} %, certified examples broken: ${attack.data.brokenCertified}).`,
+        `(clean on those images ${pct(attack.data.clean)} %, certified examples broken: ${attack.data.brokenCertified}${escapeHtml(medianText(attack.data))}).`,
     );
   }
   parts.push({
     title: 'Results',
     html:
       htmlTable(header, paper ? [ours, paperRow] : [ours]) +
-      `<p class="muted">Certified: correct and margin &gt; √2·ε·L with L the sound bound below.${pgd || fgsm ? ' PGD/FGSM: accuracy under the reference’s L2 attacks.' : ' No attack has been run: <code>robustness attack --run DIR --attack pgd --eps X</code>.'}</p>` +
+      `<p class="muted">Certified: correct and margin &gt; √2·ε·L with L the sound bound below.${pgd || fgsm ? ' PGD/FGSM: accuracy under the reference’s L2 attacks.' : ''}${boundary || pointwise ? ' Boundary/Pointwise: accuracy under the decision-based L2 attacks (foolbox 2.x’s budgets), with the median ‖δ‖₂ they found (an upper bound on the median minimal adversarial distance).' : ''}${pgd || fgsm || boundary || pointwise ? '' : ' No attack has been run: <code>robustness attack --run DIR --attack pgd --eps X</code>.'}</p>` +
       `<ul class="muted">${sources.map((s) => `<li>${s}</li>`).join('')}</ul>`,
   });
 
@@ -168,7 +189,7 @@ export function reportParts(files: RunFiles): ReportPart[] {
         a.data.count,
         attackSettings(a.data),
         a.data.checkpoint ?? 'best',
-        `robust ${pct(a.data.robustAccuracy)} % (clean ${pct(a.data.clean)} %, certified ${pct(a.data.certified)} %, broken ${a.data.brokenCertified})`,
+        `robust ${pct(a.data.robustAccuracy)} % (clean ${pct(a.data.clean)} %, certified ${pct(a.data.certified)} %, broken ${a.data.brokenCertified})${medianText(a.data)}`,
       ]),
     ];
     parts.push({

@@ -17,7 +17,17 @@ import {
 } from '@lipschitz/train';
 import type * as tf from '@tensorflow/tfjs-core';
 import { removeEvaluations } from '../evaluations';
-import { type ExperimentConfig, assertResumableAugment, buildModel, defaultEpsilons, inputShapeOf, loadDataset, trainingBatcher } from '../experiment';
+import {
+  type ExperimentConfig,
+  assertResumableAugment,
+  buildModel,
+  defaultEpsilons,
+  inputShapeOf,
+  loadDataset,
+  scheduleOf,
+  settleSchedule,
+  trainingBatcher,
+} from '../experiment';
 import { convSpectra } from '../spectra';
 
 /**
@@ -53,17 +63,22 @@ function describeMetrics(m: EpochMetrics): string {
 }
 
 /**
- * `robustness train`: the reference protocol (Adam, exponential schedule per epoch, hinge loss with margin
+ * `robustness train`: the reference protocol (Adam, exponential schedule per epoch — or the compressed one of
+ * `--schedule compressed`, see {@link scheduleOf} —, hinge loss with margin
  * √2·ε, evaluation with cached kernels every epoch, best checkpoint kept). Writes DIR/config.json,
  * DIR/checkpoints/, DIR/metrics.jsonl, DIR/summary.json (via @lipschitz/train), DIR/spectra-init.json and
  * DIR/losses.jsonl ({@link LOSS_LOG}).
  */
-export async function trainCommand({ config, out, backend, resume, force, quiet = false }: TrainCommandOptions): Promise<void> {
+export async function trainCommand({ config: requested, out, backend, resume, force, quiet = false }: TrainCommandOptions): Promise<void> {
+  const config: ExperimentConfig = { ...requested };
   // The run session of @lipschitz/train decides (the same rule train() applies), in the CLI's words.
   const store = existsSync(out) ? await openRunDirectory(out) : null;
   const status = store ? await readRunStatus(store) : EMPTY_RUN_STATUS;
   const start = planRunStart(status, { resume, overwrite: force && !resume, epochs: config.epochs, resumeNeedsRun: true }, out, CLI_START_MESSAGES);
-  if (start === 'resume' && store) assertResumableAugment((await store.readConfig())?.experiment as ExperimentConfig | undefined, config);
+  const stored = start === 'resume' && store ? (((await store.readConfig())?.experiment as ExperimentConfig | undefined) ?? null) : undefined;
+  if (start === 'resume') assertResumableAugment(stored ?? undefined, config);
+  // A resumed run keeps its schedule (config.json); a conflicting --schedule is refused.
+  settleSchedule(config, start === 'resume' ? (stored ?? {}) : undefined);
   const prepared = await prepareCliBackend(backend);
   // The evaluations and loss log of the run being replaced describe a model that no longer exists.
   if (force && !resume) {
@@ -113,6 +128,7 @@ export async function trainCommand({ config, out, backend, resume, force, quiet 
         testSet: data.test,
         loss: (logits: tf.Tensor, labels: tf.Tensor) => multiMarginLoss(logits, labels, { epsilon: config.lossEpsilon }),
         optimizer: { kind: 'adam', learningRate: config.lr },
+        schedule: scheduleOf(config),
         epochs: config.epochs,
         batchSize: config.batchSize,
         seed: config.seed,
