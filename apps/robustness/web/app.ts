@@ -117,10 +117,9 @@ export type BrowserNetwork = (typeof BROWSER_NETWORKS)[number];
 /**
  * The network {@link trainInBrowser} trains. `small`: the paper's BCOP "Small" (`smallConvNet`, MaxMin,
  * 171,014 parameters). `tiny`: BCOP 4×4 stride 2, 1→4 channels, MaxMin, Björck dense 784→128, MaxMin,
- * Björck dense 128→10 (about 102,000 parameters), with the layers' `reproject` option (each matrix is
- * moved back onto the orthogonal manifold after every step, so the differentiated forward pass runs one
- * Björck step instead of 20): one conv instead of two and far fewer GPU kernels per step, for emulated or
- * slow GPUs. Both networks are 1-Lipschitz by construction.
+ * Björck dense 128→10 (about 102,000 parameters): one conv instead of two and far fewer GPU kernels per step,
+ * for emulated or slow GPUs. Both use the layers' default orthogonalization (`'projected'`: a Newton–Schulz
+ * retraction after every step, a rescaling forward pass) and are 1-Lipschitz by construction.
  *
  * Ownership: the caller owns the returned model.
  */
@@ -128,12 +127,12 @@ export function browserNetwork(network: BrowserNetwork, seed: number): Sequentia
   if (network === 'small') return smallConvNet({ conv: 'bcop', activation: 'maxmin', inputShape: MNIST_SHAPE, seed });
   const [h, w] = MNIST_SHAPE;
   const layers = [
-    bcopConv2d({ inChannels: 1, outChannels: 4, kernelSize: 4, stride: 2, inputSize: [h, w], seed, reproject: true }),
+    bcopConv2d({ inChannels: 1, outChannels: 4, kernelSize: 4, stride: 2, inputSize: [h, w], seed }),
     maxMin(),
     flatten(),
-    bjorckDense({ inputs: (h / 2) * (w / 2) * 4, outputs: 128, seed: seed + 1000, reproject: true }),
+    bjorckDense({ inputs: (h / 2) * (w / 2) * 4, outputs: 128, seed: seed + 1000 }),
     maxMin(),
-    bjorckDense({ inputs: 128, outputs: 10, seed: seed + 2000, reproject: true }),
+    bjorckDense({ inputs: 128, outputs: 10, seed: seed + 2000 }),
   ];
   return sequential(layers, { name: 'tiny' });
 }
