@@ -156,8 +156,10 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     for (let i = 0; i < 13; i++) {
       // the float error only removes radius: r_i ≤ margin / (√2 L)
       expect(r.examples.radii[i]).toBeLessThanOrEqual(r.examples.margins[i] / (Math.SQRT2 * r.lipschitzUpperBound));
-      // E(0) + E(r) = 2a + b·r, by the theorem of certify()
-      const e = 2 * (r.floatError?.constant[i] ?? Number.NaN) + (r.floatError?.perRadius ?? Number.NaN) * r.examples.radii[i];
+      // e₀ + E(r) = e₀ + a + b·r (e₀ the host float64 logits' error), by the theorem of certify()
+      const e0 = r.floatError?.centerError?.[i] ?? Number.NaN;
+      expect(e0).toBeLessThan(1e-9);
+      const e = e0 + (r.floatError?.constant[i] ?? Number.NaN) + (r.floatError?.perRadius ?? Number.NaN) * r.examples.radii[i];
       if (r.examples.radii[i] > 0) expect(r.examples.margins[i]).toBeGreaterThan(Math.SQRT2 * r.lipschitzUpperBound * r.examples.radii[i] + Math.SQRT2 * e);
     }
     // a live module: the bound of its exported layers (its own lipschitzUpperBound() is not a second opinion)

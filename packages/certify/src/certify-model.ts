@@ -264,8 +264,9 @@ async function rigorousReport(
  *
  * Default (`floatErrorModel: 'rigorous'`): the forward pass is {@link float32ErrorBound}'s, L is the
  * bound of the exact network (`exactArithmeticBound`: float64 norms × (1 + 1e-12) each), and an example
- * is certified at ε iff correct and `margin > (√2·L·ε + √2·(E(0) + E(ε)))(1 + 1e-12)` with E(ε) the
- * proven float32 error bound over the ball (and ε below its overflow radius). Guarantee: on the whole
+ * is certified at ε iff correct and `margin > (√2·L·ε + √2·(e₀ + E(ε)))(1 + 1e-12)` with E(ε) the
+ * proven float32 error bound over the ball (and ε below its overflow radius), the margin that of the
+ * exact network's logits computed in float64 on the host and e₀ (~1e-12) their proven error. Guarantee: on the whole
  * ball, the exact network and its float32 evaluation (any summation order, see {@link float32ErrorBound})
  * both predict the label. `'assume-relative-1e-5'`: the old rule `margin − 2·δ > √2 · ε · L` with the
  * float32 slack inside L (δ = 0 unless a `floatErrorBound` is given).

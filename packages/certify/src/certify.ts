@@ -43,7 +43,8 @@ export interface CertifyOptions {
   floatErrorModel?: FloatErrorModel;
   /**
    * The float32 error bound of the network that produced `logits`, one entry per example, from
-   * {@link float32ErrorBound} on the same inputs. Required by the default `floatErrorModel: 'rigorous'`;
+   * {@link float32ErrorBound} on the same inputs (with its host float64 `centerLogits`, the margins come
+   * from those). Required by the default `floatErrorModel: 'rigorous'`;
    * L is then the bound of the EXACT network: `bound.exactArithmeticBound` (or a bare `lipschitz`, e.g.
    * `float32ErrorBound(...).lipschitz`).
    */
@@ -56,19 +57,20 @@ export interface CertifyOptions {
  * `@lipschitz/model-format`), made sound for float32 evaluation.
  *
  * **Default rule (`floatErrorModel: 'rigorous'`).** Given float32 logits z̃ = f̃(x) of the network at x,
- * L ≥ the Lipschitz constant of the exact network f (`bound.exactArithmeticBound`), and
+ * L ≥ the Lipschitz constant of the exact network f (`bound.exactArithmeticBound`),
  * E(ε) = a + b·ε ≥ ‖f̃(x′) − f(x′)‖₂ for every x′ with ‖x′ − x‖₂ ≤ ε and every float32 evaluation f̃
- * ({@link float32ErrorBound}; E(0) = a bounds the error at x itself), example n with label t is
- * certified at ε iff it is correct, ε ≤ the overflow radius, and
- * `z̃_t − max_{j≠t} z̃_j > (√2·L·ε + √2·(E(0) + E(ε))) · (1 + 1e-12)`.
+ * ({@link float32ErrorBound}), and the exact network's logits z̄ computed in float64 on the host with
+ * `‖z̄ − f(x)‖₂ ≤ e₀` (its `centerLogits`, `centerError`; without them z̄ = z̃ and e₀ = E(0) = a),
+ * example n with label t is certified at ε iff it is correct (argmax z̃ = t), ε ≤ the overflow radius, and
+ * `z̄_t − max_{j≠t} z̄_j > (√2·L·ε + √2·(e₀ + E(ε))) · (1 + 1e-12)`.
  * **Guarantee:** then for every x′ in the ball, the exact network AND every float32 evaluation of it
  * covered by {@link float32ErrorBound}'s theorem (this backend's included) predict t, strictly.
  * Proof: for j ≠ t, `f_t(x′) − f_j(x′) ≥ f_t(x) − f_j(x) − √2·L·ε` (the map v ↦ v_t − v_j has norm √2);
- * `f_t(x) − f_j(x) ≥ z̃_t − z̃_j − (|e_t(x)| + |e_j(x)|)` with e = f̃ − f and z̃ = f̃(x), and
- * `|e_t| + |e_j| ≤ √2‖e‖₂ ≤ √2·E(0)`; likewise `f̃_t(x′) − f̃_j(x′) ≥ f_t(x′) − f_j(x′) − √2·E(ε)`.
- * Adding: `f̃_t(x′) − f̃_j(x′) ≥ z̃_t − z̃_j − √2·L·ε − √2·(E(0) + E(ε)) > 0`, and the exact margin
- * `f_t(x′) − f_j(x′)` is larger still by the last subtracted `√2·E(ε)`.
+ * `f_t(x) − f_j(x) ≥ z̄_t − z̄_j − (|e_t| + |e_j|)` with e = z̄ − f(x), and `|e_t| + |e_j| ≤ √2‖e‖₂ ≤ √2·e₀`;
+ * so the exact margin on the ball exceeds `√2·E(ε)`, and `f̃_t(x′) − f̃_j(x′) ≥ f_t(x′) − f_j(x′) − √2·E(ε) > 0`.
  * The factor 1 + 1e-12 absorbs the host's float64 rounding of the threshold and of the margin.
+ * With the host logits e₀ is ~1e-12 instead of a: the center is known exactly, and only the ball's
+ * float32 error E(ε) is paid (once, not twice).
  *
  * **Old rule (`floatErrorModel: 'assume-relative-1e-5'`)** — rests on an assumption, see
  * {@link FloatErrorModel}; L is `bound.lipschitzUpperBound` (with the float32 safety factor).
@@ -85,8 +87,8 @@ export interface CertifyOptions {
  * Reads the tensors with `await data()`. Ownership: `logits` (`[N, C]`) and `labels` (int32 `[N]`)
  * are borrowed; the result holds plain arrays.
  *
- * @throws LipschitzError `SHAPE_MISMATCH` on wrong ranks or sizes, or a `floatError` of another
- *   length; `INVALID_ARGUMENT` on a missing, doubled or non-positive bound or a bare
+ * @throws LipschitzError `SHAPE_MISMATCH` on wrong ranks or sizes, or a `floatError` (or its
+ *   `centerLogits`) of another length; `INVALID_ARGUMENT` on a missing, doubled or non-positive bound or a bare
  *   `lipschitzUpperBound` number, a negative or non-finite ε, labels outside [0, C), non-finite logits,
  *   an unknown `floatErrorModel`, `'rigorous'` without `floatError`, or `floatErrors` with `'rigorous'`.
  * @example

@@ -9,12 +9,12 @@
 import { encodeTensor } from '@lipschitz/core';
 import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, it } from 'vitest';
-import { conv, dense, model, unitConvNet } from '../test/fixtures';
+import { describe, expect, it } from 'vitest';
+import { conv, dense, model, normalValues, unitConvNet } from '../test/fixtures';
 import { float64Forward } from '../test/float-soundness';
 import { certifyExportedModel } from './certify-model';
 import { forwardOf as exportedForward } from '../test/fixtures';
-import { FLOAT32_UNIT_ROUNDOFF, float32ErrorBound, float32Gamma } from './float-error-bound';
+import { FLOAT32_UNIT_ROUNDOFF, float32ErrorBound, float32Gamma, float32SumErrorCoefficients } from './float-error-bound';
 
 it('float32Gamma is n·u/(1 − n·u) with u = 2^-24 + 2^-52, and Infinity once n·u ≥ 1', () => {
   const u = 2 ** -24 + 2 ** -52;
@@ -22,6 +22,100 @@ it('float32Gamma is n·u/(1 − n·u) with u = 2^-24 + 2^-52, and Infinity once 
   expect(float32Gamma(1)).toBe(u / (1 - u));
   expect(float32Gamma(577)).toBeCloseTo(3.4392e-5, 8);
   expect(float32Gamma(2 ** 24)).toBe(Number.POSITIVE_INFINITY);
+});
+
+/** The exact sum of doubles that are multiples of 2⁻³⁰⁰ (BigInt), rounded once to a double. */
+function exactSum(terms: readonly number[]): number {
+  let acc = 0n;
+  for (const t of terms) acc += BigInt(t * 2 ** 300);
+  return Number(acc) / 2 ** 300;
+}
+
+/** A seeded shuffle (xorshift). */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed >>> 0 || 1;
+  for (let i = out.length - 1; i > 0; i--) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const j = (s >>> 0) % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** Float32 evaluations of Σ wᵢhᵢ + b in several orders and models (Math.fround = round to float32). */
+function float32Sums(w: Float32Array, h: Float32Array, bias: number): number[] {
+  const f = Math.fround;
+  const idx = Array.from(w, (_, i) => i);
+  const products = idx.map((i) => w[i] * h[i]); // exact in float64 (24 + 24 bits)
+  const sums: number[] = [];
+  const orders = [idx, [...idx].reverse(), shuffled(idx, 7), shuffled(idx, 8), [...idx].sort((a, b) => products[b] - products[a])];
+  for (const order of orders) {
+    // recursive, each product rounded, each addition rounded to float32
+    let s = f(bias);
+    for (const i of order) s = f(s + f(products[i]));
+    sums.push(s);
+    // FMA: one rounding per step
+    s = f(bias);
+    for (const i of order) s = f(s + products[i]);
+    sums.push(s);
+    // the tfjs cpu model: float64 partial sums of 48-blocks added to a float32 result (double rounding)
+    let r = 0;
+    for (let k = 0; k < order.length; k += 48) {
+      let block = 0;
+      for (const i of order.slice(k, k + 48)) block += products[i];
+      r = f(r + block);
+    }
+    sums.push(f(r + bias));
+    // pairwise (a balanced tree) in float32
+    let level = order.map((i) => f(products[i]));
+    level.push(f(bias));
+    while (level.length > 1) {
+      const next: number[] = [];
+      for (let k = 0; k < level.length; k += 2) next.push(k + 1 < level.length ? f(level[k] + level[k + 1]) : level[k]);
+      level = next;
+    }
+    sums.push(level[0]);
+  }
+  return sums;
+}
+
+describe('float32SumErrorCoefficients (the signed-sum rounding bound)', () => {
+  it('covers float32 sums in many orders, with and without FMA, pairwise and double-rounded, and is tight for one-signed sums', () => {
+    for (const [seed, n, mean] of [
+      [1, 1568, 0],
+      [2, 256, 0],
+      [3, 1568, 0.3],
+      [4, 100, 1],
+    ] as const) {
+      const w = Float32Array.from(normalValues(n, seed), (v) => v / Math.sqrt(n));
+      const h = Float32Array.from(normalValues(n, seed + 100), (v) => Math.abs(v) + mean);
+      const bias = Math.fround(0.1);
+      const terms = [...Array.from(w, (v, i) => v * h[i]), bias];
+      const exact = exactSum(terms);
+      const absSum = terms.reduce((a, t) => a + Math.abs(t), 0);
+      const { absolute, signed } = float32SumErrorCoefficients(n + 1);
+      const bound = absolute * absSum + signed * Math.abs(exact);
+      for (const s of float32Sums(w, h, bias)) expect(Math.abs(s - exact)).toBeLessThanOrEqual(bound);
+      // never above the classical γ_n·Σ|t|, and well below it when the terms have mixed signs
+      expect(bound).toBeLessThanOrEqual(float32Gamma(n + 1) * absSum);
+      if (mean === 0) expect(bound).toBeLessThan(0.6 * float32Gamma(n + 1) * absSum);
+    }
+    // one-signed, every addition rounding up by almost u: 1 + Σ δ with δ just above half an ulp of 1
+    const n = 1000;
+    const delta = Math.fround(2 ** -24 * (1 + 2 ** -20));
+    let s = 1;
+    for (let i = 0; i < n - 1; i++) s = Math.fround(s + delta);
+    const exact = exactSum([1, ...Array.from({ length: n - 1 }, () => delta)]);
+    const absSum = exact;
+    const { absolute, signed } = float32SumErrorCoefficients(n);
+    const bound = absolute * absSum + signed * exact;
+    expect(Math.abs(s - exact)).toBeLessThanOrEqual(bound);
+    expect(Math.abs(s - exact)).toBeGreaterThan(0.99 * (n - 1) * 2 ** -24); // ≈ the bound: it cannot be halved
+    expect(Math.abs(s - exact)).toBeGreaterThan(0.99 * bound);
+  });
 });
 
 describeBackends('float32ErrorBound', () => {

@@ -7,13 +7,16 @@ export {
   FLOAT32_MIN_NORMAL,
   FLOAT32_OVERFLOW_GUARD,
   FLOAT32_UNIT_ROUNDOFF,
+  FLOAT64_UNIT_ROUNDOFF,
   HOST_ROUNDING_SLACK,
   float32ErrorBound,
   float32Gamma,
+  float32SumErrorCoefficients,
   type Float32ErrorBound,
   type Float32ErrorBoundOptions,
   type Float32ErrorReport,
 } from './float-error-bound';
+export { hostForward64, type HostForward64, type HostForwardResult, type HostLinearStats } from './host-forward64';
 export {
   FLOAT32_SLACK_PER_LINEAR_LAYER,
   HOST_FLOAT64_SLACK,

@@ -3,7 +3,9 @@ import { LipschitzError } from '@lipschitz/core';
 /**
  * A proven bound on the float32 evaluation error over the ℓ2 ball of every radius ε around each
  * example: `sup_{‖x′ − xₙ‖₂ ≤ ε} ‖f̃(x′) − f(x′)‖₂ ≤ E_n(ε) = constant[n] + perRadius · ε` for
- * ε ≤ `overflowRadius[n]` (`float32ErrorBound(...).error` of `@lipschitz/certify` computes one).
+ * ε ≤ `overflowRadius[n]` (`float32ErrorBound(...).error` of `@lipschitz/certify` computes one), and
+ * optionally the exact network's logits at each example to within a proven error (`centerLogits`,
+ * `centerError`, e.g. from a float64 host forward).
  */
 export interface FloatErrorBall {
   /** E_n(0), the radius-independent part (Infinity when the example overflows). */
@@ -12,6 +14,13 @@ export interface FloatErrorBall {
   perRadius: number;
   /** The largest radius the bound holds at (−1: not even at xₙ). */
   overflowRadius: ArrayLike<number>;
+  /**
+   * Optional: logits `[n, c]` row-major with `‖centerLogits[n] − f(xₙ)‖₂ ≤ centerError[n]` (f the exact
+   * network). When given, margins are taken from them and `centerError` replaces E(0) in the rule.
+   */
+  centerLogits?: ArrayLike<number>;
+  /** With `centerLogits`: the bound on their ℓ2 error per example (≥ 0; Infinity certifies nothing). */
+  centerError?: ArrayLike<number>;
 }
 
 /**
@@ -26,12 +35,16 @@ const THRESHOLD_SLACK = 1e-12;
 
 /** Per-example certificates and accuracies of the certificate rule ({@link certifyLogitValues}). */
 export interface CertifyResult {
-  /** `relu(z_t − max_{i≠t} z_i)` in float64 from the float32 logits; 0 when misclassified or tied. */
+  /**
+   * `relu(z_t − max_{i≠t} z_i)` in float64 from the float32 logits, or from the ball's `centerLogits`
+   * when it has them; 0 when misclassified or tied.
+   */
   margins: Float64Array;
   /**
    * Certified ℓ2 radii: the prediction provably cannot change within this distance. With a δ per
    * example `max(0, margin − 2·δ) / (√2 · L)`; with a {@link FloatErrorBall} (E(ε) = a + b·ε)
-   * `(margin/(1 + 1e-12) − 2√2·a) / (√2·L + √2·b)` (shrunk by 1e-12, capped at the overflow radius).
+   * `(margin/(1 + 1e-12) − √2·(e₀ + a)) / (√2·L + √2·b)` with e₀ = `centerError` (or a without
+   * `centerLogits`), shrunk by 1e-12 and capped at the overflow radius.
    */
   radii: Float64Array;
   /** `argmax_i z_i` (the first index on ties, as `tf.argMax`). */
@@ -42,7 +55,8 @@ export interface CertifyResult {
   clean: number;
   /**
    * For each ε (keyed `String(ε)`): fraction of examples correct with `margin − 2·δ > √2 · ε · L`, or with
-   * a {@link FloatErrorBall} `margin > (√2·L·ε + √2·(E(0) + E(ε)))·(1 + 1e-12)` and ε ≤ the overflow radius.
+   * a {@link FloatErrorBall} `margin > (√2·L·ε + √2·(e₀ + E(ε)))·(1 + 1e-12)` and ε ≤ the overflow radius
+   * (e₀ = `centerError` with `centerLogits`, else E(0)).
    */
   certified: Record<string, number>;
   /** The L the certificates use. */
@@ -69,14 +83,16 @@ export interface CertifyResult {
  * difference by at most 2δ.
  *
  * **Float-sound rule** (`floatErrors` a {@link FloatErrorBall}, L the bound of the EXACT network,
- * `exactArithmeticBound`): n is certified at ε iff it is correct, ε ≤ `overflowRadius[n]`, and
- * `z_t − max_{j≠t} z_j > (√2·L·ε + √2·(E(0) + E(ε))) · (1 + 1e-12)`.
+ * `exactArithmeticBound`): with margins `M_n = z̄_t − max_{j≠t} z̄_j` of the center logits z̄ (the
+ * ball's `centerLogits`, with `e₀ = centerError[n] ≥ ‖z̄ − f(x)‖₂`; without them z̄ = z, the float32
+ * logits, and e₀ = E(0)), n is certified at ε iff it is correct (argmax of z is t), ε ≤ `overflowRadius[n]`, and
+ * `M_n > (√2·L·ε + √2·(e₀ + E(ε))) · (1 + 1e-12)`.
  * **Guarantee:** for every x′ in the ball, the exact network AND every float32 evaluation covered by
  * the bound predict t, strictly. Proof: for j ≠ t, `f_t(x′) − f_j(x′) ≥ f_t(x) − f_j(x) − √2·L·ε`
- * (v ↦ v_t − v_j has norm √2); `f_t(x) − f_j(x) ≥ z̃_t − z̃_j − (|e_t(x)| + |e_j(x)|)` with e = f̃ − f,
- * z̃ = f̃(x), and `|e_t| + |e_j| ≤ √2‖e‖₂ ≤ √2·E(0)`; likewise `f̃_t(x′) − f̃_j(x′) ≥ f_t(x′) − f_j(x′) − √2·E(ε)`.
- * Adding: `f̃_t(x′) − f̃_j(x′) ≥ z̃_t − z̃_j − √2·L·ε − √2·(E(0) + E(ε)) > 0`, and the exact margin is larger
- * still by `√2·E(ε)`. The factor 1 + 1e-12 absorbs the host's float64 rounding of threshold and margin.
+ * (v ↦ v_t − v_j has norm √2); `f_t(x) − f_j(x) ≥ z̄_t − z̄_j − √2·e₀` (`|e_t| + |e_j| ≤ √2‖e‖₂` for
+ * e = z̄ − f(x); without center logits z̄ = f̃(x) and ‖e‖₂ ≤ E(0)); so the exact margin on the ball is
+ * `> √2·E(ε) ≥ 0`, and `f̃_t(x′) − f̃_j(x′) ≥ f_t(x′) − f_j(x′) − √2·E(ε) > 0`. The factor 1 + 1e-12
+ * absorbs the host's float64 rounding of threshold and margin.
  *
  * `certify`, `certifyModel`, `certifyExportedModel` (@lipschitz/certify), training-time `evaluate`
  * (@lipschitz/train) and the web page all call this function, so they count the same examples.
@@ -109,10 +125,23 @@ export function certifyLogitValues(
         `${fn}: floatError must have one constant and overflowRadius per example (${n}) and a finite perRadius >= 0. Pass float32ErrorBound(...).error for the same inputs.`,
       );
     }
+    if ((ball.centerLogits === undefined) !== (ball.centerError === undefined)) {
+      throw new LipschitzError('INVALID_ARGUMENT', `${fn}: floatError.centerLogits and floatError.centerError go together; pass both (float32ErrorBound(...).error has them) or neither.`);
+    }
+    if (ball.centerLogits !== undefined && (ball.centerLogits.length !== n * c || ball.centerError?.length !== n)) {
+      throw new LipschitzError(
+        'SHAPE_MISMATCH',
+        `${fn}: floatError.centerLogits must have ${n * c} values ([${n}, ${c}]) and centerError ${n}. Pass float32ErrorBound(...).error for the same inputs.`,
+      );
+    }
   } else if (floatErrors !== undefined && (floatErrors as ArrayLike<number>).length !== n) {
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: floatErrors has ${(floatErrors as ArrayLike<number>).length} entries for ${n} examples; return one δ per example.`);
   }
   const deltas = ball ? undefined : (floatErrors as ArrayLike<number> | undefined);
+  const center = ball?.centerLogits;
+  const centerError = ball?.centerError;
+  // e₀: the error of the logits the margins come from (centerError, or E(0) of the float32 logits)
+  const offsets = new Float64Array(n);
   const margins = new Float64Array(n);
   const radii = new Float64Array(n);
   const usable = new Float64Array(n);
@@ -137,12 +166,21 @@ export function certifyLogitValues(
     const isCorrect = best === t;
     correct[i] = isCorrect ? 1 : 0;
     if (isCorrect) cleanCount++;
-    const margin = Math.max(0, z[row + t] - otherMax);
+    let margin = Math.max(0, z[row + t] - otherMax);
+    if (center !== undefined && centerError !== undefined) {
+      let centerOther = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < c; j++) if (j !== t && center[row + j] > centerOther) centerOther = center[row + j];
+      const e0 = centerError[i];
+      const m = center[row + t] - centerOther;
+      // NaN logits or a NaN/negative error certify nothing
+      margin = isCorrect && m > 0 && e0 >= 0 ? m : 0;
+      offsets[i] = e0 >= 0 ? e0 : Number.POSITIVE_INFINITY;
+    } else if (ball) offsets[i] = ball.constant[i];
     margins[i] = margin;
     if (ball) {
-      // E(ε) = a + bε: margin > (√2Lε + √2(E(0) + E(ε)))(1 + s)  ⇔  ε < (margin/(1 + s) − 2√2a)/(√2L + √2b).
+      // E(ε) = a + bε: margin > (√2Lε + √2(e₀ + E(ε)))(1 + s)  ⇔  ε < (margin/(1 + s) − √2(e₀ + a))/(√2L + √2b).
       const a = ball.constant[i];
-      const r = (margin / (1 + THRESHOLD_SLACK) - 2 * Math.SQRT2 * a) / (scale + Math.SQRT2 * ball.perRadius);
+      const r = (margin / (1 + THRESHOLD_SLACK) - Math.SQRT2 * (offsets[i] + a)) / (scale + Math.SQRT2 * ball.perRadius);
       radii[i] = isCorrect && r > 0 ? Math.min(r * (1 - THRESHOLD_SLACK), ball.overflowRadius[i]) : 0;
       if (!(radii[i] > 0)) radii[i] = 0;
       continue;
@@ -164,7 +202,7 @@ export function certifyLogitValues(
     for (let i = 0; i < n; i++) {
       if (correct[i] !== 1) continue;
       if (ball) {
-        const e = 2 * ball.constant[i] + ball.perRadius * epsilon; // E(0) + E(ε)
+        const e = offsets[i] + ball.constant[i] + ball.perRadius * epsilon; // e₀ + E(ε)
         if (epsilon <= ball.overflowRadius[i] && margins[i] > (threshold + Math.SQRT2 * e) * (1 + THRESHOLD_SLACK)) count++;
       } else if (usable[i] > threshold) count++;
     }
