@@ -138,7 +138,7 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     const epsilons = [0, 0.01, 0.02];
     const r = await certifyExportedModel(net, images, labels, { epsilons, batchSize: 4 });
     const old = await certifyExportedModel(net, images, labels, { epsilons, floatErrorModel: OLD });
-    const b = await float32ErrorBound(net.input.shape, net.layers, images);
+    const b = await float32ErrorBound(net.input.shape, net.layers, images, { center: { epsilons } }); // as certifyExportedModel runs it
     const logits = tf.tensor2d(b.logits, [13, 10]);
     const direct = await certify(logits, labels, { lipschitz: b.lipschitz, epsilons, floatError: b.error });
     logits.dispose();
@@ -158,7 +158,8 @@ describeBackends('certifyExportedModel / certifyModel', () => {
       expect(r.examples.radii[i]).toBeLessThanOrEqual(r.examples.margins[i] / (Math.SQRT2 * r.lipschitzUpperBound));
       // e₀ + E(r) = e₀ + a + b·r (e₀ the host float64 logits' error), by the theorem of certify()
       const e0 = r.floatError?.centerError?.[i] ?? Number.NaN;
-      expect(e0).toBeLessThan(1e-9);
+      // the host logits' error where the host pass ran, else E(0) with the float32 logits
+      expect(e0 < 1e-9 || e0 === r.floatError?.constant[i]).toBe(true);
       const e = e0 + (r.floatError?.constant[i] ?? Number.NaN) + (r.floatError?.perRadius ?? Number.NaN) * r.examples.radii[i];
       if (r.examples.radii[i] > 0) expect(r.examples.margins[i]).toBeGreaterThan(Math.SQRT2 * r.lipschitzUpperBound * r.examples.radii[i] + Math.SQRT2 * e);
     }

@@ -1,5 +1,7 @@
 import { type ExportedLayer, LipschitzError, assertPositiveInteger } from '@lipschitz/core';
 import {
+  type DecodedTensor,
+  type ExportedForward,
   HOST_NORM_SLACK,
   type NetworkBound,
   type ValidatedLayer,
@@ -139,6 +141,14 @@ export interface Float32ErrorBoundOptions {
    * `@lipschitz/model-format` (then `layers` may be `validated.layers.map((r) => r.layer)`); validated when absent.
    */
   validated?: ValidatedNetwork;
+  /**
+   * Which examples get the exact logits from the float64 host forward (`centerLogits`, `centerError`):
+   * `'all'` (default), `'none'` (then `centerLogits` are the float32 logits and `centerError` = E(0)),
+   * or `{ epsilons }`: only the examples whose float32 top-2 margin m̃ lies where the host logits can
+   * decide a certificate at one of these radii, `√2(L + b)ε < m̃ ≤ √2(L + b)ε + 2√2·a` (about 1% of a
+   * trained model's test set; the others keep the float32 logits and e₀ = E(0), also proven).
+   */
+  center?: 'all' | 'none' | { epsilons: readonly number[] };
 }
 
 interface LinearPlan {
@@ -166,6 +176,8 @@ interface LinearPlan {
   tau: number;
   /** 2⁻¹²⁶ · (max number of subnormal weights feeding one output) · √m_k. */
   subnormal: number;
+  /** The forward of the same layer on |weights| (and |bias|). */
+  abs: ExportedForward;
 }
 
 const fn = 'float32ErrorBound';
@@ -254,6 +266,32 @@ function linearStatics(row: ValidatedLayer) {
   return { fanIn: taps * rows, absNorm: nonNegativeNormBound(s, rows, cols, colRow), rowMax, subnormalMax: maxOf(subnormals) };
 }
 
+function absTensor(t: DecodedTensor): DecodedTensor {
+  return { shape: [...t.shape], values: t.values.map(Math.abs) };
+}
+
+/** One validated layer as a network of its own (for the layer-by-layer forward). */
+function single(row: ValidatedLayer): ValidatedNetwork {
+  return { inputShape: row.inputShape, outputShape: row.outputShape, layers: [row] };
+}
+
+/** The same linear layer with |weights| and |bias|. */
+function absRow(row: ValidatedLayer): ValidatedLayer {
+  return { ...row, weight: row.weight ? absTensor(row.weight) : undefined, bias: row.bias ? absTensor(row.bias) : undefined };
+}
+
+/** ‖v‖₂ of `length` values from `start`, each `(|v| + offset)·scale`, on the host in float64, rounded up; and the largest. */
+function hostNorm(values: ArrayLike<number>, start: number, length: number, offset: number, scale: number): { norm: number; max: number } {
+  let sum = 0;
+  let max = 0;
+  for (let i = start; i < start + length; i++) {
+    const v = (Math.abs(values[i]) + offset) * scale;
+    sum += v * v;
+    if (v > max) max = v;
+  }
+  return { norm: normUp(sum, length), max: max * (1 + HOST_ROUNDING_SLACK) };
+}
+
 function maxOf(values: Float64Array): number {
   let max = 0;
   for (const v of values) if (v > max) max = v;
@@ -281,35 +319,42 @@ function normUp(squares: number, length: number): number {
  * `‖x′ − x‖₂ ≤ ε ≤ overflowRadius`: `‖f̃(x′) − f(x′)‖₂ ≤ E(ε) = constant + perRadius · ε`, and no
  * float32 value overflows. Moreover `‖centerLogits − f(x)‖₂ ≤ centerError` (x as given, not rounded).
  *
- * **Proof sketch.** Write `h_k` / `h̃_k` for the exact / float activations entering layer k at x′, `ẑ_k`
- * for the host float64 activations at x, `E_k` for a bound on `‖h̃_k − h_k‖₂` over the ball and `c_k`
- * for a bound on `‖ẑ_k − h_k(x)‖₂`; then `‖h̃_k − ẑ_k‖₂ ≤ R_k := E_k + L_k ε + c_k` (L_k = Π σ of the
- * layers before k). For a linear layer, with S = |W||h̃_k| + |b| and s = W h̃_k + b (exact, on the float
- * inputs), {@link float32SumErrorCoefficients} gives per output `|fl(s) − s| ≤ α S + κ|s| + τ`
- * (τ: flushed subnormals, each of the ≤ 2n operations adding at most 2⁻¹²⁶, a flushed subnormal
- * activation at most 2⁻¹²⁶|w|). So `E_{k+1} ≤ σ_k E_k + α‖S‖₂ + κ‖s‖₂ + √m τ` (σ_k ≥ ‖W‖₂), with
- * `‖S‖₂ ≤ ‖Ŝ‖₂ + ‖|W|‖₂ R_k` and `‖s‖₂ ≤ ‖W ẑ_k + b‖₂ + σ_k R_k`, where `Ŝ = |W||ẑ_k| + |b|` and
- * `ŝ = fl64(W ẑ_k + b)` are computed on the host ({@link hostForward64}; Ŝ has non-negative terms, so
- * its exact value is at most `(1 + γ⁶⁴_n)` times the computed one, and `‖W ẑ_k + b‖₂ ≤ ‖ŝ‖₂ + γ⁶⁴_n‖Ŝ‖₂`).
- * On the host, `c_{k+1} ≤ σ_k c_k + γ⁶⁴_n ‖Ŝ‖₂ + √m·n·2⁻¹⁰⁷⁴` (Higham, Lemma 3.1, u = 2⁻⁵³, and the
- * underflow of each product). The selecting layers are exact in float and in float64 and
- * 1-Lipschitz, so they keep E, c and R. `‖|W|‖₂` is bounded by the Collatz–Wielandt bound of the
- * non-negative matrix of |weights| (for a conv, of the per-channel sums of |kernel| over the taps),
- * at most `√(‖|W|‖₁ ‖|W|‖∞)`. The input rounding gives `E_0 = u(‖x‖₂ + ε) + 2⁻¹²⁶√d`, c_0 = 0. Every
- * step is affine in (E_k, c_k, ε) with non-negative coefficients, so `E_D = a + b ε`; b does not depend
- * on the example. No overflow: every partial sum is at most `(1 + γ_n) S` componentwise, and each
- * component of S is at most `max_o Ŝ_o + ‖|W|‖₂ R_k` (affine in ε), the inputs at most
- * `max|x| + ε`; the example is certified only for radii where these stay ≤ 2¹²⁷. Subnormal weights
- * (which a backend may flush) add `2⁻¹²⁶ · (their count per output) · √m · (‖ẑ_k‖₂ + R_k)`.
+ * **Proof sketch.** Write `h_k` / `h̃_k` for the exact / float activations entering layer k at x′, `ĥ_k`
+ * for the float32 activations this function computed at x (a float evaluation at a point of the ball)
+ * and `E_k` for a bound on `‖h̃_k − h_k‖₂` over the ball; then `‖h̃_k − ĥ_k‖₂ ≤ R_k := 2E_k + L_k ε`
+ * (L_k = Π σ of the layers before k). For a linear layer, with S = |W||h̃_k| + |b| and s = W h̃_k + b
+ * (exact, on the float inputs), {@link float32SumErrorCoefficients} gives per output
+ * `|fl(s) − s| ≤ α S + κ|s| + τ` (τ: flushed subnormals, each of the ≤ 2n operations adding at most
+ * 2⁻¹²⁶, a flushed subnormal activation at most 2⁻¹²⁶|w|). So `E_{k+1} ≤ σ_k E_k + α‖S‖₂ + κ‖s‖₂ + √m τ`
+ * (σ_k ≥ ‖W‖₂), with `‖S‖₂ ≤ C_k + ‖|W|‖₂ R_k` and `‖s‖₂ ≤ P_k + σ_k R_k`. Here `C_k ≥ ‖|W||ĥ_k| + |b|‖₂`
+ * is computed on the backend as the same layer applied to |ĥ_k| with |W| and |b| (all terms ≥ 0, so
+ * the exact value is at most `(computed + τ)/(1 − γ_n)`), its ℓ2 norm on the host in float64, rounded
+ * up; and `P_k = (‖ŷ_k‖₂ + α C_k + √m τ)/(1 − κ) ≥ ‖W ĥ_k + b‖₂` from the backend's output ŷ_k = fl(W ĥ_k + b)
+ * (the same rounding bound at ĥ). The selecting layers are exact in float and 1-Lipschitz, so they
+ * keep E and R. `‖|W|‖₂` is bounded by the Collatz–Wielandt bound of the non-negative matrix of
+ * |weights| (for a conv, of the per-channel sums of |kernel| over the taps: test vector constant over
+ * space), at most `√(‖|W|‖₁ ‖|W|‖∞)`. The input rounding gives `E_0 = u(‖x‖₂ + ε) + 2⁻¹²⁶√d`. Every
+ * step is affine in (E_k, ε) with non-negative coefficients, so `E_D = a + b ε`; b does not depend on
+ * the example. No overflow: every partial sum is at most `(1 + γ_n) S` componentwise, and each
+ * component of S is at most `max_o C_{k,o} + ‖|W|‖₂ R_k` (affine in ε), the inputs at most `max|x| + ε`;
+ * the example is certified only for radii where these stay ≤ 2¹²⁷. Subnormal weights (which a backend
+ * may flush) add `2⁻¹²⁶ · (their count per output) · √m · (‖ĥ_k‖₂ + R_k)`.
+ * **Center.** {@link hostForward64} evaluates the network at x in float64 (ẑ_k); per linear layer
+ * `‖fl64(W ẑ + b) − (W ẑ + b)‖₂ ≤ γ⁶⁴_n ‖|W||ẑ| + |b|‖₂ + √m·n·2⁻¹⁰⁷⁴` (Higham, Lemma 3.1, u = 2⁻⁵³, and
+ * the underflow of each product; the host sum of non-negative terms is exact to `1 + γ⁶⁴_n`), so
+ * `c_{k+1} = σ_k c_k + γ⁶⁴_n ‖Ŝ‖₂ + √m·n·2⁻¹⁰⁷⁴`, c_0 = 0, bounds `‖ẑ_k − h_k(x)‖₂`. An example without
+ * the host pass (`center` option) gets the float32 logits and `centerError = a` (= E(0)).
  *
  * How {@link certify} uses it: see its `floatError` option
  * (`margin(centerLogits) − √2·centerError > √2·ε·L + √2·E(ε)`).
  *
- * Cost: the float32 forward on the backend (the logits; model-format's `exportedForward`), and one
- * float64 forward on the host that also sums |W||ẑ| (about twice the network's multiply-adds per
- * example in JavaScript). The layers are checked by the one validator (`validateExportedLayers`) and
- * σ_k and L come from the one bound (`boundValidatedNetwork`), so the norms here are the same numbers
- * `networkLipschitzUpperBound` reports.
+ * Cost: one extra backend pass per conv/dense layer (the same op on absolute values) and a host read
+ * of those outputs and of the layers' outputs; the layers are run one by one through the same plain
+ * tfjs ops as the certifying forward (`exportedForward` of `@lipschitz/model-format`); the float64 host
+ * forward (about twice the network's multiply-adds per example in JavaScript, ~10× the backend's
+ * time) for the examples `center` selects. The layers are checked by the one validator
+ * (`validateExportedLayers`) and σ_k and L come from the one bound (`boundValidatedNetwork`), so the
+ * norms here are the same numbers `networkLipschitzUpperBound` reports.
  *
  * Ownership: `layers` and `images` (`[N, ...inputShape]`, values as given) are borrowed; everything
  * built is disposed before returning; the result holds plain arrays.
@@ -352,115 +397,177 @@ export async function float32ErrorBound(
   }
   const u = FLOAT32_UNIT_ROUNDOFF;
   const slack = 1 + HOST_ROUNDING_SLACK;
-  const plans: LinearPlan[] = [];
+  const steps: ExportedForward[] = [];
+  const plans: (LinearPlan | null)[] = [];
   let perRadius = u; // b_0: rounding of x′ to float32
   let reach = 1;
-  validated.layers.forEach((row, index) => {
-    const statics = linearStatics(row);
-    if (statics === null) return;
-    const report = network.layers[index];
-    const outputs = report.outputShape.reduce((a, b) => a * b, 1);
-    const terms = statics.fanIn + 1;
-    const { absolute: alpha, signed: kappa } = float32SumErrorCoefficients(terms);
-    const sigma = report.spectralNorm * (1 + HOST_NORM_SLACK);
-    // FTZ: ≤ 2n results flushed (each ≤ 2⁻¹²⁶, amplified ≤ 2× by the later additions), flushed
-    // subnormal activations (≤ 2⁻¹²⁶ Σ|w|), a flushed bias (≤ 2⁻¹²⁶).
-    const tau = FLOAT32_MIN_NORMAL * (4 * terms + 2 * statics.rowMax + 2);
-    const subnormal = FLOAT32_MIN_NORMAL * statics.subnormalMax * Math.sqrt(outputs) * slack;
-    const inputs = row.inputShape.reduce((a, b) => a * b, 1);
-    plans.push({ terms, alpha, kappa, gamma: float32Gamma(terms), hostGamma: float64Gamma(terms), absNorm: statics.absNorm, sigma, reach, outputs, inputs, tau, subnormal });
-    // b_{k+1} = σ b + (α‖|W|‖₂ + κσ + ζ)(b + L_k)
-    perRadius = (sigma * perRadius + (alpha * statics.absNorm + kappa * sigma + subnormal) * (perRadius + reach)) * slack;
-    reach *= sigma;
-  });
-  const n = images.shape[0];
-  const inputSize = got.reduce((a, b) => a * b, 1);
-  const constant = new Float64Array(n);
-  const centerError = new Float64Array(n);
-  const overflowRadius = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-  const host = hostForward64(validated);
-  const classes = validated.outputShape.reduce((a, b) => a * b, 1);
-  const logits = new Float32Array(n * classes);
-  const centerLogits = new Float64Array(n * classes);
-  const forward = exportedForward(validated, fn);
   try {
+    validated.layers.forEach((row, index) => {
+      steps.push(exportedForward(single(row), fn));
+      const statics = linearStatics(row);
+      if (statics === null) {
+        plans.push(null);
+        return;
+      }
+      const report = network.layers[index];
+      const outputs = report.outputShape.reduce((a, b) => a * b, 1);
+      const terms = statics.fanIn + 1;
+      const { absolute: alpha, signed: kappa } = float32SumErrorCoefficients(terms);
+      const sigma = report.spectralNorm * (1 + HOST_NORM_SLACK);
+      // FTZ: ≤ 2n results flushed (each ≤ 2⁻¹²⁶, amplified ≤ 2× by the later additions), flushed
+      // subnormal activations (≤ 2⁻¹²⁶ Σ|w|), a flushed bias (≤ 2⁻¹²⁶).
+      const tau = FLOAT32_MIN_NORMAL * (4 * terms + 2 * statics.rowMax + 2);
+      const subnormal = FLOAT32_MIN_NORMAL * statics.subnormalMax * Math.sqrt(outputs) * slack;
+      const inputs = row.inputShape.reduce((a, b) => a * b, 1);
+      const abs = exportedForward(single(absRow(row)), fn);
+      plans.push({ terms, alpha, kappa, gamma: float32Gamma(terms), hostGamma: float64Gamma(terms), absNorm: statics.absNorm, sigma, reach, outputs, inputs, tau, subnormal, abs });
+      // b_{k+1} = σ b + (α‖|W|‖₂ + κσ + ζ)(L_k + 2b)
+      perRadius = (sigma * perRadius + (alpha * statics.absNorm + kappa * sigma + subnormal) * (reach + 2 * perRadius)) * slack;
+      reach *= sigma;
+    });
+    const n = images.shape[0];
+    const inputSize = got.reduce((a, b) => a * b, 1);
+    const classes = validated.outputShape.reduce((a, b) => a * b, 1);
+    const constant = new Float64Array(n);
+    const overflowRadius = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+    const logits = new Float32Array(n * classes);
+    const centerLogits = new Float64Array(n * classes);
+    const centerError = new Float64Array(n);
+    const mode = options.center ?? 'all';
+    if (mode !== 'all' && mode !== 'none' && !Array.isArray(mode?.epsilons)) {
+      throw new LipschitzError('INVALID_ARGUMENT', `${fn}: options.center must be 'all', 'none' or { epsilons: [...] }, got ${JSON.stringify(mode)}.`);
+    }
+    const host = mode === 'none' ? null : hostForward64(validated);
+    const lipschitz = network.exactArithmeticBound;
+    const wanted = (a: number, top2: number): boolean => {
+      if (mode === 'all') return true;
+      if (mode === 'none' || !(top2 > 0)) return false;
+      return mode.epsilons.some((e) => {
+        const t = Math.SQRT2 * (lipschitz + perRadius) * e;
+        return top2 > t * (1 - 1e-9) && top2 <= (t + 2 * Math.SQRT2 * a) * (1 + 1e-9);
+      });
+    };
     for (let offset = 0; offset < n; offset += batchSize) {
       const size = Math.min(batchSize, n - offset);
-      const [batch, z] = tf.tidy(() => {
-        const b = tf.slice(images, offset, size);
-        return [b, forward.predict(b)];
+      const [raw, ...outputs] = tf.tidy(() => {
+        const batch = tf.slice(images, offset, size);
+        let h = tf.cast(batch, 'float32');
+        const kept: tf.Tensor[] = [batch, h];
+        validated.layers.forEach((_, index) => {
+          const plan = plans[index];
+          if (plan) kept.push(plan.abs.predict(tf.abs(h)));
+          if (plan && plan.subnormal > 0) kept.push(h);
+          h = steps[index].predict(h);
+          if (plan && index < validated.layers.length - 1) kept.push(h); // the pre-activations ŷ
+        });
+        kept.push(h);
+        return kept;
       });
+      let values: ArrayLike<number>[];
       let x: ArrayLike<number>;
       try {
-        const [xv, zv] = await Promise.all([batch.data(), z.data()]);
-        x = xv as ArrayLike<number>;
-        logits.set(zv as Float32Array, offset * classes);
+        [x, ...values] = await Promise.all([raw, ...outputs].map((t) => t.data() as Promise<ArrayLike<number>>));
       } finally {
-        tf.dispose([batch, z]);
+        tf.dispose([raw, ...outputs]);
       }
+      const z = values[values.length - 1];
+      logits.set(z as Float32Array, offset * classes);
       for (let i = 0; i < size * inputSize; i++) {
-        if (!Number.isFinite(x[i])) {
+        if (!Number.isFinite(x[i]) || !Number.isFinite(values[0][i])) {
           throw new LipschitzError('INVALID_ARGUMENT', `${fn}: image ${offset + Math.floor(i / inputSize)} has a NaN or infinite pixel. Pass finite inputs.`);
         }
       }
-      const result = host.run(x, size);
-      centerLogits.set(result.logits, offset * classes);
+      const refine: number[] = [];
       for (let e = 0; e < size; e++) {
-        let squares = 0;
-        let largest = 0;
-        for (let i = e * inputSize; i < (e + 1) * inputSize; i++) {
-          squares += x[i] * x[i];
-          largest = Math.max(largest, Math.abs(x[i]));
-        }
-        // a_0 = u‖x‖ + 2⁻¹²⁶√d (inputs rounded to float32, subnormal inputs flushed); c_0 = 0.
-        let a = (u * normUp(squares, inputSize) + FLOAT32_MIN_NORMAL * Math.sqrt(inputSize)) * slack;
-        let c = 0;
+        const input = hostNorm(x, e * inputSize, inputSize, 0, 1);
+        // a_0 = u‖x‖ + 2⁻¹²⁶√d (inputs rounded to float32, subnormal inputs flushed).
+        let a = (u * input.norm + FLOAT32_MIN_NORMAL * Math.sqrt(inputSize)) * slack;
         let b = u;
         // the inputs x′ themselves: |x′ᵢ| ≤ max|x| + ε ≤ 2¹²⁷
-        let radius = FLOAT32_OVERFLOW_GUARD - largest;
-        plans.forEach((plan, j) => {
-          const stats: HostLinearStats = result.linear[j];
+        let radius = FLOAT32_OVERFLOW_GUARD - input.max;
+        let slot = 1;
+        validated.layers.forEach((_, index) => {
+          const plan = plans[index];
+          if (!plan) return;
           const m = plan.outputs;
-          const absNorm = normUp(stats.absSquares[e], m) * (1 + plan.hostGamma); // ≥ ‖|W||ẑ| + |b|‖₂ (exact)
-          const absMax = stats.absMax[e] * (1 + plan.hostGamma) * slack;
-          const hostUnderflow = Math.sqrt(m) * plan.terms * 2 ** -1074;
-          const preNorm = normUp(stats.preSquares[e], m) + plan.hostGamma * absNorm + hostUnderflow; // ≥ ‖W ẑ + b‖₂
-          const inputNorm = normUp(stats.inputSquares[e], plan.inputs);
-          const near = a + c; // R_k = (a + c) + (b + L_k) ε
-          // Overflow: (1 + γ)(max Ŝ + ‖|W|‖₂ R_k) ≤ 2¹²⁷.
-          const room = FLOAT32_OVERFLOW_GUARD / (1 + plan.gamma) - absMax - plan.absNorm * near;
-          const slope = plan.absNorm * (plan.reach + b);
-          const layerRadius = !(room >= 0) ? -1 : slope > 0 ? room / slope : Number.POSITIVE_INFINITY;
+          const c = values[slot++];
+          // C = ‖|W||ĥ| + |b|‖₂ at the float32 activations ĥ at x: all terms ≥ 0, exact ≤ (computed + τ)/(1 − γ)
+          const abs = hostNorm(c, e * m, m, plan.tau, 1 / (1 - plan.gamma));
+          let hNorm = 0;
+          if (plan.subnormal > 0) {
+            const hv = values[slot++];
+            hNorm = hostNorm(hv, e * plan.inputs, plan.inputs, 0, 1).norm;
+          }
+          // ‖W ĥ + b‖₂ ≤ (‖ŷ‖₂ + α C + √m τ)/(1 − κ), ŷ the backend's output (the last layer's: the logits)
+          const y = index < validated.layers.length - 1 ? values[slot++] : z;
+          const pre = plan.kappa < 1 ? (hostNorm(y, e * m, m, 0, 1).norm + plan.alpha * abs.norm + Math.sqrt(m) * plan.tau) / (1 - plan.kappa) : Number.POSITIVE_INFINITY;
+          // R_k = 2a + (L_k + 2b)ε: ĥ is itself a float evaluation at a point of the ball.
+          // Overflow: (1 + γ)(max C + ‖|W|‖₂ R_k) ≤ 2¹²⁷.
+          const room = FLOAT32_OVERFLOW_GUARD / (1 + plan.gamma) - abs.max - 2 * plan.absNorm * a;
+          const slope = plan.absNorm * (plan.reach + 2 * b);
+          const layerRadius = !(room >= 0) || !Number.isFinite(abs.norm) ? -1 : slope > 0 ? room / slope : Number.POSITIVE_INFINITY;
           radius = Math.min(radius, layerRadius);
-          // a_{k+1} = σa + α(‖Ŝ‖ + ‖|W|‖₂(a + c)) + κ(‖ŝ‖ + σ(a + c)) + √m τ + ζ(‖ẑ‖ + a + c)
+          // a_{k+1} = σa + α(C + 2‖|W|‖₂a) + κ(P + 2σa) + √m τ + ζ(‖ĥ‖ + 2a)
           a =
             (plan.sigma * a +
-              plan.alpha * (absNorm + plan.absNorm * near) +
-              plan.kappa * (preNorm + plan.sigma * near) +
+              plan.alpha * (abs.norm + 2 * plan.absNorm * a) +
+              plan.kappa * (pre + 2 * plan.sigma * a) +
               Math.sqrt(m) * plan.tau +
-              plan.subnormal * (inputNorm + near)) *
+              plan.subnormal * (hNorm + 2 * a)) *
             slack;
-          // c_{k+1} = σc + γ⁶⁴‖Ŝ‖ + √m·n·2⁻¹⁰⁷⁴
-          c = (plan.sigma * c + plan.hostGamma * absNorm + hostUnderflow) * slack;
-          b = (plan.sigma * b + (plan.alpha * plan.absNorm + plan.kappa * plan.sigma + plan.subnormal) * (plan.reach + b)) * slack;
+          b = (plan.sigma * b + (plan.alpha * plan.absNorm + plan.kappa * plan.sigma + plan.subnormal) * (plan.reach + 2 * b)) * slack;
         });
         const i = offset + e;
-        let finite = Number.isFinite(c);
-        for (let k = i * classes; k < (i + 1) * classes; k++) if (!Number.isFinite(centerLogits[k])) finite = false;
         constant[i] = Number.isFinite(a) && radius >= 0 ? a : Number.POSITIVE_INFINITY;
-        centerError[i] = finite ? c : Number.POSITIVE_INFINITY;
         overflowRadius[i] = Number.isNaN(radius) || radius < 0 ? -1 : radius;
+        // without the host pass: the float32 logits, within E(0) = a of f(x)
+        for (let j = 0; j < classes; j++) centerLogits[i * classes + j] = z[e * classes + j];
+        centerError[i] = constant[i];
+        let first = Number.NEGATIVE_INFINITY;
+        let second = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < classes; j++) {
+          const v = z[e * classes + j];
+          if (v > first) [first, second] = [v, first];
+          else if (v > second) second = v;
+        }
+        if (host && Number.isFinite(constant[i]) && wanted(constant[i], first - second)) refine.push(e);
+      }
+      if (host && refine.length > 0) {
+        const subset = new Float64Array(refine.length * inputSize);
+        refine.forEach((e, k) => {
+          for (let q = 0; q < inputSize; q++) subset[k * inputSize + q] = x[e * inputSize + q];
+        });
+        const result = host.run(subset, refine.length);
+        refine.forEach((e, k) => {
+          // c_{k+1} = σc + γ⁶⁴‖Ŝ‖ + √m·n·2⁻¹⁰⁷⁴, Ŝ = |W||ẑ| + |b| on the host (non-negative terms: exact ≤ computed·(1 + γ⁶⁴))
+          let c = 0;
+          let linear = 0;
+          for (const plan of plans) {
+            if (!plan) continue;
+            const stats: HostLinearStats = result.linear[linear++];
+            const absNorm = normUp(stats.absSquares[k], plan.outputs) * (1 + plan.hostGamma);
+            c = (plan.sigma * c + plan.hostGamma * absNorm + Math.sqrt(plan.outputs) * plan.terms * 2 ** -1074) * slack;
+          }
+          const i = offset + e;
+          let finite = Number.isFinite(c);
+          for (let j = 0; j < classes; j++) if (!Number.isFinite(result.logits[k * classes + j])) finite = false;
+          if (finite) {
+            centerLogits.set(result.logits.subarray(k * classes, (k + 1) * classes), i * classes);
+            centerError[i] = c;
+          }
+        });
       }
     }
+    return {
+      logits,
+      classes,
+      count: n,
+      error: { constant, perRadius, overflowRadius, centerLogits, centerError },
+      lipschitz,
+      network,
+    };
   } finally {
-    forward.dispose();
+    for (const step of steps) step.dispose();
+    for (const plan of plans) plan?.abs.dispose();
   }
-  return {
-    logits,
-    classes,
-    count: n,
-    error: { constant, perRadius, overflowRadius, centerLogits, centerError },
-    lipschitz: network.exactArithmeticBound,
-    network,
-  };
 }

@@ -8,7 +8,7 @@
  * What is not tested here: the float32 bound itself (float-error-bound.test.ts, test/float-soundness.test.ts).
  */
 import { type ExportedLayer, decodeTensor, encodeTensor } from '@lipschitz/core';
-import { validateExportedModel } from '@lipschitz/model-format';
+import { certifyLogitValues, validateExportedModel } from '@lipschitz/model-format';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends } from '@lipschitz/test-utils';
 import { describe, expect, it } from 'vitest';
@@ -100,6 +100,37 @@ describeBackends('float32ErrorBound center logits', () => {
       } finally {
         images.dispose();
       }
+    }
+  });
+
+  it('center: { epsilons } runs the host pass only where it can decide a certificate, with the same counts as all; none keeps E(0)', async () => {
+    const net = smallDenseNet(3, 32);
+    const size = 16;
+    const images = tf.randomUniform([200, 4, 4, 1], 0, 1, 'float32', 21);
+    try {
+      const values = (await images.data()) as Float32Array;
+      const labels = Array.from({ length: 200 }, (_, i) => {
+        const z = float64Forward(net, values.subarray(i * size, (i + 1) * size));
+        return z.indexOf(Math.max(...z));
+      });
+      const all = await float32ErrorBound(net.input.shape, net.layers, images);
+      // a radius that puts image 0 in the middle of the band √2(L + b)ε < m̃ ≤ √2(L + b)ε + 2√2a
+      const top = Array.from(all.logits.subarray(0, all.classes)).sort((p, q) => q - p);
+      const epsilons = [(top[0] - top[1] - Math.SQRT2 * all.error.constant[0]) / (Math.SQRT2 * (all.lipschitz + all.error.perRadius)), 0.05];
+      const some = await float32ErrorBound(net.input.shape, net.layers, images, { center: { epsilons } });
+      const none = await float32ErrorBound(net.input.shape, net.layers, images, { center: 'none' });
+      expect(Array.from(none.error.centerError)).toEqual(Array.from(none.error.constant));
+      expect(Array.from(none.error.centerLogits)).toEqual(Array.from(none.logits));
+      const refined = Array.from(some.error.centerError).filter((c, i) => c < some.error.constant[i]).length;
+      expect(refined).toBeGreaterThan(0);
+      expect(refined).toBeLessThan(200);
+      const rule = (r: typeof all) => certifyLogitValues('t', r.logits, labels, 200, r.classes, r.lipschitz, epsilons, r.error).certified;
+      expect(rule(some)).toEqual(rule(all));
+      // the host logits certify at least what the float32 logits with E(0) do
+      for (const e of epsilons) expect(rule(all)[String(e)]).toBeGreaterThanOrEqual(rule(none)[String(e)]);
+      await expect(float32ErrorBound(net.input.shape, net.layers, images, { center: 'some' as never })).rejects.toThrow(/^float32ErrorBound: options.center must be/);
+    } finally {
+      images.dispose();
     }
   });
 });

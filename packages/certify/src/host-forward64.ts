@@ -44,31 +44,76 @@ type HostStep =
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * `out[o0 + o] = bias[o] + Σ_j patch[j]·rows[o·P + j]` and the same with |patch|, |rows|, |bias| into
+ * `absOut`, for o < count (two rows per pass, float64 accumulators in registers).
+ */
+function dotRows(
+  patch: Float64Array,
+  absPatch: Float64Array,
+  size: number,
+  rows: Float64Array,
+  absRows: Float64Array,
+  bias: Float64Array,
+  out: Float64Array,
+  absOut: Float64Array,
+  o0: number,
+  count: number,
+): void {
+  let o = 0;
+  for (; o + 1 < count; o += 2) {
+    const r0 = o * size;
+    const r1 = r0 + size;
+    let s0 = bias[o];
+    let s1 = bias[o + 1];
+    let a0 = Math.abs(s0);
+    let a1 = Math.abs(s1);
+    for (let j = 0; j < size; j++) {
+      const v = patch[j];
+      const av = absPatch[j];
+      s0 += v * rows[r0 + j];
+      s1 += v * rows[r1 + j];
+      a0 += av * absRows[r0 + j];
+      a1 += av * absRows[r1 + j];
+    }
+    out[o0 + o] = s0;
+    out[o0 + o + 1] = s1;
+    absOut[o0 + o] = a0;
+    absOut[o0 + o + 1] = a1;
+  }
+  if (o < count) {
+    const r0 = o * size;
+    let s0 = bias[o];
+    let a0 = Math.abs(s0);
+    for (let j = 0; j < size; j++) {
+      s0 += patch[j] * rows[r0 + j];
+      a0 += absPatch[j] * absRows[r0 + j];
+    }
+    out[o0 + o] = s0;
+    absOut[o0 + o] = a0;
+  }
+}
+
+/** `[..., count]`-last weights (row-major, `inner` rows) as `count` contiguous rows of length `inner`, and their |·|. */
+function transposed(values: Float32Array, inner: number, count: number): { rows: Float64Array; absRows: Float64Array } {
+  const rows = new Float64Array(inner * count);
+  for (let j = 0; j < inner; j++) for (let o = 0; o < count; o++) rows[o * inner + j] = values[j * count + o];
+  return { rows, absRows: rows.map(Math.abs) };
+}
+
 function denseStep(row: ValidatedLayer): HostStep {
   const w = row.weight as { shape: number[]; values: Float32Array };
   const [inputs, outputs] = w.shape;
-  const weight = Float64Array.from(w.values);
-  const absWeight = weight.map(Math.abs);
+  const { rows, absRows } = transposed(w.values, inputs, outputs);
   const bias = row.bias ? Float64Array.from(row.bias.values) : new Float64Array(outputs);
+  const absPatch = new Float64Array(inputs);
   return {
     kind: 'linear',
     index: row.index,
     outSize: outputs,
     apply(input, out, absOut) {
-      for (let o = 0; o < outputs; o++) {
-        out[o] = bias[o];
-        absOut[o] = Math.abs(bias[o]);
-      }
-      for (let i = 0; i < inputs; i++) {
-        const v = input[i];
-        if (v === 0) continue; // an exact zero term changes neither sum
-        const av = Math.abs(v);
-        const base = i * outputs;
-        for (let o = 0; o < outputs; o++) {
-          out[o] += v * weight[base + o];
-          absOut[o] += av * absWeight[base + o];
-        }
-      }
+      for (let i = 0; i < inputs; i++) absPatch[i] = Math.abs(input[i]);
+      dotRows(input, absPatch, inputs, rows, absRows, bias, out, absOut, 0, outputs);
     },
   };
 }
@@ -79,9 +124,11 @@ function convStep(row: ValidatedLayer): HostStep {
   const [kh, kw, cin, cout] = k.shape;
   const [h, w] = row.inputShape;
   const [oh, ow] = row.outputShape;
-  const kernel = Float64Array.from(k.values);
-  const absKernel = kernel.map(Math.abs);
+  const size = kh * kw * cin; // one patch: (tap, input channel), HWIO order
+  const { rows, absRows } = transposed(k.values, size, cout);
   const bias = row.bias ? Float64Array.from(row.bias.values) : new Float64Array(cout);
+  const patch = new Float64Array(size);
+  const absPatch = new Float64Array(size);
   // Output (y, x) reads input (y + a − top, x + b − left): circular wraps ⌊k/2⌋ before (blockconv's
   // circularPadding), zero-same is TF 'same' at stride 1 (⌊(k − 1)/2⌋ before), valid reads from 0.
   const circular = layer.padding === 'circular';
@@ -94,33 +141,27 @@ function convStep(row: ValidatedLayer): HostStep {
     apply(input, out, absOut) {
       for (let y = 0; y < oh; y++) {
         for (let x = 0; x < ow; x++) {
-          const o0 = (y * ow + x) * cout;
-          for (let o = 0; o < cout; o++) {
-            out[o0 + o] = bias[o];
-            absOut[o0 + o] = Math.abs(bias[o]);
-          }
           for (let a = 0; a < kh; a++) {
             let r = y + a - top;
             if (circular) r = ((r % h) + h) % h;
-            else if (r < 0 || r >= h) continue;
             for (let b = 0; b < kw; b++) {
               let q = x + b - left;
               if (circular) q = ((q % w) + w) % w;
-              else if (q < 0 || q >= w) continue;
+              const p0 = (a * kw + b) * cin;
+              if (r < 0 || r >= h || q < 0 || q >= w) {
+                patch.fill(0, p0, p0 + cin); // zero padding
+                absPatch.fill(0, p0, p0 + cin);
+                continue;
+              }
               const i0 = (r * w + q) * cin;
-              const k0 = (a * kw + b) * cin;
               for (let i = 0; i < cin; i++) {
                 const v = input[i0 + i];
-                if (v === 0) continue;
-                const av = Math.abs(v);
-                const kb = (k0 + i) * cout;
-                for (let o = 0; o < cout; o++) {
-                  out[o0 + o] += v * kernel[kb + o];
-                  absOut[o0 + o] += av * absKernel[kb + o];
-                }
+                patch[p0 + i] = v;
+                absPatch[p0 + i] = Math.abs(v);
               }
             }
           }
+          dotRows(patch, absPatch, size, rows, absRows, bias, out, absOut, (y * ow + x) * cout, cout);
         }
       }
     },
@@ -205,8 +246,8 @@ function mapStep(row: ValidatedLayer): HostStep {
  * activations, the additions and the selections are otherwise IEEE double operations of JavaScript);
  * the selecting layers are exact. `float32ErrorBound` propagates this into the certificate.
  *
- * Cost: one pass over every weight per example for `W ẑ` and one for `|W||ẑ|` (exact zero inputs
- * skipped); the weights are copied once to float64.
+ * Cost: per output, one float64 dot product with the weights for `W ẑ` and one with |weights| for
+ * `|W||ẑ|` (convolutions gather each patch first); the weights are copied once, transposed, to float64.
  *
  * Ownership: reads `network`; returns a runner holding float64 copies of the weights.
  * @example
