@@ -68,9 +68,10 @@ export interface PageCertification {
  * exactly as the CLI does, with the same message), the recomputed sound bound L (the file's own is not
  * trusted), the float32 forward on the active backend in batches, and the one certificate rule, float-soundly
  * (the default `floatErrorModel: 'rigorous'`): with E(ε) = a + b·ε the proven float32 error bound
- * (`float32ErrorBound`) and L the exact network's bound, an image is certified at ε iff it is correct and
- * `margin > (√2·L·ε + √2·(E(0) + E(ε)))(1 + 1e-12)`: the exact network and its float32 evaluation keep the
- * class on the whole ball.
+ * (`float32ErrorBound`), L the exact network's bound and the margin that of the exact logits at the image
+ * (float64 on the host where they can decide a certificate, error e₀; elsewhere the float32 logits, e₀ = E(0)),
+ * an image is certified at ε iff it is correct and `margin > (√2·L·ε + √2·(e₀ + E(ε)))(1 + 1e-12)`: the exact
+ * network and its float32 evaluation keep the class on the whole ball.
  *
  * Ownership: borrows `exported` and `set`; every tensor it creates is disposed before it returns.
  *
