@@ -1,34 +1,10 @@
-import { type ExportedLayer, type ExportedModel, MODEL_FORMAT, SeededRandom, encodeTensor } from '@lipschitz/core';
+import { type ExportedLayer, type ExportedModel, encodeTensor } from '@lipschitz/core';
+import { exportedModel as model, normalValues } from '@lipschitz/test-utils';
 import { convSpectralNorm, spectralNorm } from '@lipschitz/linalg';
 import { type ExportedForward, exportedForward, validateExportedModel } from '@lipschitz/model-format';
 
-/** Row-major N(0, std²) float64 values from a seed (host side, independent of any backend). */
-export function normalValues(size: number, seed: number, std = 1): Float64Array {
-  const rng = new SeededRandom(seed);
-  return Float64Array.from({ length: size }, () => rng.normal() * std);
-}
-
-export function conv(
-  kernelShape: [number, number, number, number],
-  seed: number,
-  padding: 'circular' | 'zero-same' | 'valid' = 'circular',
-  { scale = 1, bias = true }: { scale?: number; bias?: boolean } = {},
-): ExportedLayer {
-  const size = kernelShape.reduce((a, b) => a * b, 1);
-  const kernel = encodeTensor(kernelShape, normalValues(size, seed, scale));
-  if (!bias) return { type: 'conv2d', padding, kernel };
-  return { type: 'conv2d', padding, kernel, bias: encodeTensor([kernelShape[3]], normalValues(kernelShape[3], seed + 1, 0.1)) };
-}
-
-export function dense(inputs: number, outputs: number, seed: number, { scale = 1, bias = true }: { scale?: number; bias?: boolean } = {}): ExportedLayer {
-  const weight = encodeTensor([inputs, outputs], normalValues(inputs * outputs, seed, scale));
-  if (!bias) return { type: 'dense', weight };
-  return { type: 'dense', weight, bias: encodeTensor([outputs], normalValues(outputs, seed + 1, 0.1)) };
-}
-
-export function model(inputShape: number[], layers: ExportedLayer[], range: [number, number] = [0, 1]): ExportedModel {
-  return { format: MODEL_FORMAT, input: { shape: inputShape, range }, layers, lipschitzUpperBound: 1234 };
-}
+// The seeded layers and the model wrapper are shared with the other packages' tests (one copy, in test-utils).
+export { exportedConv as conv, exportedDense as dense, exportedModel as model, normalValues } from '@lipschitz/test-utils';
 
 /**
  * A small random conv net whose conv/dense layers are each divided by their exact circular spectral

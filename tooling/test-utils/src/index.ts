@@ -188,3 +188,4 @@ export { measure, writeBenchResult, type Timing } from './bench';
 export { quickstartFromReadme, runReadmeQuickstart } from './readme';
 export { HEADLESS_CHROMIUM_FLAGS, chromiumPath, launchHeadlessChromium } from './chromium';
 export { buildCliBundle, runCli, startCli, type CliRun } from './cli-bundle';
+export { normalValues, conv as exportedConv, dense as exportedDense, model as exportedModel } from './exported-fixtures';
