@@ -41,3 +41,4 @@ export { StridedConv, withStride } from './strided-conv';
 export { type ConvLayerOptions, assertNhwc, validateConvOptions } from './conv-options';
 export { HOST_BOUND_SLACK, circularConvNorm } from './host-bound';
 export { orthogonalMatrix, orthogonalTensor, uniformTensor } from './initializers';
+export { type KernelCache, OrthogonalWeight, PROJECTED_RETRACTION_STEPS } from './orthogonal-weight';

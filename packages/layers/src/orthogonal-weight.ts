@@ -88,7 +88,7 @@ export function withOrthogonalization<T extends object>(options: T, orthogonaliz
   return options == null || typeof options !== 'object' ? options : { ...options, orthogonalization };
 }
 
-/** @internal The frozen/unfrozen kernel cache of the layer that holds an {@link OrthogonalWeight}. */
+/** The frozen/unfrozen kernel cache of the layer that holds an {@link OrthogonalWeight}. */
 export interface KernelCache {
   readonly frozen: boolean;
   freeze(): void;
@@ -96,7 +96,7 @@ export interface KernelCache {
 }
 
 /**
- * @internal A parameter matrix (batch, last two axes) and the scheme that keeps it orthogonal: the one
+ * A parameter matrix (batch, last two axes) and the scheme that keeps it orthogonal: the one
  * piece of the re-projection logic that `bcopConv2d`, `rkoConv2d` and `bjorckDense` hold (see
  * {@link ORTHOGONALIZATIONS}).
  *
