@@ -50,7 +50,7 @@ export interface PageCertification {
   clean: number;
   /** Certified accuracy per ε, keyed like `robustness certify` (`"1.58"`, `"0.3"`). */
   certified: Record<string, number>;
-  /** The sound ℓ2 bound L of the exact network recomputed from the weights (`exactArithmeticBound`: float64 norms × (1 + 1e-12) each), not the file's. */
+  /** The sound ℓ2 bound L of the exact network recomputed from the weights (`lipschitzUpperBound`: float64 norms × (1 + 1e-12) each), not the file's. */
   lipschitzUpperBound: number;
   /** `relu(z_y − max_{i≠y} z_i)` per image. */
   margins: number[];

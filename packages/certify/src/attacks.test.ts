@@ -72,7 +72,7 @@ describeBackends('attacks', () => {
 
   it('counts certified examples it breaks: 0 with the sound bound, > 0 with a deliberately unsound one', async () => {
     const z = forward.predict(images());
-    const L = networkLipschitzUpperBound(linear).lipschitzUpperBound;
+    const L = networkLipschitzUpperBound(linear).assumedFloat32Bound;
     // the old rule on logits alone (this test is about the attack's counting, not the float error)
     const sound = await certify(z, labels(), { lipschitz: L, epsilons: [], floatErrorModel: 'assume-relative-1e-5' });
     const unsound = await certify(z, labels(), { lipschitz: L / 10, epsilons: [], floatErrorModel: 'assume-relative-1e-5' });

@@ -70,8 +70,8 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     const a = await certifyExportedModel(net, images, labels, { epsilons, batchSize: 4, floatErrorModel: OLD });
     const b = await certifyExportedModel(net, images, labels, { epsilons, floatErrorModel: OLD });
     const bound = networkLipschitzUpperBound(net);
-    const direct = await certify(forward.predict(images), labels, { lipschitz: bound.lipschitzUpperBound, epsilons, floatErrorModel: OLD });
-    expect(a.lipschitzUpperBound).toBe(bound.lipschitzUpperBound);
+    const direct = await certify(forward.predict(images), labels, { lipschitz: bound.assumedFloat32Bound, epsilons, floatErrorModel: OLD });
+    expect(a.lipschitzUpperBound).toBe(bound.assumedFloat32Bound);
     expect(net.lipschitzUpperBound).toBe(1234); // the file states a wrong value ...
     expect(a.lipschitzUpperBound).not.toBe(1234); // ... which is not used
     expect(a.clean).toBe(direct.clean);
@@ -97,11 +97,11 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     const now = await certifyExportedModel(file, x, y, { epsilons });
     const nowOld = await certifyExportedModel(file, x, y, { epsilons, floatErrorModel: OLD });
     const bound = networkLipschitzUpperBound(file);
-    expect(file.lipschitzUpperBound).toBe(bound.exactArithmeticBound);
+    expect(file.lipschitzUpperBound).toBe(bound.lipschitzUpperBound);
     expect(file.lipschitzUpperBound).toBe(now.lipschitzUpperBound);
     expect(now.logits.length).toBe(6 * 10);
     // what export wrote before: the old rule's bound, (1 + 1e-5) per conv/dense layer above it
-    const legacy: ExportedModel = JSON.parse(JSON.stringify({ ...file, lipschitzUpperBound: bound.lipschitzUpperBound }));
+    const legacy: ExportedModel = JSON.parse(JSON.stringify({ ...file, lipschitzUpperBound: bound.assumedFloat32Bound }));
     expect(legacy.lipschitzUpperBound).toBeGreaterThan(file.lipschitzUpperBound);
     const { lipschitzUpperBound: stated, ...unstated } = file;
     expect(stated).toBe(now.lipschitzUpperBound);
@@ -117,7 +117,7 @@ describeBackends('certifyExportedModel / certifyModel', () => {
   });
 
   it('certifyModel freezes the module for the forward pass, restores it, and uses the bound of its exported layers', async () => {
-    const ours = networkLipschitzUpperBound(net).lipschitzUpperBound;
+    const ours = networkLipschitzUpperBound(net).assumedFloat32Bound;
     const larger = fakeModule(net, forward, 2);
     const r1 = await certifyModel(larger.module, images, labels, { epsilons: [0.01], inputShape: [6, 6, 2], batchSize: 5, floatErrorModel: OLD });
     expect(r1.lipschitzUpperBound).toBe(ours); // the module's own bound (2) is not a second opinion any more
@@ -145,10 +145,10 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     const bound = networkLipschitzUpperBound(net);
     expect(r.floatErrorModel).toBe('rigorous');
     expect(old.floatErrorModel).toBe('assume-relative-1e-5');
-    // one slack policy: L of the exact network is model-format's exactArithmeticBound, Π‖A_l‖·(1 + 1e-12) per norm
-    expect(r.lipschitzUpperBound).toBe(bound.exactArithmeticBound);
+    // one slack policy: L of the exact network is model-format's lipschitzUpperBound, Π‖A_l‖·(1 + 1e-12) per norm
+    expect(r.lipschitzUpperBound).toBe(bound.lipschitzUpperBound);
     expect(r.lipschitzUpperBound / bound.exactProduct).toBeCloseTo((1 + 1e-12) ** 3, 14);
-    expect(b.lipschitz).toBe(bound.exactArithmeticBound);
+    expect(b.lipschitz).toBe(bound.lipschitzUpperBound);
     expect(r.lipschitzUpperBound).toBeLessThan(old.lipschitzUpperBound);
     expect(r.certified).toEqual(direct.certifiedAccuracy);
     expect(Array.from(r.examples.radii)).toEqual(Array.from(direct.radii));
@@ -166,7 +166,7 @@ describeBackends('certifyExportedModel / certifyModel', () => {
     // a live module: the bound of its exported layers (its own lipschitzUpperBound() is not a second opinion)
     const larger = fakeModule(net, forward, 2);
     const viaModule = await certifyModel(larger.module, images, labels, { epsilons, inputShape: [6, 6, 2] });
-    expect(viaModule.lipschitzUpperBound).toBe(bound.exactArithmeticBound);
+    expect(viaModule.lipschitzUpperBound).toBe(bound.lipschitzUpperBound);
     expect(viaModule.certified).toEqual(r.certified);
     const smaller = fakeModule(net, forward, 0.5);
     const same = await certifyModel(smaller.module, images, labels, { epsilons, inputShape: [6, 6, 2] });
@@ -201,12 +201,12 @@ describeBackends('modelLipschitzUpperBound (deprecated alias of moduleLipschitzB
     const forward = forwardOf(net);
     const ours = networkLipschitzUpperBound(net);
     const larger = await modelLipschitzUpperBound(fakeModule(net, forward, 3).module, [6, 6, 2]);
-    expect(larger.lipschitzUpperBound).toBe(ours.lipschitzUpperBound);
+    expect(larger.assumedFloat32Bound).toBe(ours.assumedFloat32Bound);
     expect(larger.layers).toEqual(ours.layers);
     const smaller = await modelLipschitzUpperBound(fakeModule(net, forward, 0.1).module, [6, 6, 2]);
-    expect(smaller.lipschitzUpperBound).toBe(ours.lipschitzUpperBound);
+    expect(smaller.assumedFloat32Bound).toBe(ours.assumedFloat32Bound);
     const infinite = await modelLipschitzUpperBound(fakeModule(net, forward, Number.POSITIVE_INFINITY).module, [6, 6, 2]);
-    expect(infinite.lipschitzUpperBound).toBe(ours.lipschitzUpperBound);
+    expect(infinite.assumedFloat32Bound).toBe(ours.assumedFloat32Bound);
     await expect(modelLipschitzUpperBound(fakeModule(net, forward, 1).module, 'x' as never)).rejects.toThrow(/^moduleLipschitzBound: inputShape must be/);
     forward.dispose();
   });
@@ -223,7 +223,7 @@ describeBackends('one name per quantity, one shape per result (issue 17 item 5)'
       const logits = model.apply(images);
       const own = await model.lipschitzUpperBound([28, 28, 1]);
       // the module's number is the exact-arithmetic bound, below the certificate bound by the float32 factor
-      expect(own).toBe(report.bound.exactArithmeticBound);
+      expect(own).toBe(report.bound.lipschitzUpperBound);
       expect(report.lipschitzUpperBound).toBe(own * (1 + FLOAT32_SLACK_PER_LINEAR_LAYER) ** report.bound.linearLayers);
       const byBound = await certify(logits, labels, { bound: report.bound, epsilons: [0.01, 0.1], floatErrorModel: OLD });
       const byDeprecated = await certify(logits, labels, { lipschitz: report.lipschitzUpperBound, epsilons: [0.01, 0.1], floatErrorModel: OLD });

@@ -73,7 +73,7 @@ export interface CertifyReport {
   /** Certified accuracy per ε, keyed `String(ε)`, fractions in [0, 1]. */
   certified: Record<string, number>;
   /**
-   * The sound ℓ2 Lipschitz bound the certificates use: `bound.exactArithmeticBound` (the exact network)
+   * The sound ℓ2 Lipschitz bound the certificates use: `bound.lipschitzUpperBound` (the exact network)
    * under `'rigorous'`, `bound.lipschitzUpperBound` (with the float32 safety factor) under the old rule.
    */
   lipschitzUpperBound: number;
@@ -192,11 +192,11 @@ async function report(
   const allowance = provider ? async (batch: tf.Tensor, logits: Float32Array, offset: number) => provider({ network, images: batch, logits, offset, bound }) : null;
   const { values, c, floatErrors } = await batchedLogits(fn, predict, images, batchSize, allowance);
   if (n > 0) checkLabelValues(fn, y, c);
-  const examples = certifyLogitValues(fn, values, y, n, Math.max(c, 0), bound.lipschitzUpperBound, options.epsilons, floatErrors);
+  const examples = certifyLogitValues(fn, values, y, n, Math.max(c, 0), bound.assumedFloat32Bound, options.epsilons, floatErrors);
   return {
     clean: examples.clean,
     certified: examples.certified,
-    lipschitzUpperBound: bound.lipschitzUpperBound,
+    lipschitzUpperBound: bound.assumedFloat32Bound,
     layers: bound.layers,
     exactProduct: bound.exactProduct,
     safetyFactor: bound.safetyFactor,
@@ -211,7 +211,7 @@ async function report(
 /**
  * The default rule: logits and the float32 error bound of the validated network ({@link float32ErrorBound},
  * whose forward is model-format's `exportedForward` layer by layer), certified by `certifyLogitValues`
- * with L = `bound.exactArithmeticBound` and the error ball E(ε).
+ * with L = `bound.lipschitzUpperBound` and the error ball E(ε).
  */
 async function rigorousReport(
   fn: string,
@@ -238,11 +238,11 @@ async function rigorousReport(
   const result = await float32ErrorBound(network.inputShape, layers, images, { batchSize, network: bound, validated: network, center: { epsilons: options.epsilons } });
   const c = network.outputShape[0];
   if (n > 0) checkLabelValues(fn, y, c);
-  const examples = certifyLogitValues(fn, result.logits, y, n, c, bound.exactArithmeticBound, options.epsilons, result.error);
+  const examples = certifyLogitValues(fn, result.logits, y, n, c, bound.lipschitzUpperBound, options.epsilons, result.error);
   return {
     clean: examples.clean,
     certified: examples.certified,
-    lipschitzUpperBound: bound.exactArithmeticBound,
+    lipschitzUpperBound: bound.lipschitzUpperBound,
     layers: bound.layers,
     exactProduct: bound.exactProduct,
     safetyFactor: (1 + HOST_NORM_SLACK) ** bound.linearLayers,
@@ -264,7 +264,7 @@ async function rigorousReport(
  * certificate rule (`certifyLogitValues`).
  *
  * Default (`floatErrorModel: 'rigorous'`): the forward pass is {@link float32ErrorBound}'s, L is the
- * bound of the exact network (`exactArithmeticBound`: float64 norms × (1 + 1e-12) each), and an example
+ * bound of the exact network (`lipschitzUpperBound`: float64 norms × (1 + 1e-12) each), and an example
  * is certified at ε iff correct and `margin > (√2·L·ε + √2·(e₀ + E(ε)))(1 + 1e-12)` with E(ε) the
  * proven float32 error bound over the ball (and ε below its overflow radius), the margin that of the
  * exact network's logits computed in float64 on the host and e₀ (~1e-12) their proven error. Guarantee: on the whole
@@ -322,7 +322,7 @@ export async function certifyExportedModel(
  * certify --run` and training-time `evaluate` of `@lipschitz/train` certify through this function.
  * Default (`floatErrorModel: 'rigorous'`): certifies the network `model.exportLayers(inputShape)` exactly
  * as {@link certifyExportedModel} does (its logits come from those layers' float32 forward, not from
- * `model.apply`), with L its `exactArithmeticBound`. A module has no input range, so none is checked: the
+ * `model.apply`), with L its `lipschitzUpperBound`. A module has no input range, so none is checked: the
  * float32 error bound is computed for the inputs' actual size. `'assume-relative-1e-5'`: the old rule on
  * the logits of `model.apply`.
  *

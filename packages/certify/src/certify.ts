@@ -12,7 +12,7 @@ export type { CertifyResult } from '@lipschitz/model-format';
  *   ({@link float32ErrorBound}) is subtracted from the margin; nothing is assumed about rounding.
  * - `'assume-relative-1e-5'`: the old rule `margin > √2·ε·L`, which rests on the ASSUMPTION that each
  *   float32 layer behaves like the exact one with weights perturbed by at most 1e-5 relative (the
- *   `FLOAT32_SLACK_PER_LINEAR_LAYER` inside `networkLipschitzUpperBound`'s `lipschitzUpperBound`); large
+ *   `FLOAT32_SLACK_PER_LINEAR_LAYER` inside `networkLipschitzUpperBound`'s `assumedFloat32Bound`); large
  *   biases, activations or inputs break it.
  */
 export type { FloatErrorModel } from '@lipschitz/model-format';
@@ -21,15 +21,15 @@ export type { FloatErrorModel } from '@lipschitz/model-format';
 export interface CertifyOptions {
   /**
    * The network's certificate bound, as `networkLipschitzUpperBound`/`moduleLipschitzBound` of
-   * `@lipschitz/model-format` (or `certifyModel`'s `report.bound`) return it: its `lipschitzUpperBound`
-   * carries the float32 safety factor of the slack policy. A bare number is not accepted: a module's
-   * `lipschitzUpperBound()` is the exact-arithmetic bound, without that factor, and must not be passed
-   * here by mistake.
+   * `@lipschitz/model-format` (or `certifyModel`'s `report.bound`) return it: the default rule uses its
+   * `lipschitzUpperBound` (the exact network's), the old rule its `assumedFloat32Bound` (with the float32
+   * safety factor of the slack policy). A bare number is not accepted: a module's `lipschitzUpperBound()`
+   * lacks that factor and must not be passed to the old rule by mistake.
    */
   bound?: NetworkBound;
   /**
-   * @deprecated A bare L (it must already include the float32 safety factor, e.g.
-   * `moduleLipschitzBound(...).lipschitzUpperBound`); pass `bound` instead. Removed in the next minor release.
+   * @deprecated A bare L (under the old rule it must already include the float32 safety factor, e.g.
+   * `moduleLipschitzBound(...).assumedFloat32Bound`); pass `bound` instead. Removed in the next minor release.
    */
   lipschitz?: number;
   /** The ℓ2 radii ε at which certified accuracy is reported (each finite and ≥ 0). */
@@ -45,7 +45,7 @@ export interface CertifyOptions {
    * The float32 error bound of the network that produced `logits`, one entry per example, from
    * {@link float32ErrorBound} on the same inputs (with its host float64 `centerLogits`, the margins come
    * from those). Required by the default `floatErrorModel: 'rigorous'`;
-   * L is then the bound of the EXACT network: `bound.exactArithmeticBound` (or a bare `lipschitz`, e.g.
+   * L is then the bound of the EXACT network: `bound.lipschitzUpperBound` (or a bare `lipschitz`, e.g.
    * `float32ErrorBound(...).lipschitz`).
    */
   floatError?: Float32ErrorBound;
@@ -57,7 +57,7 @@ export interface CertifyOptions {
  * `@lipschitz/model-format`), made sound for float32 evaluation.
  *
  * **Default rule (`floatErrorModel: 'rigorous'`).** Given float32 logits z̃ = f̃(x) of the network at x,
- * L ≥ the Lipschitz constant of the exact network f (`bound.exactArithmeticBound`),
+ * L ≥ the Lipschitz constant of the exact network f (`bound.lipschitzUpperBound`),
  * E(ε) = a + b·ε ≥ ‖f̃(x′) − f(x′)‖₂ for every x′ with ‖x′ − x‖₂ ≤ ε and every float32 evaluation f̃
  * ({@link float32ErrorBound}), and the exact network's logits z̄ computed in float64 on the host with
  * `‖z̄ − f(x)‖₂ ≤ e₀` (its `centerLogits`, `centerError`; without them z̄ = z̃ and e₀ = E(0) = a),
@@ -123,8 +123,8 @@ export async function certify(logits: tf.Tensor, labels: tf.Tensor, options: Cer
   }
   const model = checkFloatErrorModel(fn, floatErrorModel);
   const rigorous = model === 'rigorous';
-  const lipschitzUpperBound = bound !== undefined ? (rigorous ? bound.exactArithmeticBound : bound.lipschitzUpperBound) : options.lipschitz;
-  assertPositiveNumber(fn, bound !== undefined ? (rigorous ? 'bound.exactArithmeticBound' : 'bound.lipschitzUpperBound') : 'lipschitz', lipschitzUpperBound);
+  const lipschitzUpperBound = bound !== undefined ? (rigorous ? bound.lipschitzUpperBound : bound.assumedFloat32Bound) : options.lipschitz;
+  assertPositiveNumber(fn, bound !== undefined ? (rigorous ? 'bound.lipschitzUpperBound' : 'bound.assumedFloat32Bound') : 'lipschitz', lipschitzUpperBound);
   checkEpsilons(fn, epsilons);
   if (rigorous) {
     checkFloatError(fn, floatError, n);

@@ -118,7 +118,7 @@ export interface Float32ErrorReport {
   /** The error bound per example, with the host float64 logits (`centerLogits`, `centerError`). */
   error: Float32ErrorBound & { centerLogits: Float64Array; centerError: Float64Array };
   /**
-   * The ℓ2 Lipschitz bound of the EXACT network: `exactArithmeticBound` of the model-format bound, the
+   * The ℓ2 Lipschitz bound of the EXACT network: `lipschitzUpperBound` of the model-format bound, the
    * product of the float64 per-layer norms each times `1 + HOST_NORM_SLACK` (the one slack policy of
    * `@lipschitz/model-format`; the float32 rounding is what `error` accounts for, so no per-layer 1e-5 slack).
    */
@@ -438,7 +438,7 @@ export async function float32ErrorBound(
       throw new LipschitzError('INVALID_ARGUMENT', `${fn}: options.center must be 'all', 'none' or { epsilons: [...] }, got ${JSON.stringify(mode)}.`);
     }
     const host = mode === 'none' ? null : hostForward64(validated);
-    const lipschitz = network.exactArithmeticBound;
+    const lipschitz = network.lipschitzUpperBound;
     const wanted = (a: number, top2: number): boolean => {
       if (mode === 'all') return true;
       if (mode === 'none' || !(top2 > 0)) return false;

@@ -65,7 +65,7 @@ export type ExportedLayer =
 /**
  * The whole `lipschitz-model/1` file. `lipschitzUpperBound` is the sound ℓ2 bound of the exact network:
  * the product of the per-layer spectral norms computed in float64, each × (1 + 1e-12)
- * (`exactArithmeticBound` of `@lipschitz/model-format`), the L `certify` reports. It is advisory: every
+ * (`lipschitzUpperBound` of `@lipschitz/model-format`), the L `certify` reports. It is advisory: every
  * reader recomputes it from the weights. Files written before this rule stated the old rule's bound
  * (× (1 + 1e-5) per conv/dense layer more); they remain valid.
  */

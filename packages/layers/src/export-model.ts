@@ -16,7 +16,7 @@ export interface ExportModelOptions {
 /**
  * Exports a model as a `lipschitz-model/1` object (design.md): explicit kernels (`exportLayers`, the
  * frozen kernels when the model is frozen) and, as `lipschitzUpperBound`, the bound of the exact network
- * at `inputShape`: `networkLipschitzUpperBound(...).exactArithmeticBound` of `@lipschitz/model-format`
+ * at `inputShape`: `networkLipschitzUpperBound(...).lipschitzUpperBound` of `@lipschitz/model-format`
  * (the product of the float64 per-layer norms, each × (1 + 1e-12)) — the L that `certifyExportedModel`,
  * `robustness certify` and training-time evaluation report for the same network (they recompute it; the
  * value in a file is advisory). Files written before this change stated the old rule's bound (× (1 + 1e-5) per
@@ -43,12 +43,12 @@ export async function exportModel(model: LipschitzModule, options: ExportModelOp
     throw new LipschitzError('INVALID_ARGUMENT', `${fn}: range must be [min, max] with min < max, got ${String(range)}.`);
   }
   const layers = await model.exportLayers(shape);
-  const { exactArithmeticBound } = networkLipschitzUpperBound({ input: { shape }, layers });
+  const { lipschitzUpperBound } = networkLipschitzUpperBound({ input: { shape }, layers });
   return {
     format: MODEL_FORMAT,
     input: { shape: [...shape], range: [range[0], range[1]] },
     layers,
-    lipschitzUpperBound: exactArithmeticBound,
+    lipschitzUpperBound,
     metadata: options.metadata ?? {},
   };
 }

@@ -10,14 +10,14 @@ export const HOST_BOUND_SLACK = HOST_NORM_SLACK;
 
 /**
  * The exact-arithmetic bound of a module's exported layers at `inputShape`: the product of their exact
- * float64 norms, each times `1 + HOST_NORM_SLACK` (`exactArithmeticBound` of `networkLipschitzUpperBound`,
+ * float64 norms, each times `1 + HOST_NORM_SLACK` (`lipschitzUpperBound` of `networkLipschitzUpperBound`,
  * `@lipschitz/model-format`). Every layer of this package bounds itself this way, so a layer's bound and
  * the bound of the file it exports are computed by the same code.
  * @internal
  */
 export async function boundOfExportedLayers(module: Pick<LayerModule, 'exportLayers'>, inputShape: readonly number[]): Promise<number> {
   const layers = await module.exportLayers(inputShape);
-  return networkLipschitzUpperBound({ input: { shape: inputShape }, layers }).exactArithmeticBound;
+  return networkLipschitzUpperBound({ input: { shape: inputShape }, layers }).lipschitzUpperBound;
 }
 
 /**

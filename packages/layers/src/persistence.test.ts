@@ -170,8 +170,8 @@ describeBackends('export', () => {
       // the file states the exact network's bound, the L the float-sound certificates use and report
       // (below the old rule's, which carries the float32 slack (1 + 1e-5) per conv/dense layer)
       const bound = await moduleLipschitzBound(model, [8, 8, 1]);
-      expect(file.lipschitzUpperBound).toBe(bound.exactArithmeticBound);
-      expect(file.lipschitzUpperBound).toBeLessThan(bound.lipschitzUpperBound);
+      expect(file.lipschitzUpperBound).toBe(bound.lipschitzUpperBound);
+      expect(file.lipschitzUpperBound).toBeLessThan(bound.assumedFloat32Bound);
       const runner = loadExportedModel(JSON.stringify(file));
       expect(runner.outputShape).toEqual([10]);
       const x = seededUniform([5, 8, 8, 1], 6);

@@ -75,11 +75,12 @@ export class Sequential implements LayerModule {
   }
 
   /**
-   * The bound of the exact-arithmetic map: `networkLipschitzUpperBound(exportLayers(inputShape)).exactArithmeticBound`
+   * The bound of the exact-arithmetic map: `networkLipschitzUpperBound(exportLayers(inputShape)).lipschitzUpperBound`
    * of `@lipschitz/model-format` — the product of the exact float64 per-layer norms, each × (1 + 1e-12),
-   * computed by the same code as every other bound. It does **not** include the float32 safety factor:
-   * certificates use `moduleLipschitzBound(model, inputShape).lipschitzUpperBound` (or pass the whole
-   * `bound` object to `certify`), which `exportModel` writes into the file. When a child cannot be
+   * computed by the same code as every other bound: the same quantity as
+   * `moduleLipschitzBound(model, inputShape).lipschitzUpperBound`, which `exportModel` writes into the file
+   * and the default certificates use (pass the whole `bound` object to `certify`). It does **not** include
+   * the float32 safety factor of the old rule (`assumedFloat32Bound`). When a child cannot be
    * exported (`UNSUPPORTED_CONFIGURATION`, e.g. `upsampleNearest`), the product of the children's bounds.
    */
   async lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
@@ -92,7 +93,7 @@ export class Sequential implements LayerModule {
       const bounds = await this.layerBounds(inputShape);
       return bounds.reduce((a, b) => a * b, 1);
     }
-    return networkLipschitzUpperBound({ input: { shape: inputShape }, layers }).exactArithmeticBound;
+    return networkLipschitzUpperBound({ input: { shape: inputShape }, layers }).lipschitzUpperBound;
   }
 
   /** Each child's sound bound at its own input shape, in order. */

@@ -78,12 +78,13 @@ export interface CertifyResult {
  * correctly classified and `M_n − 2·δ_n > √2 · ε · L` (strict, so a misclassified example or a tie is
  * never certified). `δ_n` is an optional per-example allowance for the floating-point evaluation error
  * (`floatErrors`, a bound on ‖f̃(x_n) − f(x_n)‖₂, e.g. from a float-sound analysis); without it δ = 0
- * and the float32 error is covered by the safety factor inside L (an assumption, see the slack policy).
+ * and the float32 error is covered by the safety factor inside L (L = `assumedFloat32Bound` of
+ * `networkLipschitzUpperBound`: an assumption, see the slack policy).
  * Why: if f is L-Lipschitz in ℓ2, `z_t − z_i` is `√2·L`-Lipschitz, and the float error can move each
  * difference by at most 2δ.
  *
  * **Float-sound rule** (`floatErrors` a {@link FloatErrorBall}, L the bound of the EXACT network,
- * `exactArithmeticBound`): with margins `M_n = z̄_t − max_{j≠t} z̄_j` of the center logits z̄ (the
+ * `lipschitzUpperBound` of `networkLipschitzUpperBound`): with margins `M_n = z̄_t − max_{j≠t} z̄_j` of the center logits z̄ (the
  * ball's `centerLogits`, with `e₀ = centerError[n] ≥ ‖z̄ − f(x)‖₂`; without them z̄ = z, the float32
  * logits, and e₀ = E(0)), n is certified at ε iff it is correct (argmax of z is t), ε ≤ `overflowRadius[n]`, and
  * `M_n > (√2·L·ε + √2·(e₀ + E(ε))) · (1 + 1e-12)`.
@@ -101,7 +102,7 @@ export interface CertifyResult {
  * @throws LipschitzError `INVALID_ARGUMENT` on a non-finite logit or allowance, or a negative allowance.
  * @example
  * ```ts
- * const r = certifyLogitValues('myFn', logits, labels, n, 10, bound.lipschitzUpperBound, [1.58]);
+ * const r = certifyLogitValues('myFn', logits, labels, n, 10, bound.assumedFloat32Bound, [1.58]); // the old rule
  * r.certified['1.58'];
  * ```
  * @see Li et al., NeurIPS 2019 (reference-bcop.md §7); Tsuzuku et al., "Lipschitz-Margin Training",

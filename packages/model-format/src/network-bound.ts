@@ -47,13 +47,20 @@ export interface LayerSpectrum {
 /** Result of {@link networkLipschitzUpperBound}. */
 export interface NetworkBound {
   /**
-   * The L certificates use: `exactProduct · safetyFactor`, the float32 safety factor included (see
-   * the slack policy, {@link FLOAT32_SLACK_PER_LINEAR_LAYER}). This is the number `exportModel` writes
-   * into the file, `robustness export`/`certify` print and `certifyExportedModel` certifies with.
+   * The sound ℓ2 bound of the exact network: `Π_l ‖A_l‖ · (1 + HOST_NORM_SLACK)` over the linear layers
+   * (float64 norms × (1 + 1e-12) each, see {@link HOST_NORM_SLACK}). This is the number `exportModel` writes
+   * into the file's `lipschitzUpperBound`, `robustness export`/`certify` print, `certify.json` holds and the
+   * default, float-sound certificate (`floatErrorModel: 'rigorous'`) uses — the same quantity as a layer
+   * module's `lipschitzUpperBound()`.
    */
   lipschitzUpperBound: number;
-  /** `Π_l ‖A_l‖ · (1 + HOST_NORM_SLACK)` over the linear layers: the bound of the exact-arithmetic map. */
-  exactArithmeticBound: number;
+  /**
+   * The bound of the old rule (`floatErrorModel: 'assume-relative-1e-5'`): `lipschitzUpperBound ·
+   * (1 + FLOAT32_SLACK_PER_LINEAR_LAYER)^D` = `exactProduct · safetyFactor`, i.e. × (1 + 1e-5) per conv2d/dense
+   * layer. It rests on an assumption (not a proof): that float32 evaluation behaves like the exact map with a
+   * relative weight perturbation ≤ 1e-5 per layer (see {@link FLOAT32_SLACK_PER_LINEAR_LAYER}).
+   */
+  assumedFloat32Bound: number;
   /** Product of the per-layer `spectralNorm`s (float64, no slack). */
   exactProduct: number;
   /** `((1 + HOST_NORM_SLACK) · (1 + FLOAT32_SLACK_PER_LINEAR_LAYER))^D`, D = conv2d and dense layers. */
@@ -120,7 +127,7 @@ export function boundValidatedNetwork(network: ValidatedNetwork, options: { sing
   const spectra: LayerSpectrum[] | null = options.singularValues ? [] : null;
   const layers: LayerNormReport[] = [];
   let exactProduct = 1;
-  let exactArithmeticBound = 1;
+  let lipschitzUpperBound = 1;
   let linearLayers = 0;
   for (const row of network.layers) {
     const { norm, method } = layerNorm(row, spectra);
@@ -128,14 +135,14 @@ export function boundValidatedNetwork(network: ValidatedNetwork, options: { sing
     exactProduct *= norm;
     if (method !== 'one') {
       linearLayers++;
-      exactArithmeticBound *= norm * (1 + HOST_NORM_SLACK);
+      lipschitzUpperBound *= norm * (1 + HOST_NORM_SLACK);
     }
   }
   const float32Factor = (1 + FLOAT32_SLACK_PER_LINEAR_LAYER) ** linearLayers;
   const safetyFactor = ((1 + HOST_NORM_SLACK) * (1 + FLOAT32_SLACK_PER_LINEAR_LAYER)) ** linearLayers;
   return {
-    lipschitzUpperBound: exactArithmeticBound * float32Factor,
-    exactArithmeticBound,
+    assumedFloat32Bound: lipschitzUpperBound * float32Factor,
+    lipschitzUpperBound,
     exactProduct,
     safetyFactor,
     linearLayers,
@@ -150,7 +157,8 @@ export function boundValidatedNetwork(network: ValidatedNetwork, options: { sing
  * layers of a live model, from `LipschitzModule.exportLayers(inputShape)`), with a per-layer report.
  * The layers are first checked by the one validator ({@link validateExportedLayers}).
  *
- * `L = Π_l ‖A_l‖₂ · ((1 + 1e-12) · (1 + 1e-5))^D` (the slack policy, `slack-policy.ts`), where each
+ * `lipschitzUpperBound = Π_l ‖A_l‖₂ · (1 + 1e-12)^D` (the exact network's bound) and, for the old rule,
+ * `assumedFloat32Bound = Π_l ‖A_l‖₂ · ((1 + 1e-12) · (1 + 1e-5))^D` (the slack policy, `slack-policy.ts`), where each
  * `‖A_l‖₂` is computed on the host in float64 from the stored float32 weights — never a
  * power-iteration estimate:
  * - `conv2d`, circular padding: the exact norm, max over the DFT frequencies at the layer's input
@@ -163,7 +171,7 @@ export function boundValidatedNetwork(network: ValidatedNetwork, options: { sing
  * - `invertibleDownsample` and `flatten` (permutations/reshapes) and `maxMin`, `groupSort`, `relu`
  *   (1-Lipschitz in ℓ2) count 1. Biases do not change a Lipschitz constant.
  *
- * **Assumption** (not a proof), the float32 factor: per linear layer, float32 evaluation behaves like
+ * **Assumption** (not a proof), the float32 factor of `assumedFloat32Bound` only: per linear layer, float32 evaluation behaves like
  * the exact map with a weight perturbation of relative ℓ2 size ≤ 1e-5 (see {@link FLOAT32_SLACK_PER_LINEAR_LAYER}).
  *
  * Ownership: reads `model`; returns plain numbers. Runs on the host (no tensors).

@@ -10,7 +10,7 @@
  *    allow, the relative error of these float64 computations is a few 1e-15 … 1e-13; 1e-12 covers it,
  *    so `‖A‖·(1 + 1e-12)` bounds the operator defined by the float32 weights. A module's
  *    `lipschitzUpperBound()` (a layer's or a `Sequential`'s) is the product of these over its exported
- *    layers, `exactArithmeticBound`.
+ *    layers, the `lipschitzUpperBound` of `networkLipschitzUpperBound`.
  * 2. **Float32 evaluation** ({@link FLOAT32_SLACK_PER_LINEAR_LAYER} = 1e-5, relative, per linear
  *    layer): the network runs in float32. A float32 product is exact for slightly perturbed weights,
  *    `fl(Wx) = (W + ΔW)x` with `|ΔW| ≤ γ_n|W|` in the worst case and about `√n·2⁻²⁴|W|` in practice
@@ -21,13 +21,13 @@
  *    instead (see `certifyExportedModel`'s `floatErrorBound`).
  *
  * `networkLipschitzUpperBound` (`moduleLipschitzBound` for a live module) computes both bounds:
- * `exactArithmeticBound = Π_l ‖A_l‖ · (1 + HOST_NORM_SLACK)^D` (the exact network's, D = conv2d and dense
- * layers) and `lipschitzUpperBound = exactArithmeticBound · (1 + FLOAT32_SLACK_PER_LINEAR_LAYER)^D` (the old
- * rule's). The default, float-sound certificate (`floatErrorModel: 'rigorous'`) uses `exactArithmeticBound`
- * and accounts for float32 rounding by a proven error bound instead; `exportModel` writes
- * `exactArithmeticBound` into the file's `lipschitzUpperBound`, and training-time evaluation, `certify`,
- * `certifyModel`, `certifyExportedModel`, the CLI and the web page all report it. The old rule
- * (`'assume-relative-1e-5'`) uses `lipschitzUpperBound`.
+ * `lipschitzUpperBound = Π_l ‖A_l‖ · (1 + HOST_NORM_SLACK)^D` (the exact network's, D = conv2d and dense
+ * layers) and `assumedFloat32Bound = lipschitzUpperBound · (1 + FLOAT32_SLACK_PER_LINEAR_LAYER)^D` (the old
+ * rule's, resting on the assumption above). The default, float-sound certificate (`floatErrorModel: 'rigorous'`)
+ * uses `lipschitzUpperBound` and accounts for float32 rounding by a proven error bound instead; `exportModel`
+ * writes it into the file's `lipschitzUpperBound` (one name, one quantity), and training-time evaluation,
+ * `certify`, `certifyModel`, `certifyExportedModel`, the CLI and the web page all report it. The old rule
+ * (`'assume-relative-1e-5'`) uses `assumedFloat32Bound`.
  */
 export const HOST_NORM_SLACK = 1e-12;
 

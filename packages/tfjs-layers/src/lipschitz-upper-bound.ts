@@ -6,8 +6,10 @@ import { lipschitzLayersOf, modelInputShape } from './to-lipschitz-model';
  * A sound upper bound on the ℓ2 Lipschitz constant of a `LayersModel` for inputs of `inputShape`: the
  * model is converted to its `lipschitz-model/1` layer list (the kernels it applies now) and bounded by
  * `networkLipschitzUpperBound` of `@lipschitz/certify` — the exact float64 norm of every layer (σ_max of
- * each circular convolution by FFT at the input size, of each dense weight by SVD) times the float32
- * slack, with a per-layer report. Layers it cannot bound are refused by name, never skipped.
+ * each circular convolution by FFT at the input size, of each dense weight by SVD), with a per-layer report.
+ * Its `lipschitzUpperBound` is the exact network's bound (each norm × (1 + 1e-12)), the number
+ * `toLipschitzModel` writes and `certify` uses; `assumedFloat32Bound` is the old rule's (also × (1 + 1e-5)
+ * per conv/dense layer, an assumption). Layers it cannot bound are refused by name, never skipped.
  *
  * Ownership: borrows the model. Reads the weights with `await data()`.
  *

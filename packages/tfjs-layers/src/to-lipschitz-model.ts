@@ -166,7 +166,7 @@ export function modelInputShape(caller: string, model: tfl.LayersModel, inputSha
  * Converts a trained `LayersModel` (a chain of this package's layers and plain Conv2D/Dense/Flatten/ReLU
  * layers) to a `lipschitz-model/1` object — the format `robustness certify`, the web page and the
  * independent verifier read — with the kernels it applies and, as `lipschitzUpperBound`, the bound of the
- * exact network (`networkLipschitzUpperBound(...).exactArithmeticBound` of `@lipschitz/model-format`, the L
+ * exact network (`networkLipschitzUpperBound(...).lipschitzUpperBound` of `@lipschitz/model-format`, the L
  * `certifyExportedModel` recomputes and reports; the value in a file is advisory).
  *
  * Ownership: borrows the model. Reads the weights with `await data()`.
@@ -187,7 +187,7 @@ export async function toLipschitzModel(model: tfl.LayersModel, options: ToLipsch
     format: MODEL_FORMAT,
     input: { shape, range: options.range ?? [0, 1] },
     layers,
-    lipschitzUpperBound: bound.exactArithmeticBound,
+    lipschitzUpperBound: bound.lipschitzUpperBound,
   };
   if (options.metadata) exported.metadata = { ...options.metadata };
   return exported;

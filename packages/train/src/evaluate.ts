@@ -45,7 +45,7 @@ export interface EvaluationResult {
   /** Fraction certified at each ε, keyed by `String(ε)`; present when `epsilons` were given. */
   certified?: Record<string, number>;
   /**
-   * The bound `L` used for certification: under `'rigorous'` the exact network's (`exactArithmeticBound`,
+   * The bound `L` used for certification: under `'rigorous'` the exact network's (`lipschitzUpperBound`,
    * what `certify` reports and `exportModel` writes), under the old rule the one with the float32 slack.
    */
   lipschitzUpperBound?: number;
@@ -62,7 +62,7 @@ export interface EvaluationResult {
  */
 async function assumedBound(model: LipschitzModule, inputShape: number[]): Promise<number> {
   try {
-    return (await moduleLipschitzBound(model, inputShape)).lipschitzUpperBound;
+    return (await moduleLipschitzBound(model, inputShape)).assumedFloat32Bound;
   } catch (error) {
     if (LipschitzError.isInstance(error) && (error.code === 'UNSUPPORTED_CONFIGURATION' || error.code === 'CORRUPT_DATA')) {
       return model.lipschitzUpperBound(inputShape);
@@ -172,7 +172,7 @@ async function evaluateFloatSound(
  * - certified accuracy at ε — one definition, the one `robustness certify` uses. Default
  *   (`floatErrorModel: 'rigorous'`): the set goes through `certifyModel` of `@lipschitz/certify`, the
  *   function `certify --run` calls: the logits z are the float32 forward of the model's exported layers,
- *   L is the exact network's bound (`exactArithmeticBound`), E(ε) = a + b·ε the proven float32 error bound
+ *   L is the exact network's bound (`lipschitzUpperBound`), E(ε) = a + b·ε the proven float32 error bound
  *   over the ball (`float32ErrorBound`, computed once per evaluation), and an example is certified at ε iff
  *   correct and `z_t − max_{i≠t} z_i > (√2·L·ε + √2·(E(0) + E(ε)))(1 + 1e-12)` (the rule of
  *   `certifyLogitValues` of `@lipschitz/model-format`). Accuracy, the certified counts, L and the loss then
