@@ -87,9 +87,10 @@ describeBackends('LayersModel with Lipschitz layers', (backend) => {
     await expectClose(model.predict(x) as tf.Tensor, theirs.apply(x), { atol: 1e-5 });
     theirs.dispose();
     model.compile({ optimizer: tf.train.adam(1e-2), loss: multiClassHinge({ epsilon: 0.1 }) });
-    const first = await model.fit(x, y, { epochs: 1, batchSize: 8, callbacks: [lipschitzCallback()], verbose: 0 });
+    // shuffle: false — tfjs shuffles with an unseeded Math.random, which made this test flaky (the loss of 16 examples at lr 1e-2 is noisy)
+    const first = await model.fit(x, y, { epochs: 1, batchSize: 8, shuffle: false, callbacks: [lipschitzCallback()], verbose: 0 });
     const before = tf.memory().numTensors;
-    const history = await model.fit(x, y, { epochs: 2, batchSize: 8, callbacks: [lipschitzCallback()], verbose: 0 });
+    const history = await model.fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, callbacks: [lipschitzCallback()], verbose: 0 });
     expect(tf.memory().numTensors, 'tensors after fit').toBe(before);
     const losses = [first.history.loss[0], ...history.history.loss] as number[];
     expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
