@@ -113,16 +113,3 @@ describe('parseTar', () => {
     expect(new TextDecoder().decode(files[0].data)).toBe('hello');
   });
 });
-
-const CIFAR = join(__dirname, '../../../../shared/data/cifar10-jpeg-q75.tar.gz');
-describe.runIf(existsSync(CIFAR))('imageFolder on the shared CIFAR-10 JPEG copy (../shared/data)', () => {
-  it('has the official class order and 32×32 RGB images', async () => {
-    const { train, test } = await imageFolder({ path: CIFAR, trainLimit: 20, testLimit: 10 });
-    expect([train.height, train.width, train.channels, train.numClasses]).toEqual([32, 32, 3, 10]);
-    expect(Array.from(train.labels)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(test.count).toBe(10);
-    const mean = train.images.reduce((s, v) => s + v, 0) / train.images.length;
-    expect(mean).toBeGreaterThan(0.2);
-    expect(mean).toBeLessThan(0.8);
-  }, 60_000);
-});
