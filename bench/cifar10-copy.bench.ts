@@ -9,7 +9,8 @@ import { expect, test } from 'vitest';
 // the copy is: `CIFAR10_COPY=/path/to/cifar10-jpeg-q75.tar.gz pnpm bench bench/cifar10-copy.bench.ts` (default:
 // ../shared/data beside the checkout). It reads the whole test split and checks what the unit tests check on
 // generated fixtures: the official class order, 32×32 RGB, pixel values in [0, 1].
-const CIFAR = process.env.CIFAR10_COPY ?? join(process.cwd(), '../shared/data/cifar10-jpeg-q75.tar.gz');
+const COPY_VARIABLE = 'CIFAR10_COPY';
+const CIFAR = process.env[COPY_VARIABLE] ?? join(process.cwd(), '../shared/data/cifar10-jpeg-q75.tar.gz');
 
 test('imageFolder on the lossy CIFAR-10 copy: class order, shape, decode time', async () => {
   if (!existsSync(CIFAR)) {
