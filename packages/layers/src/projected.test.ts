@@ -1,8 +1,8 @@
-import { decodeTensor } from '@lipschitz/core';
-import { convSingularValues, singularValues } from '@lipschitz/linalg';
+
 import { REFERENCE_BJORCK, REFERENCE_BJORCK_GRAM } from '@lipschitz/orthogonalize';
 import { describeBackends, expectClose, expectNoLeaks, seededNormal, seededUniform } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
+import { maxSingularValueDeviation, trainSynthetic } from '../test/helpers/orthogonal-training';
 import { expect, it } from 'vitest';
 import {
   type BcopConv2d,
@@ -41,43 +41,9 @@ function tinyModel(seed = 0, extra: Record<string, unknown> = {}): Sequential {
   ]);
 }
 
-/** Adam steps (lr 1e-2, a larger drift than the paper's 1e-3) on a fixed synthetic batch, each followed by `afterStep` unless told. */
-async function train(model: Sequential, steps: number, afterStep = true): Promise<void> {
-  const x = seededUniform([16, ...INPUT], 1);
-  const target = seededNormal([16, 10], 2);
-  const optimizer = tf.train.adam(1e-2);
-  for (let step = 1; step <= steps; step++) {
-    tf.tidy(() => {
-      optimizer.minimize(() => tf.mean(tf.square(tf.sub(model.apply(x), target))) as tf.Scalar, false, model.trainableVariables);
-    });
-    if (afterStep) await model.afterStep(step);
-  }
-  optimizer.dispose();
-  tf.dispose([x, target]);
-}
+const train = (model: Sequential, steps: number, afterStep = true) => trainSynthetic(model, INPUT, steps, afterStep);
 
-/** max |σ − 1| (float64, host) of every linear layer of the exported model; RKO's kernel matrix ×k (its reshaped matrix). */
-async function maxDeviation(model: Sequential): Promise<{ layer: string; deviation: number }[]> {
-  const out: { layer: string; deviation: number }[] = [];
-  let size: [number, number] = [INPUT[0], INPUT[1]];
-  let index = 0;
-  for (const l of await model.exportLayers(INPUT)) {
-    let s: Float64Array | null = null;
-    if (l.type === 'invertibleDownsample') size = [size[0] / l.factor, size[1] / l.factor];
-    else if (l.type === 'conv2d') {
-      const k = decodeTensor(l.kernel);
-      const [kh, kw, cin, cout] = k.shape;
-      const rko = index === 2;
-      s = rko ? singularValues(Float64Array.from(k.values, (v) => v * kh), kh * kw * cin, cout) : convSingularValues(k.values, k.shape, size);
-      index++;
-    } else if (l.type === 'dense') {
-      const w = decodeTensor(l.weight);
-      s = singularValues(w.values, w.shape[0], w.shape[1]);
-    }
-    if (s) out.push({ layer: l.type, deviation: Math.max(...Array.from(s, (v) => Math.abs(v - 1))) });
-  }
-  return out;
-}
+const maxDeviation = (model: Sequential) => maxSingularValueDeviation(model, INPUT);
 
 /** A config as saved before issue 14: the same tree without any `orthogonalization` field. */
 function withoutOrthogonalization(config: LayerConfig): LayerConfig {
