@@ -5,7 +5,7 @@ import { imageFolder } from '../packages/datasets/src/index';
 import { writeBenchResult } from '@lipschitz/test-utils';
 import { expect, test } from 'vitest';
 
-// The lossy CIFAR-10 copy may not be committed (../shared/data/README.md), so this check is a benchmark, run where
+// The lossy CIFAR-10 copy may not be committed, so this check is a benchmark, run where
 // the copy is: `CIFAR10_COPY=/path/to/cifar10-jpeg-q75.tar.gz pnpm bench bench/cifar10-copy.bench.ts` (default:
 // ../shared/data beside the checkout). It reads the whole test split and checks what the unit tests check on
 // generated fixtures: the official class order, 32×32 RGB, pixel values in [0, 1].

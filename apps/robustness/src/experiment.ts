@@ -235,7 +235,7 @@ export async function loadDataset(
 
 /** What `--data-dir` may name for CIFAR-10, for the error messages. */
 const CIFAR10_SOURCES =
-  'the official binary files (cifar-10-batches-bin/ from https://www.cs.toronto.edu/~kriz/cifar.html), or a folder or .tar/.tar.gz archive of train/<class>/<image> and test/<class>/<image> JPEG or PNG files with the CIFAR-10 class names (e.g. ../shared/data/cifar10-jpeg-q75.tar.gz)';
+  'the official binary files (cifar-10-batches-bin/ from https://www.cs.toronto.edu/~kriz/cifar.html), or a folder or .tar/.tar.gz archive of train/<class>/<image> and test/<class>/<image> JPEG or PNG files with the CIFAR-10 class names (e.g. a JPEG copy such as cifar10-jpeg-q75.tar.gz)';
 
 /**
  * CIFAR-10 for a run: `dataDir` is either the official binary version (a folder holding `test_batch.bin`,

@@ -162,7 +162,7 @@ function writeFile(path: string, bytes: Uint8Array | string) {
   writeFileSync(path, bytes);
 }
 
-/** The lossy CIFAR-10 copy's layout (../shared/data/README.md): train/<class>/NNNN.jpg, test/<class>/NNNN.jpg. */
+/** The lossy CIFAR-10 copy's layout (apps/robustness/README.md, `--dataset cifar10`): train/<class>/NNNN.jpg, test/<class>/NNNN.jpg. */
 function writeCifarFolder(root: string, perClass: { train: number; test: number }, size = 32) {
   for (const [split, n] of Object.entries(perClass)) {
     for (const [c, cls] of CLASSES.entries()) for (let k = 0; k < n; k++) writeFile(join(root, split, cls, `${String(k).padStart(4, '0')}.jpg`), jpegImage(c, k, size, size));

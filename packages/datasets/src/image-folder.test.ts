@@ -2,8 +2,8 @@
  * What is tested: imageFolder on a generated tree of PNG (lossless: exact pixel values) and JPEG files, read from
  * the directory and from .tar / .tar.gz archives made by the system's GNU tar (an independent writer): labels in
  * class order, class interleaving under limits, luma conversion, every error (missing split, unknown class, mixed
- * sizes, damaged files and archives); parseTar on GNU long names; and, when the shared CIFAR-10 JPEG copy is present
- * beside the project (../shared/data), its first images and class order.
+ * sizes, damaged files and archives); parseTar on GNU long names. The check on a real CIFAR-10 copy is
+ * bench/cifar10-copy.bench.ts (the copy is not in the repository).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
