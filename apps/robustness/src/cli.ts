@@ -242,9 +242,10 @@ program
   .requiredOption('--spec <file>', 'the table spec (JSON; see the README)')
   .requiredOption('--out <dir>', 'results folder (runs/, models/, state.json, summary.json, summary.md)')
   .option('--dry-run', 'print the rows and their train flags, run nothing')
-  .action((flags: { spec: string; out: string; dryRun?: boolean }) =>
+  .option('--data-dir <path>', 'the files of the rows whose dataset does not ship with the library (CIFAR-10: a folder or .tar.gz of class-named image folders, or the official binary version; Fashion-MNIST: its IDX files)')
+  .action((flags: { spec: string; out: string; dryRun?: boolean; dataDir?: string }) =>
     runAction(NAME, async () => {
-      await experimentCommand({ spec: flags.spec, out: flags.out, dryRun: flags.dryRun === true, log: (line) => process.stdout.write(`${line}\n`) });
+      await experimentCommand({ spec: flags.spec, out: flags.out, dryRun: flags.dryRun === true, ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}), log: (line) => process.stdout.write(`${line}\n`) });
     }),
   );
 

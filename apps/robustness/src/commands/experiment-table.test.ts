@@ -4,8 +4,11 @@
  * The end-to-end run (train, certify, attack, export, report through the built CLI, then resume) is in
  * test/experiment-table.test.ts.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ExperimentSpec, expandRows, parseExperimentSpec, summaryMarkdown } from './experiment-table';
+import { type ExperimentSpec, expandRows, experimentCommand, parseExperimentSpec, summaryMarkdown } from './experiment-table';
 
 const spec: ExperimentSpec = {
   name: 't',
@@ -77,5 +80,22 @@ describe('experiment spec', () => {
       '| mnist-small-bcop-maxmin-s0 | finished | 2 (2) | compressed 200→2 | 2.0 min | 96.12 | 40.05 | 65.00 (on 1000) | 70.00 (on 100, median ‖δ‖₂ 1.935) | 0 | 1.0000415 |',
     );
     expect(md).toContain('`robustness train --epochs 2`');
+  });
+
+  it('passes --data-dir to the rows whose dataset is not MNIST only, and refuses it twice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'experiment-data-dir-'));
+    try {
+      const specPath = join(dir, 'spec.json');
+      writeFileSync(specPath, JSON.stringify({ name: 'd', rows: [{ model: 'small', conv: 'bcop', dataset: ['mnist', 'cifar10'] }] }));
+      const lines: string[] = [];
+      await experimentCommand({ spec: specPath, out: join(dir, 'out'), dryRun: true, dataDir: '/data/cifar.tar.gz', log: (l) => lines.push(l) });
+      expect(lines[0]).toMatch(/^mnist-small-bcop-maxmin-s0: train .*--dataset mnist --seed 0 \(done/);
+      expect(lines[0]).not.toContain('--data-dir');
+      expect(lines[1]).toMatch(/^cifar10-small-bcop-maxmin-s0: train .*--dataset cifar10 --seed 0 --data-dir \/data\/cifar\.tar\.gz \(done/);
+      writeFileSync(specPath, JSON.stringify({ name: 'd', rows: [{ model: 'small', conv: 'bcop', dataset: 'cifar10' }], train: ['--data-dir', 'x'] }));
+      await expect(experimentCommand({ spec: specPath, out: join(dir, 'out2'), dryRun: true, dataDir: 'y' })).rejects.toThrow(/names --data-dir in the spec and --data-dir was given too/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -233,7 +233,7 @@ export function summaryMarkdown(spec: ExperimentSpec, rows: ExperimentSummaryRow
     );
   }
   lines.push('', 'Commands (per row): `robustness train <flags> --out runs/<row>` (with `--resume` after an interruption), then `certify`, the attacks, `export --out models/<row>.json` and `report`.', '');
-  for (const r of rows) lines.push(`- \`${r.id}\`: \`robustness train ${r.trainFlags.join(' ')}\``);
+  for (const r of rows) lines.push(`- \`${r.id}\`: \`robustness train ${r.trainFlags.join(' ')}${r.dataset === 'mnist' ? '' : ' [--data-dir DIR]'}\``);
   return `${lines.join('\n')}\n`;
 }
 
@@ -244,6 +244,11 @@ export interface ExperimentCommandOptions {
   cliPath?: string;
   /** Only print the rows and their commands. */
   dryRun?: boolean;
+  /**
+   * `--data-dir`: the files of the rows whose dataset does not ship with the library (CIFAR-10, Fashion-MNIST), passed
+   * to their `train` step — so that a committed spec names no path of one machine. MNIST rows ignore it.
+   */
+  dataDir?: string;
   log?: (line: string) => void;
 }
 
@@ -254,9 +259,17 @@ export interface ExperimentCommandOptions {
  * row's files are exactly what those commands write. Resumable: `DIR/state.json` records finished steps
  * (atomically); running the same command again skips them and resumes an interrupted training with `--resume`.
  */
-export async function experimentCommand({ spec: specPath, out, cliPath = process.argv[1], dryRun = false, log = () => {} }: ExperimentCommandOptions): Promise<ExperimentSummaryRow[]> {
+export async function experimentCommand({ spec: specPath, out, cliPath = process.argv[1], dryRun = false, dataDir, log = () => {} }: ExperimentCommandOptions): Promise<ExperimentSummaryRow[]> {
   const spec = parseExperimentSpec(await readJson<unknown>(specPath, 'experiment spec'), specPath);
   const rows = expandRows(spec);
+  const dataDirFlags = (row: (typeof rows)[number]): string[] => {
+    if (dataDir === undefined || row.dataset === 'mnist') return [];
+    if (row.trainFlags.includes('--data-dir')) {
+      throw new LipschitzError('INVALID_ARGUMENT', `experiment: the row ${row.id} names --data-dir in the spec and --data-dir was given too; keep one of them.`);
+    }
+    return ['--data-dir', dataDir];
+  };
+  for (const row of rows) dataDirFlags(row);
   const statePath = join(out, 'state.json');
   let state: TableState = { format: 'lipschitz-experiment-state/1', spec, rows: {} };
   if (existsSync(statePath)) {
@@ -270,7 +283,7 @@ export async function experimentCommand({ spec: specPath, out, cliPath = process
     state = previous;
   }
   if (dryRun) {
-    for (const row of rows) log(`${row.id}: train ${row.trainFlags.join(' ')} (done: ${state.rows[row.id]?.done.join(', ') || 'nothing'})`);
+    for (const row of rows) log(`${row.id}: train ${[...row.trainFlags, ...dataDirFlags(row)].join(' ')} (done: ${state.rows[row.id]?.done.join(', ') || 'nothing'})`);
     return [];
   }
   await mkdir(join(out, 'runs'), { recursive: true });
@@ -287,7 +300,7 @@ export async function experimentCommand({ spec: specPath, out, cliPath = process
         // Interrupted after training finished but before state.json recorded it: the run is complete (a resume of a
         // finished run to the same epochs would be refused).
         skip: async () => (await readOptionalJson<{ status?: string }>(join(dir, 'summary.json')))?.status === 'finished',
-        args: () => ['train', ...row.trainFlags, '--out', dir, ...(existsSync(join(dir, 'config.json')) ? ['--resume'] : [])],
+        args: () => ['train', ...row.trainFlags, ...dataDirFlags(row), '--out', dir, ...(existsSync(join(dir, 'config.json')) ? ['--resume'] : [])],
       },
       // --force: a step interrupted after writing its file is run again and replaces its own result.
       { name: 'certify', args: () => ['certify', '--run', dir, ...(spec.certify ?? []), '--force'] },
