@@ -59,7 +59,7 @@ export interface BatcherOptions {
 
 /**
  * A deterministic batch source: for equal `set` and options it yields equal batches, in order (training
- * loops rely on this for exact resume). `batches` of `@lipschitz/datasets` is one, with augmentation:
+ * loops rely on this for exact resume). `batches` of `@lipschitz/core` is the default one; that of `@lipschitz/datasets` adds named augmentations:
  * `(set, o) => batches(set, { ...o, augment: 'cifar' })`.
  *
  * @example

@@ -33,3 +33,4 @@ export { disposeAll, sizeOf, takeData, withDisposal } from './tensors';
 export { importNodeModule } from './node-module';
 export { type AtomicWriteIO, type WriteFileAtomicOptions, isAtomicWriteTemporary, nodeAtomicWriteIO, writeFileAtomic } from './write-file-atomic';
 export type { Batch, Batcher, BatcherOptions, ImageSet } from './image-set';
+export { type AugmentFn, type BatchOptions, assertImageSet, batches, numBatches } from './batches';

@@ -1,11 +1,7 @@
-import { LipschitzError, type SeededRandom, assertNonNegativeInteger } from '@lipschitz/core';
+import { type AugmentFn, LipschitzError, assertNonNegativeInteger } from '@lipschitz/core';
 
-/**
- * A host-side, seeded data augmentation: edits `batch` (NHWC float32 of `shape = [n, h, w, c]`, a fresh
- * copy owned by the batcher — never the data set) in place, drawing all randomness from `rng` so the
- * result is deterministic for a seed.
- */
-export type AugmentFn = (batch: Float32Array, shape: readonly [number, number, number, number], rng: SeededRandom) => void;
+/** A host-side, seeded data augmentation (the type lives in `@lipschitz/core`, beside the batcher). */
+export type { AugmentFn } from '@lipschitz/core';
 
 /** Options of {@link randomCropFlip}. */
 export interface RandomCropFlipOptions {

@@ -1,4 +1,4 @@
-import { type ImageSet, LipschitzError, assertNonNegativeInteger } from '@lipschitz/core';
+import { type ImageSet, LipschitzError, assertImageSet, assertNonNegativeInteger } from '@lipschitz/core';
 
 /** The labelled image set type lives in `@lipschitz/core` (shared with `@lipschitz/train`); re-exported here. */
 export type { ImageSet } from '@lipschitz/core';
@@ -10,24 +10,8 @@ export const BYTE_TO_UNIT: Float32Array = (() => {
   return table;
 })();
 
-/** Throws `INVALID_ARGUMENT` unless `set` is a consistent {@link ImageSet}. @internal */
-export function assertImageSet(fn: string, set: unknown): asserts set is ImageSet {
-  const s = set as ImageSet;
-  const ok =
-    s != null &&
-    typeof s === 'object' &&
-    s.images instanceof Float32Array &&
-    s.labels instanceof Int32Array &&
-    [s.count, s.height, s.width, s.channels, s.numClasses].every((d) => Number.isInteger(d) && d >= 0) &&
-    s.labels.length === s.count &&
-    s.images.length === s.count * s.height * s.width * s.channels;
-  if (!ok) {
-    throw new LipschitzError(
-      'INVALID_ARGUMENT',
-      `${fn}: set must be an ImageSet ({ images: Float32Array of count·height·width·channels values, labels: Int32Array of count values, count, height, width, channels, numClasses, name }). Build one with a loader such as mnist() or syntheticImages().`,
-    );
-  }
-}
+/** The image-set check lives in `@lipschitz/core` beside the batcher. @internal */
+export { assertImageSet } from '@lipschitz/core';
 
 /**
  * The examples `start .. start + count − 1` of `set`, as a new {@link ImageSet} whose arrays are views

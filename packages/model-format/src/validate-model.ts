@@ -1,4 +1,4 @@
-import { type ExportedLayer, type ExportedModel, type ExportedPadding, LipschitzError, type LipschitzErrorCode, MODEL_FORMAT } from '@lipschitz/core';
+import { type ExportedLayer, type ExportedModel, type ExportedPadding, LipschitzError, type LipschitzErrorCode, MODEL_FORMAT, decodeTensor } from '@lipschitz/core';
 import { type ModelSizeLimits, resolveModelSizeLimits } from './limits';
 
 /** Options of {@link validateExportedModel} and {@link validateExportedLayers}. */
@@ -225,31 +225,16 @@ export function walkExportedLayers(layers: unknown, inputShape: unknown, options
   });
 }
 
-function base64ToBytes(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 function decode(where: string, t: { shape: number[]; data: string }, isWeight: boolean): DecodedTensor {
-  let bytes: Uint8Array;
+  // The walk has checked the dtype and the shape; the tensor codec of @lipschitz/core checks the data (base64, and a
+  // byte count that is the shape's) and gives its values; its messages are re-worded as this validator's.
+  let values: Float32Array;
   try {
-    bytes = base64ToBytes(t.data);
+    ({ values } = decodeTensor({ shape: t.shape, dtype: 'float32', data: t.data }, where));
   } catch (cause) {
-    throw new LipschitzError('CORRUPT_DATA', `${FN}: ${where} data is not valid base64.`, { cause });
+    throw new LipschitzError('CORRUPT_DATA', `${FN}: ${(cause as Error).message.replace(/^decodeTensor: /, '')}`, { cause });
   }
-  const size = product(t.shape);
-  if (bytes.length !== size * 4) fail('CORRUPT_DATA', `${where} has ${bytes.length} bytes but shape ${show(t.shape)} needs ${size * 4}.`);
-  if (!littleEndianHost) {
-    for (let i = 0; i < bytes.length; i += 4) {
-      [bytes[i], bytes[i + 3]] = [bytes[i + 3], bytes[i]];
-      [bytes[i + 1], bytes[i + 2]] = [bytes[i + 2], bytes[i + 1]];
-    }
-  }
-  const values = new Float32Array(bytes.buffer, bytes.byteOffset, size);
+  const size = values.length;
   let nonZero = false;
   for (let i = 0; i < size; i++) {
     const v = values[i];

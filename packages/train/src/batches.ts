@@ -3,11 +3,10 @@ import {
   type BatcherOptions,
   type ImageSet,
   LipschitzError,
-  SeededRandom,
   assertNonNegativeInteger,
   assertPositiveInteger,
+  batches,
 } from '@lipschitz/core';
-import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * A labelled image set: `ImageSet` of `@lipschitz/core` (what `@lipschitz/datasets` loads).
@@ -41,16 +40,18 @@ export function assertLabeledImages(fn: string, name: string, set: LabeledImages
 }
 
 /**
- * The default `Batcher` of `train()` and `evaluate()` (dependency-free; `batches` of `@lipschitz/datasets`
- * yields the same batches for the same integer seed, and adds augmentation): batches of `batchSize` examples in the set's order or, with `shuffle`, in the
- * order of a Fisher–Yates permutation drawn from `new SeededRandom(seed)`; the last partial batch is kept
- * (as PyTorch's `DataLoader(drop_last=False)` in the reference: 60000 = 468·128 + 96).
+ * `batches` of `@lipschitz/core` — the library's one batcher, `train()`'s and `evaluate()`'s default and what
+ * `@lipschitz/datasets` re-exports — under its former name, with its former defaults (`seed` 0): batches of
+ * `batchSize` examples in the set's order or, with `shuffle`, in the order of a Fisher–Yates permutation drawn from
+ * `new SeededRandom(seed)`; the last partial batch is kept (as PyTorch's `DataLoader(drop_last=False)` in the
+ * reference: 60000 = 468·128 + 96).
  *
  * Ownership: each yielded batch's `x` and `y` belong to the consumer. Nothing is allocated until a batch
  * is requested, so breaking out of the loop early leaks nothing.
  *
  * Throws `INVALID_ARGUMENT` for a bad batch size, limit or seed.
  *
+ * @deprecated Use `batches` from `@lipschitz/core` (or `@lipschitz/datasets`, which adds `augment: 'cifar'`).
  * @example
  * ```ts
  * for (const { x, y } of shuffledBatches(set, { batchSize: 128, shuffle: true, seed: 0 })) {
@@ -61,23 +62,5 @@ export function assertLabeledImages(fn: string, name: string, set: LabeledImages
 export function* shuffledBatches(set: LabeledImages, { batchSize, shuffle = false, seed = 0, limit }: BatchOptions): Generator<Batch> {
   assertPositiveInteger('shuffledBatches', 'batchSize', batchSize);
   if (limit !== undefined) assertNonNegativeInteger('shuffledBatches', 'limit', limit);
-  const count = Math.min(set.count, limit ?? set.count);
-  const order = shuffle ? new SeededRandom(seed).permutation(count) : null;
-  const pixels = set.height * set.width * set.channels;
-  for (let start = 0, index = 0; start < count; start += batchSize, index++) {
-    const size = Math.min(batchSize, count - start);
-    const xs = new Float32Array(size * pixels);
-    const ys = new Int32Array(size);
-    for (let i = 0; i < size; i++) {
-      const example = order ? order[start + i] : start + i;
-      xs.set(set.images.subarray(example * pixels, (example + 1) * pixels), i * pixels);
-      ys[i] = set.labels[example];
-    }
-    yield {
-      x: tf.tensor4d(xs, [size, set.height, set.width, set.channels]),
-      y: tf.tensor1d(ys, 'int32'),
-      index,
-      size,
-    };
-  }
+  yield* batches(set, { batchSize, shuffle, seed, ...(limit !== undefined ? { limit } : {}) });
 }

@@ -1,8 +1,8 @@
-import { LipschitzError, type LipschitzModule, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber } from '@lipschitz/core';
+import { LipschitzError, type LipschitzModule, assertNonNegativeInteger, assertPositiveInteger, assertPositiveNumber, batches } from '@lipschitz/core';
 import { type CertifyReport, certifyModel } from '@lipschitz/certify';
 import { type FloatErrorModel, certifyLogitValues, moduleLipschitzBound } from '@lipschitz/model-format';
 import * as tf from '@tensorflow/tfjs-core';
-import { type Batcher, type LabeledImages, assertLabeledImages, shuffledBatches } from './batches';
+import { type Batcher, type LabeledImages, assertLabeledImages } from './batches';
 import type { LossFunction } from './train-step';
 
 /** Options of {@link evaluate}. */
@@ -32,7 +32,7 @@ export interface EvaluateOptions {
   lipschitz?: number;
   /** Also report the mean of this loss over the set. */
   loss?: LossFunction;
-  /** Batch source (default {@link shuffledBatches} without shuffling). */
+  /** Batch source (default `batches` of `@lipschitz/core` without shuffling). */
   batcher?: Batcher;
 }
 
@@ -196,7 +196,7 @@ async function evaluateFloatSound(
  * ```
  */
 export async function evaluate(model: LipschitzModule, set: LabeledImages, options: EvaluateOptions = {}): Promise<EvaluationResult> {
-  const { batchSize = 100, limit, epsilons = [], loss, batcher = shuffledBatches } = options;
+  const { batchSize = 100, limit, epsilons = [], loss, batcher = batches } = options;
   assertLabeledImages('evaluate', 'set', set);
   assertPositiveInteger('evaluate', 'batchSize', batchSize);
   if (limit !== undefined) assertNonNegativeInteger('evaluate', 'limit', limit);

@@ -4,8 +4,9 @@ import {
   assertNonNegativeInteger,
   assertPositiveInteger,
   assertPositiveNumber,
+  batches,
 } from '@lipschitz/core';
-import { type Batcher, type LabeledImages, assertLabeledImages, shuffledBatches } from './batches';
+import { type Batcher, type LabeledImages, assertLabeledImages } from './batches';
 import { restoreCheckpoint } from './checkpoint';
 import type { FloatErrorModel } from '@lipschitz/model-format';
 import { type LoopEvent, runEpochs } from './epoch-loop';
@@ -70,7 +71,7 @@ export interface TrainOptions {
   /** Load the best checkpoint's weights into `model` at the end (default true). */
   restoreBest?: boolean;
   /**
-   * Source of the training batches (default {@link shuffledBatches}); must be deterministic in its seed. Pass
+   * Source of the training batches (default `batches` of `@lipschitz/core`); must be deterministic in its seed. Pass
    * `batches` of `@lipschitz/datasets` to augment, e.g. `(set, o) => batches(set, { ...o, augment: 'cifar' })`.
    * Only training uses it: the test set is always evaluated in order, unaugmented.
    */
@@ -216,7 +217,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     checkpointEvery = 0,
     lossEvery = 10,
     restoreBest = true,
-    batcher = shuffledBatches,
+    batcher = batches,
     onProgress,
     signal,
   } = options;
