@@ -10,6 +10,7 @@ import { certifyCommand, certifyModelFileCommand } from './commands/certify';
 import { experimentCommand } from './commands/experiment-table';
 import { exportCommand } from './commands/export';
 import { reportCommand } from './commands/report';
+import { spectraFigureCommand } from './commands/spectra-figure';
 import { trainCommand } from './commands/train';
 import { ATTACKS, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_DECISION_ATTACK_IMAGES } from './evaluations';
 import { ZOO_PREFIX, resolveZooModel } from './zoo';
@@ -235,6 +236,18 @@ program
   .description('write DIR/report.html from the run’s files')
   .requiredOption('--run <dir>', 'run directory')
   .action((flags: { run: string }) => runAction(NAME, async () => void (await reportCommand({ run: flags.run }))));
+
+program
+  .command('spectra-figure')
+  .description("the paper's Figure 2: histograms of the singular values of one convolution of each run, at initialisation and after training, in one SVG (and FILE.json with the values)")
+  .requiredOption('--runs <dirs...>', 'run directories (each certified: certify.json holds the spectra after training)')
+  .requiredOption('--conv <n>', 'which convolution, 1-based in layer order (the paper: 2, the Large network’s second)')
+  .requiredOption('--out <file.svg>', 'the figure (FILE.json is written beside it)')
+  .action((flags: { runs: string[]; conv: string; out: string }) =>
+    runAction(NAME, async () => {
+      await spectraFigureCommand({ runs: flags.runs, conv: parsePositiveInt('--conv', flags.conv), out: flags.out, log: (line) => process.stdout.write(`${line}\n`) });
+    }),
+  );
 
 program
   .command('experiment')
