@@ -189,6 +189,8 @@ describe('the report', () => {
     const html = readFileSync(path, 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('number of singular values');
+    // the σ = 1 rule is drawn once per panel (one layer after training here), not once per singular value
+    expect(html.match(/stroke="#b00020"/g)?.length).toBe(1);
     expect(html).not.toContain('(ε = —)');
   });
 

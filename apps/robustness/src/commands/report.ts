@@ -324,7 +324,8 @@ export function reportParts(files: RunFiles): ReportPart[] {
                 y: { aggregate: 'count', type: 'quantitative', title: 'number of singular values' },
               },
             },
-            { mark: { type: 'rule', color: '#b00020', strokeDash: [4, 3] }, encoding: { x: { datum: 1, type: 'quantitative' } } },
+            // One rule per panel (without the aggregate it would be drawn once per singular value).
+            { transform: [{ aggregate: [{ op: 'count', as: 'n' }], groupby: ['layer', 'when'] }], mark: { type: 'rule', color: '#b00020', strokeDash: [4, 3] }, encoding: { x: { datum: 1, type: 'quantitative' } } },
           ],
         },
       },

@@ -43,6 +43,8 @@ describe('spectra-figure', () => {
     expect(svg).toContain('BCOP: 3×3, 8→8 @ 14×14 (conv 2) — after epoch 3 of 4');
     expect(svg).toContain('RKO: 3×3, 8→8 @ 14×14 (conv 2)');
     expect(svg).toContain('initialisation');
+    // the σ = 1 rule once per panel (2 runs × 2 panels), not once per singular value
+    expect(svg.match(/#b00020/g)?.length).toBe(4);
     const json = JSON.parse(readFileSync(join(root, 'figure.json'), 'utf8'));
     expect(json.rows[1].singularValues.afterTraining).toEqual([0.96, 0.7, 0.3, 0.1]);
     expect(lines.at(-1)).toMatch(/^wrote .*figure\.svg/);

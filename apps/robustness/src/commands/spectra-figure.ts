@@ -111,7 +111,8 @@ export async function spectraFigureCommand({ runs, conv, out, log = () => {} }: 
             y: { aggregate: 'count', type: 'quantitative', title: 'count' },
           },
         },
-        { mark: { type: 'rule', color: '#b00020', strokeDash: [4, 3] }, encoding: { x: { datum: 1, type: 'quantitative' } } },
+        // One rule per panel (without the aggregate it would be drawn once per singular value).
+        { transform: [{ aggregate: [{ op: 'count', as: 'n' }], groupby: ['run', 'when'] }], mark: { type: 'rule', color: '#b00020', strokeDash: [4, 3] }, encoding: { x: { datum: 1, type: 'quantitative' } } },
       ],
     },
     resolve: { scale: { y: 'independent' } },
