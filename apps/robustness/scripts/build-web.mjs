@@ -40,8 +40,23 @@ export function idxPrefix(bytes, count) {
 }
 
 /**
+ * Copies the model zoo (`models/zoo.json` and its MNIST models' files) into `dir`: the page lists them and opens with
+ * `mnist-small-bcop` loaded. Returns the names copied.
+ * @param {string} dir
+ */
+export function copyZoo(dir) {
+  const index = JSON.parse(readFileSync(join(APP_DIR, 'models', 'zoo.json'), 'utf8'));
+  mkdirSync(dir, { recursive: true });
+  const names = Object.keys(index.models).filter((name) => index.models[name].dataset === 'mnist');
+  for (const name of names) copyFileSync(join(APP_DIR, 'models', index.models[name].file), join(dir, index.models[name].file));
+  const models = Object.fromEntries(names.map((name) => [name, index.models[name]]));
+  writeFileSync(join(dir, 'zoo.json'), `${JSON.stringify({ ...index, models }, null, 2)}\n`);
+  return names;
+}
+
+/**
  * Builds the page into `outDir` (default `dist/web`). Returns the directory.
- * @param {{ outDir?: string, testCount?: number, trainCount?: number, minify?: boolean }} [options]
+ * @param {{ outDir?: string, testCount?: number, trainCount?: number, minify?: boolean, zoo?: boolean }} [options] `zoo` (default true): copy the model zoo (`copyZoo`)
  */
 export async function buildWeb(options = {}) {
   const outDir = resolve(options.outDir ?? join(APP_DIR, 'dist', 'web'));
@@ -76,6 +91,7 @@ export async function buildWeb(options = {}) {
     ['train-labels-idx1-ubyte', WEB_DATA_FILES.trainLabels, trainCount],
   ];
   for (const [source, target, count] of subsets) writeFileSync(join(outDir, target), idxPrefix(readFileSync(join(mnistDir, source)), count));
+  if (options.zoo ?? true) copyZoo(join(outDir, 'models'));
   return outDir;
 }
 

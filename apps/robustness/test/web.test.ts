@@ -7,12 +7,14 @@
  * for 2 steps on WebGPU (issue 17: training on WebGPU failed with "mapAsync … A valid external Instance
  * reference no longer exists", a synchronous GPU read while the network was built). The results of a
  * training run appear in the training section, not under "Certify a model".
+ * The page opens with the zoo's `mnist-small-bcop` loaded and certifies it as Node does (issue 18).
  * What is not tested here: BCOP Small training on WebGPU (one step takes minutes on SwiftShader, measured
  * in the README), the file-input path (the same code as `?model=`, after reading the file).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { prepareBackend } from '@lipschitz/backends';
 import { certifyExportedModel } from '@lipschitz/certify';
 import type { ExportedModel } from '@lipschitz/core';
@@ -237,11 +239,61 @@ describe('robustness web page in headless Chromium on WebGPU', () => {
       expect(certified.lipschitzUpperBound).toBeLessThan(1.001);
       expect(await gpuPage.locator('#train-grid figure').count()).toBe(20);
       expect(await gpuPage.isHidden('#certify-results')).toBe(true);
-      expect(await gpuPage.textContent('#model-status')).toMatch(/^Choose a model file/);
+      // The page opened with the zoo model loaded (not certified); training leaves that section alone.
+      expect(await gpuPage.textContent('#model-status')).toMatch(/^Loaded zoo:mnist-small-bcop — /);
     } finally {
       await gpuPage.close();
     }
   }, 600_000);
+
+  it('opens with the zoo model mnist-small-bcop loaded, and certifies it as Node does the same file', async () => {
+    if (!browser || !server) throw new Error('the browser did not start');
+    const zooPage = await browser.newPage();
+    const n = 50;
+    try {
+      await zooPage.goto(`${server.origin}/?backend=wasm&n=${n}`);
+      await zooPage.waitForFunction(() => {
+        const r = (window as unknown as { __results?: PageResults }).__results;
+        return (r?.status === 'ready' && r.loaded != null) || r?.status === 'error';
+      }, null, { timeout: 60_000, polling: 250 });
+      const opened = await zooPage.evaluate(() => (window as unknown as { __results: PageResults }).__results);
+      expect(opened.error).toBeNull();
+      expect(opened.loaded).toBe('zoo:mnist-small-bcop');
+      expect(opened.certify).toBeNull(); // loaded, not certified until asked
+      const zoo = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'models', 'zoo.json'), 'utf8')) as { models: Record<string, { file: string; dataset: string }> };
+      expect(opened.zoo).toEqual(Object.keys(zoo.models).filter((name) => zoo.models[name].dataset === 'mnist'));
+      expect(await zooPage.inputValue('#zoo-model')).toBe('mnist-small-bcop');
+      expect(await zooPage.textContent('#model-status')).toMatch(/^Loaded zoo:mnist-small-bcop — BCOP Small on MNIST.* Press Certify\.$/);
+      await zooPage.click('#certify');
+      await zooPage.waitForFunction(() => {
+        const r = (window as unknown as { __results?: PageResults }).__results;
+        return r?.certify != null || r?.error != null;
+      }, null, { timeout: 120_000, polling: 250 });
+      const { certify, error } = await zooPage.evaluate(() => (window as unknown as { __results: PageResults }).__results);
+      expect(error).toBeNull();
+      if (!certify) throw new Error('the page did not certify the zoo model');
+      expect(certify.source).toBe('zoo:mnist-small-bcop');
+      expect(certify.count).toBe(n);
+      const file = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'models', zoo.models['mnist-small-bcop'].file), 'utf8')) as ExportedModel;
+      await prepareBackend('wasm');
+      const { test } = await mnist({ trainLimit: 1, testLimit: n });
+      const images = tf.tensor4d(test.images.subarray(0, n * 784), [n, 28, 28, 1]);
+      const labels = tf.tensor1d(test.labels.subarray(0, n), 'int32');
+      try {
+        const node = await certifyExportedModel(file, images, labels, { epsilons: [1.58, 0.3] });
+        expect(certify.lipschitzUpperBound).toBe(node.lipschitzUpperBound);
+        expect(certify.clean).toBe(node.clean);
+        expect(certify.predictions).toEqual(Array.from(node.examples.predictions));
+        let worst = 0;
+        for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(certify.margins[i] - node.examples.margins[i]));
+        expect(worst).toBeLessThanOrEqual(1e-4);
+      } finally {
+        tf.dispose([images, labels]);
+      }
+    } finally {
+      await zooPage.close();
+    }
+  }, 300_000);
 
   it('gives the same numbers on the WebGL fallback', async () => {
     if (!browser || !server) throw new Error('the browser did not start');

@@ -12,12 +12,16 @@ export interface PageResults {
   backend: PreparedBackend | null;
   /** The latest certification of a loaded model file. */
   certify: (PageCertification & { source: string }) | null;
+  /** Where the loaded model came from (`zoo:NAME`, a `?model=` URL or a file name); null before one is loaded. */
+  loaded: string | null;
+  /** The names of the zoo models the page offers (`models/zoo.json` of the build); empty for a build without the zoo. */
+  zoo: string[];
   /** The latest in-browser training run (and the certification of the trained model once done). */
   train: { network: string; steps: number; totalSteps: number; losses: number[]; done: boolean; milliseconds?: number; certify?: PageCertification } | null;
   error: string | null;
 }
 
-const results: PageResults = { status: 'starting', backend: null, certify: null, train: null, error: null };
+const results: PageResults = { status: 'starting', backend: null, certify: null, loaded: null, zoo: [], train: null, error: null };
 (window as unknown as { __results: PageResults }).__results = results;
 
 const GRID_LIMIT = 200;
@@ -161,14 +165,60 @@ async function certifyLoaded(): Promise<void> {
   }
 }
 
-async function loadModel(text: string, source: string): Promise<void> {
+/** Loads a model file's text; certifies it at once unless `certify` is false (the zoo model the page opens with). */
+async function loadModel(text: string, source: string, certify = true): Promise<void> {
   try {
     model = { exported: JSON.parse(text) as ExportedModel, source };
   } catch {
     fail('certify', new Error(`${source} is not JSON: choose a lipschitz-model/1 file written by \`robustness export\`.`));
     return;
   }
-  await certifyLoaded();
+  results.loaded = source;
+  element<HTMLButtonElement>('certify').disabled = busy;
+  if (certify) await certifyLoaded();
+}
+
+/** The zoo model the page opens with when no `?model=` is given (`robustness certify --model zoo:NAME`). */
+const DEFAULT_ZOO_MODEL = 'mnist-small-bcop';
+
+interface ZooIndex {
+  models: Record<string, { file: string; dataset: string; description: string; certified?: { count: number; clean: number; certified: Record<string, number> } }>;
+}
+
+/** Fetches and loads the zoo model `name` (`models/<file>` of the build). */
+async function loadZooModel(index: ZooIndex, name: string, certify: boolean): Promise<void> {
+  const entry = index.models[name];
+  const response = await fetch(`models/${entry.file}`);
+  if (!response.ok) throw new Error(`fetching the zoo model ${name} failed: HTTP ${response.status}.`);
+  await loadModel(await response.text(), `zoo:${name}`, certify);
+  if (!certify) setStatus('model-status', `Loaded zoo:${name} — ${entry.description} Press Certify.`);
+}
+
+/**
+ * Lists the zoo (`models/zoo.json`, copied into the build by scripts/build-web.mjs) in the model selector and, when
+ * `openDefault`, loads {@link DEFAULT_ZOO_MODEL} without certifying it. A build without the zoo offers none.
+ */
+async function setUpZoo(openDefault: boolean): Promise<void> {
+  const response = await fetch('models/zoo.json');
+  if (!response.ok) return;
+  const index = (await response.json()) as ZooIndex;
+  const select = element<HTMLSelectElement>('zoo-model');
+  for (const [name, entry] of Object.entries(index.models)) {
+    if (entry.dataset !== 'mnist') continue; // the page holds MNIST test images only
+    const option = document.createElement('option');
+    option.value = name;
+    option.textContent = name;
+    option.title = entry.description;
+    select.append(option);
+    results.zoo.push(name);
+  }
+  select.addEventListener('change', () => {
+    if (select.value) void loadZooModel(index, select.value, true).catch((error) => fail('certify', error));
+  });
+  if (openDefault && results.zoo.includes(DEFAULT_ZOO_MODEL)) {
+    select.value = DEFAULT_ZOO_MODEL;
+    await loadZooModel(index, DEFAULT_ZOO_MODEL, false);
+  }
 }
 
 async function trainClicked(): Promise<void> {
@@ -247,6 +297,11 @@ async function start(): Promise<void> {
   element('certify').addEventListener('click', () => void certifyLoaded());
   element('train').addEventListener('click', () => void trainClicked());
   const url = params.get('model');
+  try {
+    await setUpZoo(!url);
+  } catch (error) {
+    fail('certify', error);
+  }
   if (url) {
     try {
       const response = await fetch(url);
