@@ -6,7 +6,10 @@
 //   pnpm --filter @lipschitz/robustness-app build
 //   node apps/robustness/scripts/make-zoo-model.mjs                      # the demo model (below)
 //   node apps/robustness/scripts/make-zoo-model.mjs --name N --description "…" --run DIR [--test-limit N]
-// With --run DIR the script skips training and exports that finished run (e.g. the main job's, runs/mnist-quick).
+//   node apps/robustness/scripts/make-zoo-model.mjs --name N --description "…" --model FILE.json --command "…" [--command "…"]
+// With --run DIR the script skips training and exports that finished run (e.g. the main job's, runs/mnist-quick);
+// with --model FILE it takes a file `robustness export` already wrote (e.g. an experiment's models/<row>.json) and
+// records the --command lines that made it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +34,8 @@ const { values } = parseArgs({
     name: { type: 'string' },
     description: { type: 'string' },
     run: { type: 'string' },
+    model: { type: 'string' },
+    command: { type: 'string', multiple: true },
     'test-limit': { type: 'string', default: '1000' },
     cli: { type: 'string', default: join(APP_DIR, 'dist', 'cli.js') },
   },
@@ -43,9 +48,12 @@ function fail(message) {
 
 const cli = resolve(values.cli);
 if (!existsSync(cli)) fail(`${cli} does not exist; build the CLI first: pnpm --filter @lipschitz/robustness-app build`);
-if ((values.run === undefined) !== (values.name === undefined) || (values.run !== undefined && values.description === undefined)) {
-  fail('pass --name, --description and --run together (an existing run), or none of them (the demo model).');
+const source = values.run ?? values.model;
+if (values.run !== undefined && values.model !== undefined) fail('pass --run or --model, not both.');
+if ((source === undefined) !== (values.name === undefined) || (source !== undefined && values.description === undefined)) {
+  fail('pass --name, --description and --run (an existing run) or --model (an exported file) together, or none of them (the demo model).');
 }
+if (values.model !== undefined && !(values.command?.length > 0)) fail('with --model, pass the commands that made the file with --command (one per command).');
 const name = values.name ?? DEMO.name;
 if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) fail(`--name must be lower-case letters, digits and dashes, got ${JSON.stringify(name)}`);
 const testLimit = values['test-limit'];
@@ -62,15 +70,20 @@ const scratch = mkdtempSync(join(tmpdir(), 'zoo-'));
 try {
   const commands = [];
   let run = values.run;
-  if (run === undefined) {
+  if (run === undefined && values.model === undefined) {
     run = join(scratch, 'run');
     robustness(['train', ...DEMO.train, '--out', run]);
     commands.push(shown(['train', ...DEMO.train, '--out', 'RUN']));
   }
   const file = `${name}.json`;
   const exported = join(scratch, file);
-  robustness(['export', '--run', run, '--out', exported]);
-  commands.push(shown(['export', '--run', values.run ?? 'RUN', '--out', `apps/robustness/models/${file}`]));
+  if (values.model !== undefined) {
+    writeFileSync(exported, readFileSync(values.model));
+    commands.push(...values.command);
+  } else {
+    robustness(['export', '--run', run, '--out', exported]);
+    commands.push(shown(['export', '--run', values.run ?? 'RUN', '--out', `apps/robustness/models/${file}`]));
+  }
   const certified = join(scratch, 'certify.json');
   robustness(['certify', '--model', exported, '--test-limit', testLimit, '--out', certified]);
   commands.push(shown(['certify', '--model', `zoo:${name}`, '--test-limit', testLimit]));

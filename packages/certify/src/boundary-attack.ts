@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { assertPositiveInteger, assertPositiveNumber } from '@lipschitz/core';
 import type { Predict } from './attack-core';
 import {
+  type DecisionAttackCommonOptions,
   type DecisionAttackResult,
   type DecisionSearch,
   type DecisionSearchContext,
@@ -12,7 +13,7 @@ import { blendedUniformNoiseStart } from './blended-noise-start';
 import { SlidingRate } from './sliding-rate';
 
 /** Options of {@link boundaryAttack}; the defaults are foolbox 2.x's `BoundaryAttack` defaults. */
-export interface BoundaryAttackOptions {
+export interface BoundaryAttackOptions extends DecisionAttackCommonOptions {
   /** ε used to count an example as broken (`‖δ‖₂ < ε + 1e-6`); the attack itself minimises ‖δ‖₂. */
   epsilon: number;
   /** Maximum iterations (foolbox 2: 5000); the attack stops earlier once it has converged. */
@@ -29,16 +30,6 @@ export interface BoundaryAttackOptions {
   initDirections?: number;
   /** Blending factors tried between the image and that noise (foolbox 2: 1000). */
   initEpsilons?: number;
-  /** Seed of every random draw (default 0). */
-  seed?: number;
-  /** Valid input range (default [0, 1]); every query is clamped into it. */
-  range?: [number, number];
-  /** Images per forward pass (default 500). */
-  batchSize?: number;
-  /** Per-example certified radii: any misclassified point found closer than its radius counts as broken. */
-  certifiedRadii?: ArrayLike<number>;
-  /** Called as searches finish: (finished images, all images). */
-  onProgress?: (finishedImages: number, totalImages: number) => void;
 }
 
 interface BoundarySettings {

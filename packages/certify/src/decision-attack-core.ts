@@ -12,6 +12,20 @@ import { checkImagesAndLabels, checkLabelValues } from './inputs';
  */
 export type DecisionSearch = Generator<Float64Array[], void, Uint8Array>;
 
+/** The options every decision-based attack takes (`boundaryAttack`, `pointwiseAttack`). */
+export interface DecisionAttackCommonOptions {
+  /** Seed of every random draw (default 0). */
+  seed?: number;
+  /** Valid input range (default [0, 1]); every query is clamped into it. */
+  range?: [number, number];
+  /** Images per forward pass (default 500). */
+  batchSize?: number;
+  /** Per-example certified radii: any misclassified point found closer than its radius counts as broken. */
+  certifiedRadii?: ArrayLike<number>;
+  /** Called as searches finish: (finished images, all images). */
+  onProgress?: (finishedImages: number, totalImages: number) => void;
+}
+
 /** What a search is given. @internal */
 export interface DecisionSearchContext {
   /** The clean image, flattened (float32 values held as float64). */

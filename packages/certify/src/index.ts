@@ -46,4 +46,5 @@ export {
 } from './empirical-lipschitz';
 export { boundaryAttack, type BoundaryAttackOptions } from './boundary-attack';
 export { pointwiseAttack, type PointwiseAttackOptions } from './pointwise-attack';
+export type { DecisionAttackCommonOptions } from './decision-attack-core';
 export type { DecisionAttackResult } from './decision-attack-core';

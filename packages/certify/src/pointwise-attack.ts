@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { LipschitzError, assertPositiveInteger } from '@lipschitz/core';
 import type { Predict } from './attack-core';
-import { type DecisionAttackResult, type DecisionSearch, type DecisionSearchContext, runDecisionAttack, squaredDistance } from './decision-attack-core';
+import { type DecisionAttackCommonOptions, type DecisionAttackResult, type DecisionSearch, type DecisionSearchContext, runDecisionAttack, squaredDistance } from './decision-attack-core';
 
 /** Options of {@link pointwiseAttack}; the defaults are foolbox 2.x's `PointwiseAttack` defaults. */
-export interface PointwiseAttackOptions {
+export interface PointwiseAttackOptions extends DecisionAttackCommonOptions {
   /** ε used to count an example as broken (`‖δ‖₂ < ε + 1e-6`); the attack itself minimises the perturbation. */
   epsilon: number;
   /** Repetitions of the salt-and-pepper start (foolbox 2 `SaltAndPepperNoiseAttack`: 10). */
@@ -17,16 +17,6 @@ export interface PointwiseAttackOptions {
   maxQueries?: number;
   /** Number of channels (the last axis, NHWC) that share one salt-and-pepper draw (default: the image's last axis). */
   channels?: number;
-  /** Seed of every random draw (default 0). */
-  seed?: number;
-  /** Valid input range (default [0, 1]). */
-  range?: [number, number];
-  /** Images per forward pass (default 500). */
-  batchSize?: number;
-  /** Per-example certified radii: any misclassified point found closer than its radius counts as broken. */
-  certifiedRadii?: ArrayLike<number>;
-  /** Called as searches finish: (finished images, all images). */
-  onProgress?: (finishedImages: number, totalImages: number) => void;
 }
 
 interface PointwiseSettings {
