@@ -1,26 +1,17 @@
-import { bcopInitialParams, bcopKernelFromOrthogonal, circularConv2d, invertibleDownsample } from '@lipschitz/blockconv';
+import { bcopInitialParams, bcopKernelFromOrthogonal } from '@lipschitz/blockconv';
 import { LipschitzError, SeededRandom, assertPositiveInteger } from '@lipschitz/core';
 import { uniformTensor } from '@lipschitz/layers';
 import { type OrthogonalizerSpec, orthogonalize } from '@lipschitz/orthogonalize';
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { type BaseLayerArgs, LipschitzLayer, type LayerWeight, knownDim, singleShape } from './lipschitz-layer';
+import { type LayerWeight, knownDim, singleShape } from './lipschitz-layer';
 import { type OrthogonalizationOptions, resolveOrthogonalization } from './orthogonalizer-defaults';
 import { registerLayerOnce } from './register-layer';
+import { StridedCircularConv, type StridedCircularConvArgs } from './strided-circular-conv';
 import { valuesInitializer } from './values-initializer';
 
-/** Options of {@link bcopConv2d} (tfjs-style, as `tf.layers.conv2d`). */
-export interface BcopConv2dArgs extends BaseLayerArgs, OrthogonalizationOptions {
-  /** Output channels (≥ 1). */
-  filters: number;
-  /** Square kernel size k (≥ 1); a multiple of `strides`. */
-  kernelSize: number;
-  /** Stride s (default 1), done as the reference: invertible downsampling by s, then a k/s BCOP. */
-  strides?: number;
-  /** Learn a bias (default true). */
-  useBias?: boolean;
-  /** Seed of the initial values (default 0); the same seed gives `@lipschitz/layers`' initial values. */
-  seed?: number;
+/** Options of {@link bcopConv2d} (tfjs-style, as `tf.layers.conv2d`; a stride s is done as the reference: invertible downsampling by s, then a k/s BCOP). */
+export interface BcopConv2dArgs extends StridedCircularConvArgs, OrthogonalizationOptions {
   /** Björck iterations of the default orthogonalizer (as `@lipschitz/layers`' `bcopConv2d`). */
   iterations?: number;
 }
@@ -36,13 +27,8 @@ interface InnerShape {
  * BCOP convolution as a tfjs layer (see {@link bcopConv2d}). Weights: `params`
  * `[2(k/s − 1) + 1, cmax, cmax]`, `cmax = max(s²·cin, filters)`, and `bias` `[filters]`.
  */
-export class BcopConv2d extends LipschitzLayer {
+export class BcopConv2d extends StridedCircularConv {
   static className = 'BcopConv2d';
-  readonly filters: number;
-  readonly kernelSize: number;
-  readonly strides: number;
-  readonly useBias: boolean;
-  readonly seed: number;
   readonly orthogonalizer: OrthogonalizerSpec;
   readonly reproject: boolean;
   private inner: InnerShape | null = null;
@@ -50,30 +36,9 @@ export class BcopConv2d extends LipschitzLayer {
   private bias: LayerWeight | null = null;
 
   constructor(args: BcopConv2dArgs) {
-    super(args);
-    const fn = 'bcopConv2d';
-    if (args == null || typeof args !== 'object') {
-      throw new LipschitzError('INVALID_ARGUMENT', `${fn}: pass options such as { filters: 16, kernelSize: 4, strides: 2 }.`);
-    }
-    assertPositiveInteger(fn, 'filters', args.filters);
-    assertPositiveInteger(fn, 'kernelSize', args.kernelSize);
-    assertPositiveInteger(fn, 'strides', args.strides ?? 1);
-    if (args.iterations !== undefined) assertPositiveInteger(fn, 'iterations', args.iterations);
-    if (args.seed !== undefined && !Number.isInteger(args.seed)) {
-      throw new LipschitzError('INVALID_ARGUMENT', `${fn}: seed must be an integer, got ${String(args.seed)}.`);
-    }
-    this.filters = args.filters;
-    this.kernelSize = args.kernelSize;
-    this.strides = args.strides ?? 1;
-    if (this.kernelSize % this.strides !== 0) {
-      throw new LipschitzError(
-        'INVALID_ARGUMENT',
-        `${fn}: kernelSize (${this.kernelSize}) must be a multiple of strides (${this.strides}) (strides are done by invertible downsampling, as in the reference).`,
-      );
-    }
-    this.useBias = args.useBias ?? true;
-    this.seed = args.seed ?? 0;
-    const resolved = resolveOrthogonalization(fn, 'bcopConv2d', this.seed, args);
+    super('bcopConv2d', args, '{ filters: 16, kernelSize: 4, strides: 2 }');
+    if (args.iterations !== undefined) assertPositiveInteger('bcopConv2d', 'iterations', args.iterations);
+    const resolved = resolveOrthogonalization('bcopConv2d', 'bcopConv2d', this.seed, args);
     this.orthogonalizer = resolved.orthogonalizer;
     this.reproject = resolved.reproject;
   }
@@ -101,37 +66,12 @@ export class BcopConv2d extends LipschitzLayer {
     return this.bias ? [kernel, this.bias.read()] : [kernel];
   }
 
-  protected forward(x: tf.Tensor, kernels: readonly tf.Tensor[]): tf.Tensor {
-    const input = this.strides > 1 ? invertibleDownsample(x as tf.Tensor4D, this.strides) : (x as tf.Tensor4D);
-    return circularConv2d(input, kernels[0] as tf.Tensor4D, kernels[1] as tf.Tensor1D | undefined);
-  }
-
   protected override reprojectedWeights(): LayerWeight[] {
     return this.reproject && this.params ? [this.params] : [];
   }
 
-  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
-    const shape = singleShape('bcopConv2d.computeOutputShape', inputShape);
-    const s = this.strides;
-    const h = shape[1] == null ? null : shape[1] / s;
-    const w = shape[2] == null ? null : shape[2] / s;
-    if ((h != null && !Number.isInteger(h)) || (w != null && !Number.isInteger(w))) {
-      throw new LipschitzError('SHAPE_MISMATCH', `bcopConv2d: the input height and width (${shape[1]}×${shape[2]}) must be multiples of strides ${s}.`);
-    }
-    return [shape[0], h, w, this.filters];
-  }
-
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      strides: this.strides,
-      useBias: this.useBias,
-      seed: this.seed,
-      orthogonalizer: this.orthogonalizer as unknown as tf.serialization.ConfigDict,
-      reproject: this.reproject,
-    };
+    return { ...super.getConfig(), orthogonalizer: this.orthogonalizer as unknown as tf.serialization.ConfigDict, reproject: this.reproject };
   }
 }
 registerLayerOnce(BcopConv2d);

@@ -1,24 +1,15 @@
-import { circularConv2d, invertibleDownsample } from '@lipschitz/blockconv';
+import { circularConv2d } from '@lipschitz/blockconv';
 import { LipschitzError, SeededRandom, assertPositiveInteger } from '@lipschitz/core';
 import { circularConv2dAdjoint, uniformTensor } from '@lipschitz/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { type BaseLayerArgs, LipschitzLayer, type LayerWeight, isTraining, knownDim, singleInput, singleShape } from './lipschitz-layer';
+import { type LayerWeight, isTraining, knownDim, singleInput, singleShape } from './lipschitz-layer';
+import { StridedCircularConv, type StridedCircularConvArgs } from './strided-circular-conv';
 import { registerLayerOnce } from './register-layer';
 import { valuesInitializer } from './values-initializer';
 
 /** Options of {@link ossnConv2d} (tfjs-style, as `tf.layers.conv2d`). */
-export interface OssnConv2dArgs extends BaseLayerArgs {
-  /** Output channels (≥ 1). */
-  filters: number;
-  /** Square kernel size k (≥ 1); a multiple of `strides`. */
-  kernelSize: number;
-  /** Stride s (default 1): invertible downsampling by s, then a k/s convolution. */
-  strides?: number;
-  /** Learn a bias (default true). */
-  useBias?: boolean;
-  /** Seed of the initial values (default 0); the same seed gives `@lipschitz/layers`' initial values. */
-  seed?: number;
+export interface OssnConv2dArgs extends StridedCircularConvArgs {
   /** Power iterations per training forward (default 10, as `@lipschitz/layers`). */
   powerIterations?: number;
 }
@@ -39,13 +30,8 @@ function offTape(anchor: tf.Tensor, fn: () => tf.Tensor): tf.Tensor {
  * downsampling) and `bias`; non-trainable weights `u` `[1, h/s, w/s, filters]` (the power-iteration vector)
  * and `factor` (the stored `max(σ̂, 1)`), saved with the model.
  */
-export class OssnConv2d extends LipschitzLayer {
+export class OssnConv2d extends StridedCircularConv {
   static className = 'OssnConv2d';
-  readonly filters: number;
-  readonly kernelSize: number;
-  readonly strides: number;
-  readonly useBias: boolean;
-  readonly seed: number;
   readonly powerIterations: number;
   private kernel: LayerWeight | null = null;
   private bias: LayerWeight | null = null;
@@ -53,26 +39,8 @@ export class OssnConv2d extends LipschitzLayer {
   private factor: LayerWeight | null = null;
 
   constructor(args: OssnConv2dArgs) {
-    super(args);
-    const fn = 'ossnConv2d';
-    if (args == null || typeof args !== 'object') {
-      throw new LipschitzError('INVALID_ARGUMENT', `${fn}: pass options such as { filters: 16, kernelSize: 3 }.`);
-    }
-    assertPositiveInteger(fn, 'filters', args.filters);
-    assertPositiveInteger(fn, 'kernelSize', args.kernelSize);
-    assertPositiveInteger(fn, 'strides', args.strides ?? 1);
-    if (args.powerIterations !== undefined) assertPositiveInteger(fn, 'powerIterations', args.powerIterations);
-    if (args.seed !== undefined && !Number.isInteger(args.seed)) {
-      throw new LipschitzError('INVALID_ARGUMENT', `${fn}: seed must be an integer, got ${String(args.seed)}.`);
-    }
-    this.filters = args.filters;
-    this.kernelSize = args.kernelSize;
-    this.strides = args.strides ?? 1;
-    if (this.kernelSize % this.strides !== 0) {
-      throw new LipschitzError('INVALID_ARGUMENT', `${fn}: kernelSize (${this.kernelSize}) must be a multiple of strides (${this.strides}).`);
-    }
-    this.useBias = args.useBias ?? true;
-    this.seed = args.seed ?? 0;
+    super('ossnConv2d', args, '{ filters: 16, kernelSize: 3 }');
+    if (args.powerIterations !== undefined) assertPositiveInteger('ossnConv2d', 'powerIterations', args.powerIterations);
     this.powerIterations = args.powerIterations ?? 10;
   }
 
@@ -148,27 +116,8 @@ export class OssnConv2d extends LipschitzLayer {
     return this.bias ? [kernel, this.bias.read()] : [kernel];
   }
 
-  protected forward(x: tf.Tensor, kernels: readonly tf.Tensor[]): tf.Tensor {
-    const input = this.strides > 1 ? invertibleDownsample(x as tf.Tensor4D, this.strides) : (x as tf.Tensor4D);
-    return circularConv2d(input, kernels[0] as tf.Tensor4D, kernels[1] as tf.Tensor1D | undefined);
-  }
-
-  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
-    const shape = singleShape('ossnConv2d.computeOutputShape', inputShape);
-    const s = this.strides;
-    return [shape[0], shape[1] == null ? null : shape[1] / s, shape[2] == null ? null : shape[2] / s, this.filters];
-  }
-
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      strides: this.strides,
-      useBias: this.useBias,
-      seed: this.seed,
-      powerIterations: this.powerIterations,
-    };
+    return { ...super.getConfig(), powerIterations: this.powerIterations };
   }
 }
 registerLayerOnce(OssnConv2d);
