@@ -42,6 +42,20 @@ export interface EpochLoop {
   now(): number;
 }
 
+/** How often (ms) a loop with an abort signal lets the host's event loop run (see {@link yieldToEventLoop}). */
+const SIGNAL_POLL_MS = 100;
+
+/**
+ * Lets pending macrotasks run — a `SIGINT`/`SIGTERM` handler that aborts the run, a timer, a UI event. A training
+ * step on the cpu or wasm backend resolves its promises as microtasks only, so without this a Ctrl-C would be seen
+ * at the next epoch end (minutes on MNIST-Large). `setImmediate` in Node (after the poll phase, where signals are
+ * delivered; microseconds), `setTimeout(0)` elsewhere.
+ */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
+
 function diverged(epoch: number, step: number, value: number): LipschitzError {
   return new LipschitzError(
     'NUMERICAL_ERROR',
@@ -104,6 +118,7 @@ export async function runEpochs(loop: EpochLoop, session: RunSession): Promise<b
   }
   let lossSum: tf.Scalar | null = null;
   let aborted = false;
+  let lastYield = Number.NEGATIVE_INFINITY;
   let budgetSpent = false;
   try {
     while (state.epoch < loop.epochs && !aborted && !budgetSpent) {
@@ -150,6 +165,10 @@ export async function runEpochs(loop: EpochLoop, session: RunSession): Promise<b
         cost.dispose();
         loop.stepDone(loop.now() - stepStart);
         loop.emit({ type: 'step', epoch, lr, loss: lossValue });
+        if (loop.signal && loop.now() - lastYield >= SIGNAL_POLL_MS) {
+          await yieldToEventLoop();
+          lastYield = loop.now();
+        }
         const stop = loop.signal?.aborted === true;
         const lastOfEpoch = state.batchInEpoch === stepsPerEpoch;
         if (!lastOfEpoch && (stop || (loop.checkpointEvery > 0 && state.step % loop.checkpointEvery === 0))) {

@@ -152,6 +152,17 @@ describeBackends('train', () => {
     second.dispose();
   });
 
+  it('sees an abort from a macrotask (a SIGINT handler, a timer) within the epoch, not at its end', async () => {
+    // A step on cpu/wasm resolves as microtasks only: a signal handler runs only if the loop yields to the event loop.
+    const model = tinyModel({ seed: 3 });
+    const controller = new AbortController();
+    setImmediate(() => controller.abort()); // runs where a signal handler would: after the poll phase
+    const result = await train(options({ model, epochs: 3, restoreBest: false, signal: controller.signal }));
+    expect(result.status).toBe('aborted');
+    expect(result.steps).toBe(1); // the handler ran at the first yield, after step 1
+    model.dispose();
+  });
+
   it('refuses to resume with different settings or to clobber a run in progress', async () => {
     const store = memoryRunStore();
     const model = tinyModel({ seed: 3 });
