@@ -1,3 +1,4 @@
+import type { TopLevelSpec } from '@lipschitz/app-kit';
 import type { ExportedLayer } from '@lipschitz/core';
 import { type NetworkBound, networkLipschitzUpperBound } from '@lipschitz/model-format';
 
@@ -52,4 +53,34 @@ export function convLabel(kernelShape: readonly number[], [h, w]: readonly numbe
   const inner = `${kh}×${kw} ${cin}→${cout} @ ${h}×${w}`;
   if (stride === 1) return `${kh}×${kw}, ${cin}→${cout} @ ${h}×${w}`;
   return `${kh * stride}×${kw * stride} stride ${stride}, ${cin / (stride * stride)}→${cout} (as ${inner} after invertible downsampling)`;
+}
+
+/**
+ * The Vega-Lite spec of the paper's Figure 2: one row of panels per `row` value (a layer, or a run), columns
+ * "initialisation" and "after training", each a histogram of σ in bins of 0.02 over [0, 1.09] with the σ = 1 rule
+ * (drawn once per panel). `values` are `{ [row]: string, when: 'initialisation' | 'after training', sigma }`.
+ */
+export function spectrumHistogramSpec(values: Record<string, string | number>[], row: string, options: { yTitle: string; rowOrder?: string[]; labelLimit: number }): TopLevelSpec {
+  return {
+    data: { values },
+    facet: {
+      row: { field: row, type: 'nominal', title: null, ...(options.rowOrder ? { sort: options.rowOrder } : {}), header: { labelAngle: 0, labelAlign: 'left', labelLimit: options.labelLimit, labelOrient: 'top' } },
+      column: { field: 'when', type: 'nominal', title: null, sort: ['initialisation', 'after training'] },
+    },
+    spec: {
+      width: 300,
+      height: 110,
+      layer: [
+        {
+          mark: 'bar',
+          encoding: {
+            x: { field: 'sigma', type: 'quantitative', bin: { step: 0.02, extent: [-0.01, 1.09], nice: false }, title: 'singular value σ', axis: { values: [0, 0.25, 0.5, 0.75, 1], format: '.2~f' } },
+            y: { aggregate: 'count', type: 'quantitative', title: options.yTitle },
+          },
+        },
+        // One rule per panel (without the aggregate it would be drawn once per singular value).
+        { transform: [{ aggregate: [{ op: 'count', as: 'n' }], groupby: [row, 'when'] }], mark: { type: 'rule', color: '#b00020', strokeDash: [4, 3] }, encoding: { x: { datum: 1, type: 'quantitative' } } },
+      ],
+    },
+  } as TopLevelSpec;
 }

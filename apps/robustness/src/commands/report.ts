@@ -4,7 +4,7 @@ import { type TopLevelSpec, escapeHtml, htmlTable, readJson, renderHtmlReport, v
 import { LipschitzError } from '@lipschitz/core';
 import { type EvaluationEntry, listEvaluations } from '../evaluations';
 import { type ExperimentConfig, PAPER_RESULTS, defaultEpsilons } from '../experiment';
-import type { ConvSpectrum } from '../spectra';
+import { type ConvSpectrum, spectrumHistogramSpec } from '../spectra';
 import type { AttackFile } from './attack';
 import type { CertifyFile } from './certify';
 import { LOSS_LOG } from './train';
@@ -301,34 +301,7 @@ export function reportParts(files: RunFiles): ReportPart[] {
     const rowsSv = finalSpectra.map((s) => [`#${s.index} ${s.label}`, s.singularValues[0].toPrecision(8), s.singularValues[s.singularValues.length - 1].toPrecision(6), s.singularValues.length]);
     parts.push({
       title: 'Singular values of each convolution (the paper’s Figure 2)',
-      spec: {
-        data: { values },
-        facet: {
-          row: { field: 'layer', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelLimit: 520, labelOrient: 'top' } },
-          column: { field: 'when', type: 'nominal', title: null, sort: ['initialisation', 'after training'] },
-        },
-        spec: {
-          width: 300,
-          height: 110,
-          layer: [
-            {
-              mark: 'bar',
-              encoding: {
-                x: {
-                  field: 'sigma',
-                  type: 'quantitative',
-                  bin: { step: 0.02, extent: [-0.01, 1.09], nice: false },
-                  title: 'singular value σ',
-                  axis: { values: [0, 0.25, 0.5, 0.75, 1], format: '.2~f' },
-                },
-                y: { aggregate: 'count', type: 'quantitative', title: 'number of singular values' },
-              },
-            },
-            // One rule per panel (without the aggregate it would be drawn once per singular value).
-            { transform: [{ aggregate: [{ op: 'count', as: 'n' }], groupby: ['layer', 'when'] }], mark: { type: 'rule', color: '#b00020', strokeDash: [4, 3] }, encoding: { x: { datum: 1, type: 'quantitative' } } },
-          ],
-        },
-      },
+      spec: spectrumHistogramSpec(values, 'layer', { yTitle: 'number of singular values', labelLimit: 520 }),
       html:
         finalSpectra.length > 0
           ? htmlTable(['layer (after training)', 'σ max', 'σ min', 'count'], rowsSv)

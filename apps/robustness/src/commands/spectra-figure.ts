@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { type TopLevelSpec, readJson, vegaLiteToSvg, writeFileAtomic, writeJsonAtomic } from '@lipschitz/app-kit';
 import { LipschitzError } from '@lipschitz/core';
-import type { ConvSpectrum } from '../spectra';
+import { type ConvSpectrum, spectrumHistogramSpec } from '../spectra';
 
 /** Summary statistics of one spectrum in the figure. */
 export interface SpectrumStats {
@@ -95,28 +95,9 @@ export async function spectraFigureCommand({ runs, conv, out, log = () => {} }: 
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Singular values of convolution ${conv} (the paper's Figure 2)`,
-    data: { values },
-    facet: {
-      row: { field: 'run', type: 'nominal', title: null, sort: rows.map(rowName), header: { labelAngle: 0, labelAlign: 'left', labelLimit: 640, labelOrient: 'top' } },
-      column: { field: 'when', type: 'nominal', title: null, sort: ['initialisation', 'after training'] },
-    },
-    spec: {
-      width: 300,
-      height: 110,
-      layer: [
-        {
-          mark: 'bar',
-          encoding: {
-            x: { field: 'sigma', type: 'quantitative', bin: { step: 0.02, extent: [-0.01, 1.09], nice: false }, title: 'singular value σ', axis: { values: [0, 0.25, 0.5, 0.75, 1], format: '.2~f' } },
-            y: { aggregate: 'count', type: 'quantitative', title: 'count' },
-          },
-        },
-        // One rule per panel (without the aggregate it would be drawn once per singular value).
-        { transform: [{ aggregate: [{ op: 'count', as: 'n' }], groupby: ['run', 'when'] }], mark: { type: 'rule', color: '#b00020', strokeDash: [4, 3] }, encoding: { x: { datum: 1, type: 'quantitative' } } },
-      ],
-    },
+    ...spectrumHistogramSpec(values, 'run', { yTitle: 'count', rowOrder: rows.map(rowName), labelLimit: 640 }),
     resolve: { scale: { y: 'independent' } },
-  };
+  } as TopLevelSpec;
   const svg = await vegaLiteToSvg(spec);
   const result = rows.map(({ init, final, ...row }) => row);
   await writeJsonAtomic(out.replace(/\.svg$/, '.json'), { format: 'lipschitz-spectra-figure/1', conv, rows: rows.map(({ init, final, ...row }) => ({ ...row, singularValues: { initialisation: init, afterTraining: final } })) }, 'spectra-figure');
