@@ -58,20 +58,9 @@ export class BcopConv2d extends CircularConvLayer {
     return this.weight.orthogonalization === 'reprojected';
   }
 
-  override freeze(): void {
-    this.weight.exactly(() => super.freeze());
-  }
-
-  protected override kernelValues(): Promise<Float32Array[]> {
-    return this.weight.exactly(() => super.kernelValues());
-  }
-
-  /**
-   * The exact float64 bound of the exported kernels; while unfrozen with `'projected'`, the larger of that and
-   * the training forward's bound (see `OrthogonalWeight.boundCoveringTrainingForward`).
-   */
-  override lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
-    return this.weight.boundCoveringTrainingForward(this.frozen, () => super.lipschitzUpperBound(inputShape));
+  /** The parameter matrices' orthogonal parameterisation: freezing, the read-back, the bound and disposal go through it. */
+  protected override orthogonalParameters(): OrthogonalWeight {
+    return this.weight;
   }
 
   protected override computeKernels(): tf.Tensor[] {
@@ -100,11 +89,6 @@ export class BcopConv2d extends CircularConvLayer {
   reprojectParameters(): void {
     assertNotDisposed('bcopConv2d.reprojectParameters', this.disposed);
     this.weight.reproject(this);
-  }
-
-  override dispose(): void {
-    this.weight.dispose();
-    super.dispose();
   }
 }
 

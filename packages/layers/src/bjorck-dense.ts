@@ -83,7 +83,7 @@ export abstract class DenseLayerBase extends LayerBase {
   async lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
     assertNotDisposed(`${this.config.type}.lipschitzUpperBound`, this.disposed);
     this.checkInputShape(`${this.config.type}.lipschitzUpperBound`, inputShape);
-    return boundOfExportedLayers(this, inputShape);
+    return this.boundCoveringTrainingForward(() => boundOfExportedLayers(this, inputShape));
   }
 
   async exportLayers(inputShape: readonly number[]): Promise<ExportedLayer[]> {
@@ -129,20 +129,9 @@ export class BjorckDense extends DenseLayerBase {
     return this.orthogonalWeight.orthogonalization === 'reprojected';
   }
 
-  override freeze(): void {
-    this.orthogonalWeight.exactly(() => super.freeze());
-  }
-
-  protected override kernelValues(): Promise<Float32Array[]> {
-    return this.orthogonalWeight.exactly(() => super.kernelValues());
-  }
-
-  /**
-   * The exact float64 bound of the exported kernels; while unfrozen with `'projected'`, the larger of that and
-   * the training forward's bound (see `OrthogonalWeight.boundCoveringTrainingForward`).
-   */
-  override lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
-    return this.orthogonalWeight.boundCoveringTrainingForward(this.frozen, () => super.lipschitzUpperBound(inputShape));
+  /** The parameter matrices' orthogonal parameterisation: freezing, the read-back, the bound and disposal go through it. */
+  protected override orthogonalParameters(): OrthogonalWeight {
+    return this.orthogonalWeight;
   }
 
   protected override computeKernels(): tf.Tensor[] {
@@ -166,11 +155,6 @@ export class BjorckDense extends DenseLayerBase {
   reprojectParameters(): void {
     assertNotDisposed('bjorckDense.reprojectParameters', this.disposed);
     this.orthogonalWeight.reproject(this);
-  }
-
-  override dispose(): void {
-    this.orthogonalWeight.dispose();
-    super.dispose();
   }
 }
 

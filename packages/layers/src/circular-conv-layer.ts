@@ -45,7 +45,7 @@ export abstract class CircularConvLayer extends LayerBase {
   async lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
     assertNotDisposed(`${this.config.type}.lipschitzUpperBound`, this.disposed);
     this.checkInputShape(`${this.config.type}.lipschitzUpperBound`, inputShape);
-    return boundOfExportedLayers(this, inputShape);
+    return this.boundCoveringTrainingForward(() => boundOfExportedLayers(this, inputShape));
   }
 
   async exportLayers(inputShape: readonly number[]): Promise<ExportedLayer[]> {

@@ -5,6 +5,7 @@ import {
   assertNotDisposed,
 } from '@lipschitz/core';
 import * as tf from '@tensorflow/tfjs-core';
+import type { OrthogonalWeight } from './orthogonal-weight';
 
 /** The JSON description of a module: a factory name and the options it was called with. */
 export interface LayerConfig {
@@ -100,13 +101,38 @@ export abstract class LayerBase implements LayerModule {
     return tf.tidy(() => this.forward(x, this.cache ?? this.computeKernels()));
   }
 
+  /**
+   * The parameterisation that keeps this layer's weights orthogonal (`OrthogonalWeight`: BCOP, RKO, Björck dense), or
+   * null (the default). With one, `freeze` and the kernel read-back orthogonalize fully (`OrthogonalWeight.exactly`),
+   * the bounds cover the training forward while unfrozen ({@link boundCoveringTrainingForward}) and `dispose`
+   * releases it — once, here, for every such layer.
+   */
+  protected orthogonalParameters(): OrthogonalWeight | null {
+    return null;
+  }
+
+  /**
+   * `bound()` — the exact bound of the exported kernels — or, for an unfrozen layer with `'projected'` orthogonal
+   * parameters, the larger of that and the training forward's bound (`OrthogonalWeight.boundCoveringTrainingForward`),
+   * so that `lipschitzUpperBound` bounds `apply` frozen or not. `bound` must build its kernels before its first `await`.
+   */
+  protected boundCoveringTrainingForward(bound: () => Promise<number>): Promise<number> {
+    const weight = this.orthogonalParameters();
+    return weight ? weight.boundCoveringTrainingForward(this.frozen, bound) : bound();
+  }
+
   freeze(): void {
     assertNotDisposed(`${this.config.type}.freeze`, this.disposed);
     if (this.cache !== null) return;
     // Cloned so that a kernel that is a variable itself (e.g. a bias) is never disposed by unfreeze().
     // Call freeze() outside gradient tapes (training loops unfreeze before a step).
     // Kept, so that freezing inside a caller's tf.tidy does not dispose the cache when that tidy ends.
-    this.cache = tf.tidy(() => this.computeKernels().map((k) => tf.clone(k))).map((k) => tf.keep(k));
+    const build = () => {
+      this.cache = tf.tidy(() => this.computeKernels().map((k) => tf.clone(k))).map((k) => tf.keep(k));
+    };
+    const weight = this.orthogonalParameters();
+    if (weight) weight.exactly(build);
+    else build();
   }
 
   unfreeze(): void {
@@ -119,19 +145,25 @@ export abstract class LayerBase implements LayerModule {
    * Host float32 copies of the kernels (the frozen cache when frozen, else computed once), in the
    * order of `computeKernels()`.
    */
-  protected async kernelValues(): Promise<Float32Array[]> {
-    const cached = this.cache;
-    // Cloned: computeKernels may return a variable itself (a bias), which must not be disposed here.
-    const kernels = cached ?? tf.tidy(() => this.computeKernels().map((k) => tf.clone(k)));
-    try {
-      return (await Promise.all(kernels.map((k) => k.data()))) as Float32Array[];
-    } finally {
-      if (!cached) for (const k of kernels) k.dispose();
-    }
+  protected kernelValues(): Promise<Float32Array[]> {
+    const read = async (): Promise<Float32Array[]> => {
+      const cached = this.cache;
+      // Cloned: computeKernels may return a variable itself (a bias), which must not be disposed here.
+      const kernels = cached ?? tf.tidy(() => this.computeKernels().map((k) => tf.clone(k)));
+      try {
+        return (await Promise.all(kernels.map((k) => k.data()))) as Float32Array[];
+      } finally {
+        if (!cached) for (const k of kernels) k.dispose();
+      }
+    };
+    // The kernels are built before read's first await, so inside `exactly` (fully orthogonalized).
+    const weight = this.orthogonalParameters();
+    return weight ? weight.exactly(read) : read();
   }
 
   dispose(): void {
     if (this.disposed) return;
+    this.orthogonalParameters()?.dispose();
     this.unfreeze();
     for (const v of [...this.trainable, ...this.state]) v.dispose();
     this.disposed = true;

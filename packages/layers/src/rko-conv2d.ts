@@ -52,20 +52,9 @@ export class RkoConv2d extends CircularConvLayer {
     return this.orthogonalWeight.orthogonalization === 'reprojected';
   }
 
-  override freeze(): void {
-    this.orthogonalWeight.exactly(() => super.freeze());
-  }
-
-  protected override kernelValues(): Promise<Float32Array[]> {
-    return this.orthogonalWeight.exactly(() => super.kernelValues());
-  }
-
-  /**
-   * The exact float64 bound of the exported kernels; while unfrozen with `'projected'`, the larger of that and
-   * the training forward's bound (see `OrthogonalWeight.boundCoveringTrainingForward`).
-   */
-  override lipschitzUpperBound(inputShape: readonly number[]): Promise<number> {
-    return this.orthogonalWeight.boundCoveringTrainingForward(this.frozen, () => super.lipschitzUpperBound(inputShape));
+  /** The parameter matrices' orthogonal parameterisation: freezing, the read-back, the bound and disposal go through it. */
+  protected override orthogonalParameters(): OrthogonalWeight {
+    return this.orthogonalWeight;
   }
 
   protected override computeKernels(): tf.Tensor[] {
@@ -91,11 +80,6 @@ export class RkoConv2d extends CircularConvLayer {
   reprojectParameters(): void {
     assertNotDisposed('rkoConv2d.reprojectParameters', this.disposed);
     this.orthogonalWeight.reproject(this);
-  }
-
-  override dispose(): void {
-    this.orthogonalWeight.dispose();
-    super.dispose();
   }
 }
 
