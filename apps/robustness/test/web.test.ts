@@ -25,6 +25,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWeb } from '../scripts/build-web.mjs';
 import { serveDirectory } from '../scripts/serve-web.mjs';
+import type { PageCertification } from '../web/app';
 import type { PageResults } from '../web/main';
 import { buildCli, runCli } from './cli-bundle';
 
@@ -78,6 +79,28 @@ function expectSameAsCli(certify: NonNullable<PageResults['certify']>): void {
     const borderline = certify.radii.filter((r) => Math.abs(r - epsilon) < FLOAT_TOLERANCE).length;
     expect(Math.abs(mine - Math.round(certified * COUNT)), `certified at ε = ${epsilon}`).toBeLessThanOrEqual(borderline);
   }
+}
+
+/** Node's certification (`certifyExportedModel` on wasm) of `file` on the first `n` MNIST test images. */
+async function nodeCertification(file: ExportedModel, n: number) {
+  await prepareBackend('wasm');
+  const { test } = await mnist({ trainLimit: 1, testLimit: n });
+  const images = tf.tensor4d(test.images.subarray(0, n * 784), [n, 28, 28, 1]);
+  const labelTensor = tf.tensor1d(test.labels.subarray(0, n), 'int32');
+  try {
+    return { node: await certifyExportedModel(file, images, labelTensor, { epsilons: [1.58, 0.3] }), labels: Array.from(test.labels.subarray(0, n)) };
+  } finally {
+    tf.dispose([images, labelTensor]);
+  }
+}
+
+/** The page's certification of the same file on the same images is Node's: same L and predictions, margins within 1e-4. */
+function expectSameAsNode(page: PageCertification, node: Awaited<ReturnType<typeof certifyExportedModel>>, n: number): void {
+  expect(page.lipschitzUpperBound).toBe(node.lipschitzUpperBound);
+  expect(page.predictions).toEqual(Array.from(node.examples.predictions));
+  let worst = 0;
+  for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(page.margins[i] - node.examples.margins[i]));
+  expect(worst).toBeLessThanOrEqual(1e-4);
 }
 
 beforeAll(async () => {
@@ -136,23 +159,10 @@ describe('robustness web page in headless Chromium on WebGPU', () => {
   it('gives per-image margins equal (1e-4) to the Node certification of the same file on the same images', async () => {
     const { certify } = await pageResults();
     if (!certify) throw new Error('the page did not certify');
-    await prepareBackend('wasm');
-    const { test } = await mnist({ trainLimit: 1, testLimit: COUNT });
-    const images = tf.tensor4d(test.images.subarray(0, COUNT * 784), [COUNT, 28, 28, 1]);
-    const labels = tf.tensor1d(test.labels.subarray(0, COUNT), 'int32');
-    try {
-      const node = await certifyExportedModel(exported, images, labels, { epsilons: [1.58, 0.3] });
-      expect(certify.labels).toEqual(Array.from(test.labels.subarray(0, COUNT)));
-      expect(certify.lipschitzUpperBound).toBe(node.lipschitzUpperBound);
-      expect(node.clean).toBe(cli.clean);
-      let worst = 0;
-      for (let i = 0; i < COUNT; i++) worst = Math.max(worst, Math.abs(certify.margins[i] - node.examples.margins[i]));
-      expect(worst).toBeLessThanOrEqual(1e-4);
-      const agree = certify.predictions.filter((p, i) => p === node.examples.predictions[i]).length;
-      expect(agree).toBe(COUNT);
-    } finally {
-      tf.dispose([images, labels]);
-    }
+    const { node, labels } = await nodeCertification(exported, COUNT);
+    expect(certify.labels).toEqual(labels);
+    expect(node.clean).toBe(cli.clean);
+    expectSameAsNode(certify, node, COUNT);
   });
 
   // SwiftShader WebGPU takes about 2 minutes per BCOP training step on this 2-core machine (measured:
@@ -275,21 +285,9 @@ describe('robustness web page in headless Chromium on WebGPU', () => {
       expect(certify.source).toBe('zoo:mnist-small-bcop');
       expect(certify.count).toBe(n);
       const file = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'models', zoo.models['mnist-small-bcop'].file), 'utf8')) as ExportedModel;
-      await prepareBackend('wasm');
-      const { test } = await mnist({ trainLimit: 1, testLimit: n });
-      const images = tf.tensor4d(test.images.subarray(0, n * 784), [n, 28, 28, 1]);
-      const labels = tf.tensor1d(test.labels.subarray(0, n), 'int32');
-      try {
-        const node = await certifyExportedModel(file, images, labels, { epsilons: [1.58, 0.3] });
-        expect(certify.lipschitzUpperBound).toBe(node.lipschitzUpperBound);
-        expect(certify.clean).toBe(node.clean);
-        expect(certify.predictions).toEqual(Array.from(node.examples.predictions));
-        let worst = 0;
-        for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(certify.margins[i] - node.examples.margins[i]));
-        expect(worst).toBeLessThanOrEqual(1e-4);
-      } finally {
-        tf.dispose([images, labels]);
-      }
+      const { node } = await nodeCertification(file, n);
+      expect(certify.clean).toBe(node.clean);
+      expectSameAsNode(certify, node, n);
     } finally {
       await zooPage.close();
     }
