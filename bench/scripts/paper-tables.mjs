@@ -81,17 +81,21 @@ const lines = [
   '',
   '## Table 1 and Table 2 (clean / certified accuracy %, ε = 1.58 on MNIST, 36/255 on CIFAR-10)',
   '',
-  '| dataset | model | conv | seeds | epochs (best) | training time / seed | clean % | certified % | PGD % (images) | L | broken | paper clean / certified |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| dataset | model | conv | schedule | seeds | epochs (best) | training time / seed | clean % | certified % | PGD % (images) | L | broken | paper clean / certified |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 const groups = new Map();
-for (const r of rows) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+// One line per (dataset, model, conv, schedule): seeds of the same protocol are averaged, other schedules get their own line.
+const groupKey = (r) => `${key(r)}|${r.schedule}`;
+for (const r of rows) groups.set(groupKey(r), [...(groups.get(groupKey(r)) ?? []), r]);
 const order = ['mnist/small/bcop', 'mnist/small/rko', 'mnist/small/ossn', 'mnist/small/svcm', 'mnist/large/bcop', 'mnist/large/rko', 'mnist/large/ossn', 'mnist/large/svcm', 'mnist/fc3/bcop', 'cifar10/small/bcop'];
-for (const k of [...order.filter((k) => groups.has(k)), ...[...groups.keys()].filter((k) => !order.includes(k))]) {
-  const g = groups.get(k).sort((a, b) => a.seed - b.seed);
+const rank = (g) => (order.includes(g.split('|')[0]) ? order.indexOf(g.split('|')[0]) : order.length);
+for (const gk of [...groups.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) {
+  const g = groups.get(gk).sort((a, b) => a.seed - b.seed);
+  const k = gk.split('|')[0];
   const [dataset, model, conv] = k.split('/');
   lines.push(
-    `| ${dataset} | ${model === 'fc3' ? 'FC-3 (Table 2)' : model} | ${model === 'fc3' ? 'Björck dense' : conv} | ${g.map((r) => r.seed).join(', ')} | ${g.map(epochs).join('; ')} | ${g.map((r) => minutes(r.trainingSeconds)).join('; ')} | ${meanSd(g.map((r) => r.clean))} | ${meanSd(g.map(certifiedAt))} | ${g.map((r) => attackCell(attack(r, 'pgd'))).join('; ')} | ${g.map((r) => r.lipschitzUpperBound?.toPrecision(8) ?? '—').join('; ')} | ${g.map(broken).join('; ')} | ${PAPER[k] ?? '—'} |`,
+    `| ${dataset} | ${model === 'fc3' ? 'FC-3 (Table 2)' : model} | ${model === 'fc3' ? 'Björck dense' : conv} | ${g[0].schedule} | ${g.map((r) => r.seed).join(', ')} | ${g.map(epochs).join('; ')} | ${g.map((r) => minutes(r.trainingSeconds)).join('; ')} | ${meanSd(g.map((r) => r.clean))} | ${meanSd(g.map(certifiedAt))} | ${g.map((r) => attackCell(attack(r, 'pgd'))).join('; ')} | ${g.map((r) => r.lipschitzUpperBound?.toPrecision(8) ?? '—').join('; ')} | ${g.map(broken).join('; ')} | ${PAPER[k] ?? '—'} |`,
   );
 }
 lines.push(
