@@ -74,7 +74,7 @@ export interface CertifyReport {
   certified: Record<string, number>;
   /**
    * The sound ℓ2 Lipschitz bound the certificates use: `bound.lipschitzUpperBound` (the exact network)
-   * under `'rigorous'`, `bound.lipschitzUpperBound` (with the float32 safety factor) under the old rule.
+   * under `'rigorous'`, `bound.assumedFloat32Bound` (with the float32 safety factor) under the old rule.
    */
   lipschitzUpperBound: number;
   /** Per-layer exact norms from `networkLipschitzUpperBound`. */

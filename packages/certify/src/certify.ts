@@ -73,7 +73,7 @@ export interface CertifyOptions {
  * float32 error E(ε) is paid (once, not twice).
  *
  * **Old rule (`floatErrorModel: 'assume-relative-1e-5'`)** — rests on an assumption, see
- * {@link FloatErrorModel}; L is `bound.lipschitzUpperBound` (with the float32 safety factor).
+ * {@link FloatErrorModel}; L is `bound.assumedFloat32Bound` (with the float32 safety factor).
  * For example n with label t: `M_n = relu(z_t − max_{i≠t} z_i)` and the certified radius is
  * `r_n = max(0, M_n − 2δ_n) / (√2 · L)`. Why: if f is L-Lipschitz in ℓ2, `z_t − z_i` is `√2·L`-Lipschitz,
  * so no perturbation with `‖δ‖₂ ≤ r_n` can make another logit overtake `z_t`. An example counts as
