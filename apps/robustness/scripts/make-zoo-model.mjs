@@ -9,7 +9,7 @@
 //   node apps/robustness/scripts/make-zoo-model.mjs --name N --description "…" --model FILE.json --command "…" [--command "…"] [--data-dir CIFAR]
 // With --run DIR the script skips training and exports that finished run (e.g. the main job's, runs/mnist-quick);
 // with --model FILE it takes a file `robustness export` already wrote (e.g. an experiment's models/<row>.json) and
-// records the --command lines that made it.
+// records the --command lines that made it (train/experiment and export; the script adds its own certify command).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +54,7 @@ if (values.run !== undefined && values.model !== undefined) fail('pass --run or 
 if ((source === undefined) !== (values.name === undefined) || (source !== undefined && values.description === undefined)) {
   fail('pass --name, --description and --run (an existing run) or --model (an exported file) together, or none of them (the demo model).');
 }
-if (values.model !== undefined && !(values.command?.length > 0)) fail('with --model, pass the commands that made the file with --command (one per command).');
+if (values.model !== undefined && !(values.command?.length > 0)) fail('with --model, pass the commands that made the file with --command, one per command (the experiment or train command and the export; the certify command is added here).');
 const name = values.name ?? DEMO.name;
 if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) fail(`--name must be lower-case letters, digits and dashes, got ${JSON.stringify(name)}`);
 const testLimit = values['test-limit'];
@@ -85,18 +85,17 @@ try {
     robustness(['export', '--run', run, '--out', exported]);
     commands.push(shown(['export', '--run', values.run ?? 'RUN', '--out', `apps/robustness/models/${file}`]));
   }
-  const certified = join(scratch, 'certify.json');
-  const metadataOf = JSON.parse(readFileSync(exported, 'utf8')).metadata ?? {};
-  // A CIFAR-10 model is certified on the copy given with --data-dir (MNIST ships with the library).
-  const dataFlags = metadataOf.dataset && metadataOf.dataset !== 'mnist' ? ['--dataset', metadataOf.dataset, ...(values['data-dir'] ? ['--data-dir', values['data-dir']] : [])] : [];
-  robustness(['certify', '--model', exported, '--test-limit', testLimit, ...dataFlags, '--out', certified]);
-  commands.push(shown(['certify', '--model', `zoo:${name}`, '--test-limit', testLimit, ...dataFlags.map((f) => (f === values['data-dir'] ? 'CIFAR10_DATA' : f))]));
-  const c = JSON.parse(readFileSync(certified, 'utf8'));
-  const bytes = statSync(exported).size;
   // Small networks weigh about 1 MB; MNIST-Large ~11 MB (its 3136×512 dense layer): the zoo's limits (test/reproduce.test.ts).
+  const bytes = statSync(exported).size;
   const limit = (name.includes('-large-') ? 12 : 1.2) * 1024 * 1024;
   if (bytes >= limit) fail(`${file} weighs ${bytes} bytes; the zoo keeps ${name.includes('-large-') ? 'Large models under 12 MiB' : 'files under 1.2 MiB'}.`);
   const metadata = JSON.parse(readFileSync(exported, 'utf8')).metadata ?? {};
+  // A CIFAR-10 model is certified on the copy given with --data-dir (MNIST ships with the library).
+  const dataFlags = metadata.dataset && metadata.dataset !== 'mnist' ? ['--dataset', metadata.dataset, ...(values['data-dir'] ? ['--data-dir', values['data-dir']] : [])] : [];
+  const certified = join(scratch, 'certify.json');
+  robustness(['certify', '--model', exported, '--test-limit', testLimit, ...dataFlags, '--out', certified]);
+  commands.push(shown(['certify', '--model', `zoo:${name}`, '--test-limit', testLimit, ...dataFlags.map((f) => (f === values['data-dir'] ? 'CIFAR10_DATA' : f))]));
+  const c = JSON.parse(readFileSync(certified, 'utf8'));
   const index = existsSync(INDEX) ? JSON.parse(readFileSync(INDEX, 'utf8')) : { format: 'lipschitz-zoo/1', models: {} };
   index.models[name] = {
     file,
