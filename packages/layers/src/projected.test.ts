@@ -1,4 +1,3 @@
-
 import { REFERENCE_BJORCK, REFERENCE_BJORCK_GRAM } from '@lipschitz/orthogonalize';
 import { describeBackends, expectClose, expectNoLeaks, seededNormal, seededUniform } from '@lipschitz/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
