@@ -110,7 +110,7 @@ program
   .option('--lr <x>', 'initial Adam learning rate (decayed by 0.96235062639 per epoch; see --schedule)')
   .option(
     '--schedule <name>',
-    `${SCHEDULES.join('|')}: exponential = the paper's lr₀·0.96235062639^epoch (default for a new run); compressed = the paper's 200-epoch decay compressed into --epochs N, lr₀·0.96235062639^(epoch·200/N) (same start and end rate; a protocol change). Stored in config.json; --resume keeps the run's own`,
+    `${SCHEDULES.join('|')}: exponential = the paper's lr₀·0.96235062639^epoch (default for a new run); compressed = the paper's 200-epoch decay compressed into --epochs N, lr₀·0.96235062639^(epoch·200/N) (same start and end rate; a protocol change); cosine = cosine annealing over --epochs N from lr₀ to the same end rate (a protocol change). Stored in config.json; --resume keeps the run's own`,
   )
   .option('--seed <n>', 'seed of the initial weights and the shuffles', '0')
   .requiredOption('--out <dir>', 'run directory')

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CIFAR10_CLASSES, type ImageSet, batches, cifar10, fashionMnist, imageFolder, mnist } from '@lipschitz/datasets';
-import { type Batcher, type LearningRateSchedule, compressedExponentialSchedule, exponentialSchedule } from '@lipschitz/train';
+import { type Batcher, type LearningRateSchedule, compressedExponentialSchedule, cosineSchedule, exponentialSchedule } from '@lipschitz/train';
 import { LipschitzError } from '@lipschitz/core';
 import { type ActivationType, CONV_TYPES, type ConvType, type ModelOptions, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
 import { FAST_POLAR, REFERENCE_BJORCK } from '@lipschitz/orthogonalize';
@@ -36,9 +36,11 @@ export const ORTHOGONALIZERS = ['projected', 'reference', 'reference-gram', 'fas
  * The learning-rate schedules of `--schedule`. `exponential` (the default): the paper's protocol,
  * `lr(e) = lr₀ · 0.96235062639^e` per epoch (`exponentialSchedule`). `compressed`: the paper's 200-epoch decay
  * compressed into the run's epochs N, `lr(e) = lr₀ · 0.96235062639^(e·200/N)` — the same start and end rate
- * (`compressedExponentialSchedule`); a protocol change, to be stated next to every number it produces.
+ * (`compressedExponentialSchedule`). `cosine`: cosine annealing over the run's epochs N from lr₀ to the same end rate,
+ * `lr(e) = end + (lr₀ − end)·(1 + cos(π·e/N))/2` with `end = lr₀·0.96235062639^200` (`cosineSchedule`). Both are
+ * protocol changes, to be stated next to every number they produce ({@link scheduleLabel}).
  */
-export const SCHEDULES = ['exponential', 'compressed'] as const;
+export const SCHEDULES = ['exponential', 'compressed', 'cosine'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
 
 /** The orthogonalizer of a run whose config names none: runs saved before issue 14 used `reference-gram`. */
@@ -75,25 +77,54 @@ export interface ExperimentConfig {
   /** `--schedule`; new runs always store it. Missing (runs saved before the flag): `exponential`. */
   schedule?: ScheduleName;
   /**
-   * With `schedule: 'compressed'`: the N the paper's 200 epochs were compressed into — the run's `--epochs` when it
-   * started, kept when a resume asks for more epochs (the decay then continues at the same rate per epoch).
+   * With `schedule: 'compressed'` or `'cosine'`: the N the schedule spans (for `compressed`, the N the paper's 200
+   * epochs were compressed into) — the run's `--epochs` when it started, kept when a resume asks for more epochs
+   * (the compressed decay then continues at the same rate per epoch; the cosine holds its end rate).
    */
   scheduleEpochs?: number;
 }
 
 /**
- * The learning-rate schedule of a run ({@link SCHEDULES}): `exponentialSchedule({ initial: lr })`, or
- * `compressedExponentialSchedule({ epochs: scheduleEpochs ?? epochs, initial: lr })`.
+ * The learning-rate schedule of a run ({@link SCHEDULES}): `exponentialSchedule({ initial: lr })`,
+ * `compressedExponentialSchedule({ epochs: scheduleEpochs ?? epochs, initial: lr })` or
+ * `cosineSchedule({ epochs: scheduleEpochs ?? epochs, initial: lr })`.
  */
 export function scheduleOf(config: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs' | 'epochs' | 'lr'>): LearningRateSchedule {
-  return (config.schedule ?? 'exponential') === 'compressed'
-    ? compressedExponentialSchedule({ epochs: config.scheduleEpochs ?? config.epochs, initial: config.lr })
-    : exponentialSchedule({ initial: config.lr });
+  const epochs = config.scheduleEpochs ?? config.epochs;
+  switch (config.schedule ?? 'exponential') {
+    case 'compressed':
+      return compressedExponentialSchedule({ epochs, initial: config.lr });
+    case 'cosine':
+      return cosineSchedule({ epochs, initial: config.lr });
+    default:
+      return exponentialSchedule({ initial: config.lr });
+  }
+}
+
+/**
+ * A run's schedule in a few words, for tables and reports: `exponential` (the paper's protocol), `compressed 200→N`
+ * or `cosine over N` (protocol changes, stated next to the numbers they produced).
+ */
+export function scheduleLabel(config: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs' | 'epochs'>): string {
+  const epochs = config.scheduleEpochs ?? config.epochs;
+  switch (config.schedule ?? 'exponential') {
+    case 'compressed':
+      return `compressed 200→${epochs}`;
+    case 'cosine':
+      return `cosine over ${epochs}`;
+    default:
+      return 'exponential';
+  }
+}
+
+/** Whether a schedule spans the run's first `--epochs` (and so stores them as `scheduleEpochs`). */
+function spansEpochs(schedule: ScheduleName): boolean {
+  return schedule === 'compressed' || schedule === 'cosine';
 }
 
 /**
  * Settles the schedule of a run that `robustness train` starts or resumes, in place. A new run takes `--schedule`
- * (default `exponential`) and, when compressed, `scheduleEpochs = epochs`. A resumed run keeps what `stored` (its
+ * (default `exponential`) and, when compressed or cosine, `scheduleEpochs = epochs`. A resumed run keeps what `stored` (its
  * config.json) records — a run from before the flag used `exponential` — so `--resume` needs no `--schedule`; a
  * `--schedule` that differs is refused.
  * @throws LipschitzError `INVALID_ARGUMENT` naming the schedule the run was trained with.
@@ -101,7 +132,7 @@ export function scheduleOf(config: Pick<ExperimentConfig, 'schedule' | 'schedule
 export function settleSchedule(config: ExperimentConfig, stored: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs'> | undefined | null): void {
   if (stored === undefined || stored === null) {
     config.schedule ??= 'exponential';
-    if (config.schedule === 'compressed') config.scheduleEpochs = config.epochs;
+    if (spansEpochs(config.schedule)) config.scheduleEpochs = config.epochs;
     else delete config.scheduleEpochs;
     return;
   }
@@ -113,7 +144,7 @@ export function settleSchedule(config: ExperimentConfig, stored: Pick<Experiment
     );
   }
   config.schedule = used;
-  if (used === 'compressed') config.scheduleEpochs = stored.scheduleEpochs ?? config.epochs;
+  if (spansEpochs(used)) config.scheduleEpochs = stored.scheduleEpochs ?? config.epochs;
   else delete config.scheduleEpochs;
 }
 

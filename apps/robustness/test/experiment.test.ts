@@ -12,6 +12,7 @@ import {
   assertResumableAugment,
   buildModel,
   defaultAugment,
+  scheduleLabel,
   scheduleOf,
   settleSchedule,
   trainingBatcher,
@@ -126,6 +127,30 @@ describe('--schedule', () => {
     const extended = scheduleOf(config({ schedule: 'compressed', scheduleEpochs: 20, epochs: 30 }));
     expect(extended(20)).toBe(compressed(20));
     expect(extended(30) / (1e-3 * REFERENCE_LR_GAMMA ** 300)).toBeCloseTo(1, 12);
+  });
+
+  it('cosine anneals over N = scheduleEpochs from lr₀ to the paper’s end rate and holds it when resumed past N', () => {
+    const end = 2e-3 * Math.exp(200 * Math.log(0.96235062639));
+    const cosine = scheduleOf(config({ schedule: 'cosine', scheduleEpochs: 20, lr: 2e-3 }));
+    expect(cosine(0)).toBe(2e-3);
+    expect(cosine(10)).toBeCloseTo((2e-3 + end) / 2, 15);
+    expect(cosine(20)).toBeCloseTo(end, 18);
+    const extended = scheduleOf(config({ schedule: 'cosine', scheduleEpochs: 20, epochs: 30, lr: 2e-3 }));
+    expect(extended(10)).toBe(cosine(10));
+    expect(extended(30)).toBe(cosine(20));
+    const fresh = config({ schedule: 'cosine' });
+    settleSchedule(fresh, undefined);
+    expect(fresh).toMatchObject({ schedule: 'cosine', scheduleEpochs: 20 });
+    const resumed = config({ epochs: 30 });
+    settleSchedule(resumed, { schedule: 'cosine', scheduleEpochs: 20 });
+    expect(resumed).toMatchObject({ schedule: 'cosine', scheduleEpochs: 20, epochs: 30 });
+    expect(() => settleSchedule(config({ schedule: 'compressed' }), { schedule: 'cosine', scheduleEpochs: 20 })).toThrow(/trained with --schedule cosine/);
+  });
+
+  it('scheduleLabel names the protocol change next to the numbers', () => {
+    expect(scheduleLabel(config())).toBe('exponential');
+    expect(scheduleLabel(config({ schedule: 'compressed' }))).toBe('compressed 200→20');
+    expect(scheduleLabel(config({ schedule: 'cosine', scheduleEpochs: 100, epochs: 120 }))).toBe('cosine over 100');
   });
 
   it('a new run stores its schedule (default exponential); a resumed run keeps its own and refuses another', () => {

@@ -15,11 +15,13 @@ export { type OpenRunDirectoryOptions, RUN_DIRECTORY_FILES, type RunDirectoryIO,
 export { type CheckpointSlot, type MemoryRunStore, type RunStore, memoryRunStore } from './run-store';
 export {
   type CompressedExponentialScheduleOptions,
+  type CosineScheduleOptions,
   type ExponentialScheduleOptions,
   type LearningRateSchedule,
   REFERENCE_LR_GAMMA,
   compressedExponentialSchedule,
   constantSchedule,
+  cosineSchedule,
   exponentialSchedule,
 } from './schedule';
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REFERENCE_LR_GAMMA, compressedExponentialSchedule, constantSchedule, exponentialSchedule } from './schedule';
+import { REFERENCE_LR_GAMMA, compressedExponentialSchedule, constantSchedule, cosineSchedule, exponentialSchedule } from './schedule';
 
 describe('exponentialSchedule', () => {
   it('matches the reference ExponentialLR stepped with the epoch index', () => {
@@ -43,5 +43,37 @@ describe('compressedExponentialSchedule', () => {
     expect(() => compressedExponentialSchedule({ epochs: 2.5 })).toThrow(/epochs/);
     expect(() => compressedExponentialSchedule({ epochs: 5, gamma: 1.5 })).toThrow(/gamma/);
     expect(() => compressedExponentialSchedule({ epochs: 5 })(-1)).toThrow(/epoch/);
+  });
+});
+
+describe('cosineSchedule', () => {
+  it('anneals from the start rate to the paper’s end rate over N epochs, then holds it', () => {
+    const lr = cosineSchedule({ epochs: 100 });
+    const end = 1e-3 * Math.exp(200 * Math.log(0.96235062639)); // the reference's epoch-200 rate, computed independently
+    expect(lr(0)).toBe(1e-3);
+    expect(lr(100)).toBeCloseTo(end, 18);
+    expect(lr(150)).toBe(lr(100));
+    // halfway: the mean of the two rates; a quarter in: end + (1e-3 − end)·(1 + 1/√2)/2
+    expect(lr(50)).toBeCloseTo((1e-3 + end) / 2, 15);
+    expect(lr(25)).toBeCloseTo(end + ((1e-3 - end) * (1 + Math.SQRT1_2)) / 2, 15);
+    // strictly decreasing over the cycle, and above 1e-4 through epoch 79 (the compressed decay is below it after epoch 30)
+    for (let e = 1; e <= 100; e++) expect(lr(e)).toBeLessThan(lr(e - 1));
+    expect(lr(79)).toBeGreaterThan(1e-4);
+    expect(lr(80)).toBeLessThan(1e-4);
+    expect(compressedExponentialSchedule({ epochs: 100 })(31)).toBeLessThan(1e-4);
+  });
+
+  it('takes an initial and final rate', () => {
+    const lr = cosineSchedule({ epochs: 4, initial: 2e-3, final: 0 });
+    expect([lr(0), lr(2), lr(4)]).toEqual([2e-3, 1e-3, 0]);
+    expect(lr(1)).toBeCloseTo(1e-3 * (1 + Math.SQRT1_2), 15);
+  });
+
+  it('refuses bad options', () => {
+    expect(() => cosineSchedule({ epochs: 0 })).toThrow(/^cosineSchedule: epochs must be/);
+    expect(() => cosineSchedule({ epochs: 3, initial: -1 })).toThrow(/^cosineSchedule: initial must be/);
+    expect(() => cosineSchedule({ epochs: 3, final: 2e-3 })).toThrow(/^cosineSchedule: final must be in \[0, 0.001\]/);
+    expect(() => cosineSchedule({ epochs: 3, final: -1e-9 })).toThrow(/final/);
+    expect(() => cosineSchedule({ epochs: 3 })(0.5)).toThrow(/^cosineSchedule: epoch must be a non-negative integer/);
   });
 });

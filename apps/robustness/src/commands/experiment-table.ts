@@ -4,6 +4,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '@lipschitz/app-kit';
 import { LipschitzError } from '@lipschitz/core';
+import { type ExperimentConfig, scheduleLabel } from '../experiment';
 
 /** One line of a table spec: every combination of its lists is a row. */
 export interface ExperimentRowSpec {
@@ -157,8 +158,8 @@ async function readOptionalJson<T>(path: string): Promise<T | null> {
 async function summarize(out: string, row: ReturnType<typeof expandRows>[number]): Promise<ExperimentSummaryRow> {
   const dir = join(out, 'runs', row.id);
   const summary = await readOptionalJson<{ status: string; epochs: number; elapsedMs: number; best?: { epoch: number } }>(join(dir, 'summary.json'));
-  const experiment = (await readOptionalJson<{ experiment?: { schedule?: string; scheduleEpochs?: number; epochs?: number } }>(join(dir, 'config.json')))?.experiment;
-  const schedule = experiment === undefined ? '—' : experiment.schedule === 'compressed' ? `compressed 200→${experiment.scheduleEpochs ?? experiment.epochs}` : 'exponential';
+  const experiment = (await readOptionalJson<{ experiment?: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs' | 'epochs'> }>(join(dir, 'config.json')))?.experiment;
+  const schedule = experiment === undefined ? '—' : scheduleLabel(experiment);
   // certify.json for the run's standard settings, else the file named after the spec's settings (evaluations.ts).
   const certifyFile = existsSync(join(dir, 'certify.json'))
     ? 'certify.json'

@@ -134,7 +134,12 @@ export function reportParts(files: RunFiles): ReportPart[] {
 
   const header = ['', 'clean %', `certified % (ε = ${mainEps})`];
   // A protocol change is stated next to the numbers it produced.
-  const protocol = config.schedule === 'compressed' ? `, the paper's 200-epoch lr decay compressed into ${config.scheduleEpochs ?? config.epochs}` : '';
+  const protocol =
+    config.schedule === 'compressed'
+      ? `, the paper's 200-epoch lr decay compressed into ${config.scheduleEpochs ?? config.epochs}`
+      : config.schedule === 'cosine'
+        ? `, a cosine lr schedule over ${config.scheduleEpochs ?? config.epochs} epochs instead of the paper's decay`
+        : '';
   const ours: string[] = [`ours (${trained.length} epoch${trained.length === 1 ? '' : 's'}${protocol})`];
   const sources: string[] = [];
   if (certify) {
