@@ -22,7 +22,7 @@ export const REFERENCE_MS = {
 } as const;
 
 /** The orthogonalization options of a scheme (the model builders' `orthogonalization` and `orthogonalizer`). */
-export type SchemeOptions = Pick<ModelOptions, 'orthogonalization' | 'orthogonalizer'>;
+export type SchemeOptions = Pick<ModelOptions, 'orthogonalization' | 'orthogonalizer' | 'retractionSteps'>;
 
 /** Orthogonalization schemes compared: the reference Björck-20, the former default (Gram form), the faster options and the default. */
 export const SCHEMES: Record<string, SchemeOptions> = {

@@ -74,6 +74,11 @@ export interface ExperimentConfig {
   augment?: (typeof AUGMENTATIONS)[number];
   /** `--time-budget`: stop training after this many seconds of wall-clock time (then evaluate, save, finish). */
   timeBudgetSeconds?: number;
+  /**
+   * `--retraction-steps`: Newton–Schulz steps of the `projected` retraction after each optimizer step (the layers'
+   * `retractionSteps`). Missing: the layers' default, 2.
+   */
+  retractionSteps?: number;
   /** `--schedule`; new runs always store it. Missing (runs saved before the flag): `exponential`. */
   schedule?: ScheduleName;
   /**
@@ -146,6 +151,24 @@ export function settleSchedule(config: ExperimentConfig, stored: Pick<Experiment
   config.schedule = used;
   if (spansEpochs(used)) config.scheduleEpochs = stored.scheduleEpochs ?? config.epochs;
   else delete config.scheduleEpochs;
+}
+
+/**
+ * Settles `retractionSteps` of a run that `robustness train` resumes, in place: the run keeps what its config.json
+ * records (missing: the layers' default), so `--resume` needs no `--retraction-steps`; one that differs is refused
+ * (the parameters would follow another retraction from the resumed epoch on).
+ * @throws LipschitzError `INVALID_ARGUMENT` naming the count the run was trained with.
+ */
+export function settleRetractionSteps(config: ExperimentConfig, stored: Pick<ExperimentConfig, 'retractionSteps'>, requested: boolean): void {
+  if (requested && config.retractionSteps !== stored.retractionSteps) {
+    const used = stored.retractionSteps === undefined ? 'the default (2)' : String(stored.retractionSteps);
+    throw new LipschitzError(
+      'INVALID_ARGUMENT',
+      `--resume: the run was trained with --retraction-steps ${used}; leave --retraction-steps out to continue it exactly, or pass --force to start over with ${config.retractionSteps}.`,
+    );
+  }
+  if (stored.retractionSteps === undefined) delete config.retractionSteps;
+  else config.retractionSteps = stored.retractionSteps;
 }
 
 /** The reference's augmentation of a dataset (reference-bcop.md §8): `cifar` for CIFAR-10, none for MNIST-like sets. */
@@ -229,6 +252,7 @@ export function buildModel(config: ExperimentConfig): Sequential {
     inputShape: inputShapeOf(config.dataset),
     seed: config.seed,
     ...orthogonalizationOptions(config.orthogonalizer),
+    ...(config.retractionSteps !== undefined ? { retractionSteps: config.retractionSteps } : {}),
   };
   if (config.model === 'small') return smallConvNet(options);
   if (config.model === 'large') return largeConvNet(options);

@@ -120,6 +120,25 @@ describe('robustness CLI: a short real MNIST run', () => {
     oneLineError(runCli(cli, ['train', '--out', join(work, 'b0'), '--time-budget', '0']), /--time-budget/, 2);
   });
 
+  it('--retraction-steps is stored in config.json; --resume keeps it and refuses another; it needs --orthogonalizer projected', () => {
+    const out = join(work, 'retraction');
+    const base = ['train', '--out', out, '--train-limit', '128', '--test-limit', '20', '--batch-size', '64', '--seed', '0'];
+    const first = runCli(cli, [...base, '--epochs', '1', '--retraction-steps', '1']);
+    expect(first.code, first.stderr).toBe(0);
+    const experiment = () => JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).experiment;
+    expect(experiment()).toMatchObject({ orthogonalizer: 'projected', retractionSteps: 1 });
+    oneLineError(runCli(cli, [...base, '--epochs', '2', '--resume', '--retraction-steps', '2']), /--resume: the run was trained with --retraction-steps 1; leave --retraction-steps out/, 2);
+    const resumed = runCli(cli, [...base, '--epochs', '2', '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(experiment()).toMatchObject({ retractionSteps: 1, epochs: 2 });
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'r0'), '--retraction-steps', '0']), /--retraction-steps must be a positive integer, got "0"/, 2);
+    oneLineError(
+      runCli(cli, ['train', '--out', join(work, 'r1'), '--orthogonalizer', 'reference', '--retraction-steps', '1']),
+      /--retraction-steps applies to --orthogonalizer projected only \(got reference\)/,
+      2,
+    );
+  });
+
   it('certify writes the certify.json contract with a sound bound close to 1', () => {
     const result = runCli(cli, ['certify', '--run', run, '--eps', '1.58,0.3', '--test-limit', '1000']);
     expect(result.code, result.stderr).toBe(0);

@@ -145,6 +145,20 @@ describe('robustness train --schedule compressed', () => {
     oneLineError(runCli(cli, ['train', '--out', join(work, 'bad-schedule'), '--schedule', 'cosine']), /--schedule must be one of exponential, compressed, got "cosine"/, 2);
   }, 240_000);
 });
+describe('robustness train --schedule cosine', () => {
+  it('anneals from lr₀ to the paper’s end rate over --epochs, stored in config.json', () => {
+    const run = join(work, 'cosine');
+    const result = runCli(cli, ['train', '--out', run, '--train-limit', '128', '--test-limit', '20', '--batch-size', '64', '--seed', '0', '--epochs', '2', '--schedule', 'cosine']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readJson<{ experiment: Record<string, unknown> }>(join(run, 'config.json')).experiment).toMatchObject({ schedule: 'cosine', scheduleEpochs: 2 });
+    const end = 1e-3 * REFERENCE_LR_GAMMA ** 200;
+    const lrs = metricsOf(run).map((m) => m.lr);
+    expect(lrs).toHaveLength(3);
+    expect(lrs[1] / ((1e-3 + end) / 2)).toBeCloseTo(1, 12); // halfway: cos(π/2) = 0
+    expect(lrs[2] / end).toBeCloseTo(1, 12);
+  }, 240_000);
+});
+
 
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 

@@ -52,12 +52,18 @@ export interface ModelOptions {
    * `saveModel`/`loadModel` rebuild it.
    */
   reproject?: boolean;
+  /**
+   * Newton–Schulz steps of the `'projected'` retraction after every optimizer step, in every BCOP/RKO
+   * convolution and Björck dense layer (default 2; see `OrthogonalizationOptions.retractionSteps`): 1 is ~2.5×
+   * cheaper on square weights (FC-3's 1024 × 1024). Only with `'projected'`.
+   */
+  retractionSteps?: number;
 }
 
 const ACTIVATIONS: readonly ActivationType[] = ['maxmin', 'relu'];
 
 type ConvFactory = (
-  options: ConvLayerOptions & { orthogonalizer?: OrthogonalizerSpec; reproject?: boolean; orthogonalization?: Orthogonalization },
+  options: ConvLayerOptions & { orthogonalizer?: OrthogonalizerSpec; reproject?: boolean; orthogonalization?: Orthogonalization; retractionSteps?: number },
 ) => LayerModule;
 
 function convFactory(fn: string, conv: ConvType): ConvFactory {
@@ -109,6 +115,7 @@ function builder(fn: string, options: ModelOptions): Builder {
     orthogonalization,
     ...(options.orthogonalizer ? { orthogonalizer: options.orthogonalizer } : {}),
     ...(options.reproject ? { reproject: true } : {}),
+    ...(options.retractionSteps !== undefined ? { retractionSteps: options.retractionSteps } : {}),
   };
   let index = 0;
   const nextSeed = () => seed + 1000 * index++;

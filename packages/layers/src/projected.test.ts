@@ -186,6 +186,36 @@ describeBackends("orthogonalization 'projected' (the default of bcopConv2d, rkoC
     model.dispose();
   });
 
+  it('retractionSteps: written into the configs and passed to every orthogonal layer by the builders; 1 step keeps the kernels orthogonal, leaving more drift than 2', async () => {
+    const dense = bjorckDense({ inputs: 6, outputs: 3, retractionSteps: 1 }) as BjorckDense;
+    expect(dense.config.options.retractionSteps).toBe(1);
+    const built = smallConvNet({ conv: 'bcop', inputShape: [8, 8, 1], retractionSteps: 1 });
+    const bcop = (built.layers[0] as StridedConv).inner as BcopConv2d;
+    expect(bcop.config.options.retractionSteps).toBe(1);
+    expect((built.layers.at(-1) as BjorckDense).config.options.retractionSteps).toBe(1);
+    expect((smallConvNet({ conv: 'bcop', inputShape: [8, 8, 1] }).layers.at(-1) as BjorckDense).config.options.retractionSteps).toBeUndefined();
+    const gaps: number[] = [];
+    const x = seededUniform([4, ...INPUT], 9);
+    for (const steps of [1, 2]) {
+      const model = tinyModel(0, { retractionSteps: steps });
+      await train(model, 20);
+      for (const { layer, deviation } of await maxDeviation(model)) expect(deviation, `${steps} step(s): ${layer}`).toBeLessThan(1e-5);
+      const training = model.apply(x);
+      model.freeze();
+      const frozen = model.apply(x);
+      gaps.push(Math.max(...Array.from(await tf.abs(tf.sub(training, frozen)).data())));
+      const { model: restored } = await deserializeModel(await serializeModel(model));
+      expect(((restored as Sequential).layers.at(-1) as BjorckDense).config.options.retractionSteps).toBe(steps);
+      tf.dispose([training, frozen]);
+      for (const m of [model, restored]) m.dispose();
+    }
+    // one step: a 20-step run stays close to the manifold, but further from it than with two (the wiring is real)
+    expect(gaps[0]).toBeLessThan(1e-3);
+    expect(gaps[0]).toBeGreaterThan(20 * gaps[1]);
+    x.dispose();
+    for (const m of [dense, built]) m.dispose();
+  });
+
   it('validates', () => {
     expect(() => bcopConv2d({ inChannels: 2, outChannels: 2, kernelSize: 2, orthogonalization: 'fast' as never })).toThrow(
       /^bcopConv2d: orthogonalization must be one of/,
@@ -194,5 +224,11 @@ describeBackends("orthogonalization 'projected' (the default of bcopConv2d, rkoC
       /^rkoConv2d: reproject: true contradicts orthogonalization 'projected'/,
     );
     expect(() => smallConvNet({ conv: 'bcop', inputShape: [8, 8, 1], orthogonalization: 'x' as never })).toThrow(/^smallConvNet: orthogonalization must be one of/);
+    expect(() => bjorckDense({ inputs: 4, outputs: 4, retractionSteps: 0 })).toThrow(/^bjorckDense: retractionSteps must be a positive integer/);
+    expect(() => bcopConv2d({ inChannels: 2, outChannels: 2, kernelSize: 2, retractionSteps: 1.5 })).toThrow(/^bcopConv2d: retractionSteps must be/);
+    expect(() => rkoConv2d({ inChannels: 2, outChannels: 2, kernelSize: 2, orthogonalization: 'unrolled', retractionSteps: 1 })).toThrow(
+      /^rkoConv2d: retractionSteps applies to orthogonalization 'projected' only \(this layer is 'unrolled'\)/,
+    );
+    expect(() => smallConvNet({ conv: 'bcop', inputShape: [8, 8, 1], reproject: true, retractionSteps: 1 })).toThrow(/^smallConvNet: retractionSteps applies to/);
   });
 });

@@ -25,6 +25,7 @@ import {
   inputShapeOf,
   loadDataset,
   scheduleOf,
+  settleRetractionSteps,
   settleSchedule,
   trainingBatcher,
 } from '../experiment';
@@ -79,6 +80,7 @@ export async function trainCommand({ config: requested, out, backend, resume, fo
   if (start === 'resume') assertResumableAugment(stored ?? undefined, config);
   // A resumed run keeps its schedule (config.json); a conflicting --schedule is refused.
   settleSchedule(config, start === 'resume' ? (stored ?? {}) : undefined);
+  if (start === 'resume') settleRetractionSteps(config, stored ?? {}, requested.retractionSteps !== undefined);
   const prepared = await prepareCliBackend(backend);
   // The evaluations and loss log of the run being replaced describe a model that no longer exists.
   if (force && !resume) {
