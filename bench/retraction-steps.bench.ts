@@ -3,12 +3,16 @@
 // FC-3 (Table 2: Björck dense 784→1024→1024→1024→10), MNIST-Large and MNIST-Small with the default 2 steps and with 1,
 // in ALTERNATING rounds so that the load of a shared machine hits both alike; ratios are medians of per-round ratios.
 // CPU time (user + system of this process; wasm runs one thread) is reported beside wall time: on a loaded machine it
-// is far steadier. Also reported per variant: the largest drift off the scaled manifold left after the last step,
-// max over the orthogonal parameters of ‖WᵀW/c² − I‖_F/√n (what the next step's retraction starts from).
+// is far steadier. The timed steps repeat one random batch (the cost does not depend on the data).
+// What one step leaves: FC-3 trained on real MNIST batches (the first PERF_DRIFT_STEPS steps, default 60, of a seeded
+// run; Adam 1e-3, the hinge loss) with 2 and with 1 step; after every listed step, the largest drift off the scaled
+// manifold among its orthogonal weights, max ‖WᵀW/c² − I‖_F/√n, right after the Adam step and after the retraction,
+// and c = ‖W‖_F/√n. (A repeated batch exaggerates it: Adam then moves every entry by ±lr at every step.)
 // Knobs: PERF_REPEATS (rounds, default 5), PERF_STEPS (steps per round, default 3), PERF_MODELS (comma list of
-// fc3, mnist-large, mnist-small; default all). Writes bench/results/retraction-steps.json.
+// fc3, mnist-large, mnist-small; default all), PERF_DRIFT_STEPS (0 skips). Writes bench/results/retraction-steps.json.
 import { loadavg } from 'node:os';
 import { prepareBackend } from '@lipschitz/backends';
+import { mnist } from '@lipschitz/datasets';
 import { fc3, type Sequential } from '@lipschitz/layers';
 import { newtonSchulzRetraction } from '@lipschitz/orthogonalize';
 import { writeBenchResult } from '@lipschitz/test-utils';
@@ -20,6 +24,7 @@ import { buildModel, knob, listKnob, lossFor, randomBatch, round, stepFn } from 
 const ROUNDS = knob('PERF_REPEATS', 5);
 const STEPS = knob('PERF_STEPS', 3);
 const MODELS = listKnob('PERF_MODELS') ?? ['fc3', 'mnist-large', 'mnist-small'];
+const DRIFT_STEPS = knob('PERF_DRIFT_STEPS', 60);
 const VARIANTS = [2, 1] as const;
 
 const median = (xs: number[]) => {
@@ -37,16 +42,48 @@ function model(name: string, retractionSteps: number): Sequential {
   return buildModel(name as 'mnist-small' | 'mnist-large', 'bcop', { orthogonalization: 'projected', retractionSteps });
 }
 
-/** The largest drift off the scaled manifold among the model's orthogonal parameters (matrices: rank ≥ 2, not biases). */
-async function maxDrift(m: Sequential): Promise<number> {
-  let worst = 0;
+/** The largest drift off the scaled manifold among the model's weight matrices (rank ≥ 2), and the smallest scale c. */
+async function maxDrift(m: Sequential): Promise<{ drift: number; minScale: number }> {
+  let drift = 0;
+  let minScale = Number.POSITIVE_INFINITY;
   for (const v of m.trainableVariables) {
     if (v.rank < 2) continue;
-    const { value, drift } = newtonSchulzRetraction(v, { steps: 1 });
-    worst = Math.max(worst, (await drift.data())[0]);
-    tf.dispose([value, drift]);
+    const n = Math.min(v.shape[v.rank - 2], v.shape[v.rank - 1]);
+    const r = newtonSchulzRetraction(v, { steps: 1 });
+    const norm = tf.tidy(() => tf.sqrt(tf.div(tf.sum(tf.square(v)), n)));
+    drift = Math.max(drift, (await r.drift.data())[0]);
+    minScale = Math.min(minScale, (await norm.data())[0]);
+    tf.dispose([r.value, r.drift, norm]);
   }
-  return worst;
+  return { drift: Number(drift.toPrecision(3)), minScale: Number(minScale.toPrecision(3)) };
+}
+
+/** FC-3 on real MNIST batches, `steps` steps; the drift after the Adam step and after the retraction at chosen steps. */
+async function driftOnMnist(retractionSteps: number, steps: number) {
+  const { train } = await mnist();
+  const m = model('fc3', retractionSteps);
+  const optimizer = createOptimizer({ kind: 'adam' });
+  const loss = lossFor('mnist-small');
+  const rows: { step: number; afterAdam: number; afterRetraction: number; minScale: number }[] = [];
+  for (let s = 1; s <= steps; s++) {
+    const o = ((s - 1) * 128) % (train.count - 128);
+    const x = tf.tensor4d(train.images.subarray(o * 784, (o + 128) * 784), [128, 28, 28, 1]);
+    const y = tf.tensor1d(train.labels.subarray(o, o + 128), 'int32');
+    tf.tidy(() => {
+      optimizer.minimize(() => loss(m.apply(x), y), false, m.trainableVariables);
+    });
+    const listed = s <= 3 || s % 10 === 0;
+    const afterAdam = listed ? await maxDrift(m) : null;
+    await m.afterStep?.(s);
+    if (afterAdam) {
+      const after = await maxDrift(m);
+      rows.push({ step: s, afterAdam: afterAdam.drift, afterRetraction: after.drift, minScale: after.minScale });
+    }
+    tf.dispose([x, y]);
+  }
+  optimizer.dispose();
+  m.dispose();
+  return rows;
 }
 
 test('retraction steps: 2 (default) vs 1, alternating rounds (wasm)', async () => {
@@ -90,7 +127,6 @@ test('retraction steps: 2 (default) vs 1, alternating rounds (wasm)', async () =
         medianMsPerStep: round(median(wall[i])),
         cpuMedianMsPerStep: round(median(cpu[i])),
         samplesMs: wall[i].map((v) => round(v)),
-        maxDriftAfterLastStep: Number((await maxDrift(s.m)).toPrecision(3)),
       };
     }
     row.speedup1vs2 = round(median(wall[0].map((t, r) => t / wall[1][r])));
@@ -102,6 +138,14 @@ test('retraction steps: 2 (default) vs 1, alternating rounds (wasm)', async () =
       tf.dispose([s.x, s.y]);
     }
     console.log(name, JSON.stringify(row));
+  }
+  if (DRIFT_STEPS > 0) {
+    const drift: Record<string, unknown> = { steps: DRIFT_STEPS };
+    for (const steps of VARIANTS) {
+      drift[`steps${steps}`] = await driftOnMnist(steps, DRIFT_STEPS);
+      console.log(`drift, ${steps} step(s)`, JSON.stringify(drift[`steps${steps}`]));
+    }
+    out.fc3DriftOnMnist = drift;
   }
   out.loadavgEnd = loadavg().map((l) => round(l));
   writeBenchResult('retraction-steps', out);
