@@ -215,3 +215,16 @@ export function pytorchReference(models: ModelName[], repeats = 5): PytorchRefer
   const parsed = JSON.parse(run.stdout.trim().split('\n').pop() as string);
   return { available: true, torch: parsed.torch, threads: parsed.threads, models: parsed.models };
 }
+
+/** The median (mean of the two middle values for an even count). */
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** CPU time of this process in ms (user + system): on a loaded machine far steadier than wall time (wasm runs one thread). */
+export const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};

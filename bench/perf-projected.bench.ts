@@ -17,7 +17,7 @@ import { createOptimizer } from '@lipschitz/train';
 import { estimateW1 } from '@lipschitz/wasserstein';
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'vitest';
-import { buildModel, knob, lossFor, type ModelName, randomBatch, round, SCHEMES, stepFn } from './perf-common';
+import { buildModel, cpuMs, knob, lossFor, median, type ModelName, randomBatch, round, SCHEMES, stepFn } from './perf-common';
 
 const ROUNDS = knob('PERF_REPEATS', 5);
 const WGAN_STEPS = knob('PERF_WGAN_STEPS', 100);
@@ -26,17 +26,7 @@ const SKIP_WGAN = knob('PERF_SKIP_WGAN', 2) === 1;
 // PERF_WGAN_ONLY=1: only the wgan section, written to perf-projected-wgan.json.
 const WGAN_ONLY = knob('PERF_WGAN_ONLY', 2) === 1;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
-/** CPU time of this process in ms (user + system): on a loaded machine far steadier than wall time (wasm runs one thread). */
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** One timed training step incl. afterStep; returns [total wall ms, afterStep wall ms, total CPU ms, afterStep CPU ms]. */
 function stepper(name: ModelName, variant: string) {

@@ -19,7 +19,7 @@ import { writeBenchResult } from '@lipschitz/test-utils';
 import { createOptimizer } from '@lipschitz/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'vitest';
-import { buildModel, knob, listKnob, lossFor, randomBatch, round, stepFn } from './perf-common';
+import { buildModel, cpuMs, knob, listKnob, lossFor, median, randomBatch, round, stepFn } from './perf-common';
 
 const ROUNDS = knob('PERF_REPEATS', 5);
 const STEPS = knob('PERF_STEPS', 3);
@@ -27,15 +27,6 @@ const MODELS = listKnob('PERF_MODELS') ?? ['fc3', 'mnist-large', 'mnist-small'];
 const DRIFT_STEPS = knob('PERF_DRIFT_STEPS', 60);
 const VARIANTS = [2, 1] as const;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 function model(name: string, retractionSteps: number): Sequential {
   if (name === 'fc3') return fc3({ conv: 'bcop', inputShape: [28, 28, 1], seed: 0, orthogonalization: 'projected', retractionSteps });
