@@ -26,8 +26,6 @@ const SKIP_WGAN = knob('PERF_SKIP_WGAN', 2) === 1;
 // PERF_WGAN_ONLY=1: only the wgan section, written to perf-projected-wgan.json.
 const WGAN_ONLY = knob('PERF_WGAN_ONLY', 2) === 1;
 
-
-
 /** One timed training step incl. afterStep; returns [total wall ms, afterStep wall ms, total CPU ms, afterStep CPU ms]. */
 function stepper(name: ModelName, variant: string) {
   const model = variant === 'plain' ? buildModel(name, 'plain') : buildModel(name, 'bcop', SCHEMES[variant]);

@@ -27,7 +27,6 @@ const MODELS = listKnob('PERF_MODELS') ?? ['fc3', 'mnist-large', 'mnist-small'];
 const DRIFT_STEPS = knob('PERF_DRIFT_STEPS', 60);
 const VARIANTS = [2, 1] as const;
 
-
 function model(name: string, retractionSteps: number): Sequential {
   if (name === 'fc3') return fc3({ conv: 'bcop', inputShape: [28, 28, 1], seed: 0, orthogonalization: 'projected', retractionSteps });
   return buildModel(name as 'mnist-small' | 'mnist-large', 'bcop', { orthogonalization: 'projected', retractionSteps });
