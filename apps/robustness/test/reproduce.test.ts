@@ -142,9 +142,10 @@ describe('robustness train --schedule compressed', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(readJson<{ experiment: Record<string, unknown> }>(join(plain, 'config.json')).experiment.schedule).toBe('exponential');
     expect(metricsOf(plain)[1].lr).toBeCloseTo(1e-3 * REFERENCE_LR_GAMMA, 15);
-    oneLineError(runCli(cli, ['train', '--out', join(work, 'bad-schedule'), '--schedule', 'cosine']), /--schedule must be one of exponential, compressed, got "cosine"/, 2);
+    oneLineError(runCli(cli, ['train', '--out', join(work, 'bad-schedule'), '--schedule', 'onecycle']), /--schedule must be one of exponential, compressed, cosine, got "onecycle"/, 2);
   }, 240_000);
 });
+
 describe('robustness train --schedule cosine', () => {
   it('anneals from lr₀ to the paper’s end rate over --epochs, stored in config.json', () => {
     const run = join(work, 'cosine');
