@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CIFAR10_CLASSES, type ImageSet, batches, cifar10, fashionMnist, imageFolder, mnist } from '@lipschitz/datasets';
 import { type Batcher, type LearningRateSchedule, compressedExponentialSchedule, cosineSchedule, exponentialSchedule } from '@lipschitz/train';
 import { LipschitzError } from '@lipschitz/core';
-import { type ActivationType, CONV_TYPES, type ConvType, type ModelOptions, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
+import { type ActivationType, CONV_TYPES, type ConvType, type ModelOptions, PROJECTED_RETRACTION_STEPS, type Sequential, fc3, largeConvNet, smallConvNet } from '@lipschitz/layers';
 import { FAST_POLAR, REFERENCE_BJORCK } from '@lipschitz/orthogonalize';
 
 export const MODELS = ['small', 'large', 'fc3'] as const;
@@ -155,13 +155,14 @@ export function settleSchedule(config: ExperimentConfig, stored: Pick<Experiment
 
 /**
  * Settles `retractionSteps` of a run that `robustness train` resumes, in place: the run keeps what its config.json
- * records (missing: the layers' default), so `--resume` needs no `--retraction-steps`; one that differs is refused
+ * records (missing: the layers' default, `PROJECTED_RETRACTION_STEPS`), so `--resume` needs no `--retraction-steps`; a
+count that differs from it is refused
  * (the parameters would follow another retraction from the resumed epoch on).
  * @throws LipschitzError `INVALID_ARGUMENT` naming the count the run was trained with.
  */
 export function settleRetractionSteps(config: ExperimentConfig, stored: Pick<ExperimentConfig, 'retractionSteps'>, requested: boolean): void {
-  if (requested && config.retractionSteps !== stored.retractionSteps) {
-    const used = stored.retractionSteps === undefined ? 'the default (2)' : String(stored.retractionSteps);
+  const used = stored.retractionSteps ?? PROJECTED_RETRACTION_STEPS;
+  if (requested && (config.retractionSteps ?? PROJECTED_RETRACTION_STEPS) !== used) {
     throw new LipschitzError(
       'INVALID_ARGUMENT',
       `--resume: the run was trained with --retraction-steps ${used}; leave --retraction-steps out to continue it exactly, or pass --force to start over with ${config.retractionSteps}.`,

@@ -13,6 +13,7 @@ import {
   buildModel,
   defaultAugment,
   scheduleLabel,
+  settleRetractionSteps,
   scheduleOf,
   settleSchedule,
   trainingBatcher,
@@ -145,6 +146,18 @@ describe('--schedule', () => {
     settleSchedule(resumed, { schedule: 'cosine', scheduleEpochs: 20 });
     expect(resumed).toMatchObject({ schedule: 'cosine', scheduleEpochs: 20, epochs: 30 });
     expect(() => settleSchedule(config({ schedule: 'compressed' }), { schedule: 'cosine', scheduleEpochs: 20 })).toThrow(/trained with --schedule cosine/);
+  });
+
+  it('settleRetractionSteps: a resumed run keeps its count; the same count passed again is accepted, another refused', () => {
+    const legacy = config({ retractionSteps: 2 });
+    settleRetractionSteps(legacy, {}, true); // a run without the field used the default, 2
+    expect(legacy.retractionSteps).toBeUndefined();
+    const kept = config();
+    settleRetractionSteps(kept, { retractionSteps: 1 }, false);
+    expect(kept.retractionSteps).toBe(1);
+    expect(() => settleRetractionSteps(config({ retractionSteps: 1 }), {}, true)).toThrow(
+      /^--resume: the run was trained with --retraction-steps 2; leave --retraction-steps out to continue it exactly, or pass --force to start over with 1\.$/,
+    );
   });
 
   it('scheduleLabel names the protocol change next to the numbers', () => {

@@ -23,6 +23,7 @@ export {
   ORTHOGONALIZATIONS,
   type Orthogonalization,
   type OrthogonalizationOptions,
+  PROJECTED_RETRACTION_STEPS,
 } from './orthogonal-weight';
 export { PlainDense, type PlainDenseOptions, plainDense } from './plain-dense';
 export { BcopConv2d, type BcopConv2dOptions, bcopConv2d } from './bcop-conv2d';
