@@ -89,42 +89,66 @@ export interface ExperimentConfig {
   scheduleEpochs?: number;
 }
 
+/** What one schedule of {@link SCHEDULES} is, given the N epochs it spans (`scheduleEpochs ?? epochs`). */
+interface ScheduleKind {
+  build(epochs: number, lr: number): LearningRateSchedule;
+  /** Whether it spans the run's first `--epochs` (and so stores them as `scheduleEpochs`). */
+  spansEpochs: boolean;
+  /** Its name in a few words, for tables. */
+  label(epochs: number): string;
+  /** The protocol change as the report states it next to the numbers; null for the paper's protocol. */
+  protocolChange(epochs: number): string | null;
+}
+
+const SCHEDULE_KINDS: Record<ScheduleName, ScheduleKind> = {
+  exponential: {
+    build: (_, lr) => exponentialSchedule({ initial: lr }),
+    spansEpochs: false,
+    label: () => 'exponential',
+    protocolChange: () => null,
+  },
+  compressed: {
+    build: (epochs, lr) => compressedExponentialSchedule({ epochs, initial: lr }),
+    spansEpochs: true,
+    label: (epochs) => `compressed 200→${epochs}`,
+    protocolChange: (epochs) => `the paper's 200-epoch lr decay compressed into ${epochs}`,
+  },
+  cosine: {
+    build: (epochs, lr) => cosineSchedule({ epochs, initial: lr }),
+    spansEpochs: true,
+    label: (epochs) => `cosine over ${epochs}`,
+    protocolChange: (epochs) => `a cosine lr schedule over ${epochs} epochs instead of the paper's decay`,
+  },
+};
+
+/** The schedule a config names (missing, or a name this version does not know: `exponential`, as before the flag). */
+function scheduleKind(config: Pick<ExperimentConfig, 'schedule'>): ScheduleKind {
+  return SCHEDULE_KINDS[config.schedule ?? 'exponential'] ?? SCHEDULE_KINDS.exponential;
+}
+
 /**
  * The learning-rate schedule of a run ({@link SCHEDULES}): `exponentialSchedule({ initial: lr })`,
  * `compressedExponentialSchedule({ epochs: scheduleEpochs ?? epochs, initial: lr })` or
  * `cosineSchedule({ epochs: scheduleEpochs ?? epochs, initial: lr })`.
  */
 export function scheduleOf(config: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs' | 'epochs' | 'lr'>): LearningRateSchedule {
-  const epochs = config.scheduleEpochs ?? config.epochs;
-  switch (config.schedule ?? 'exponential') {
-    case 'compressed':
-      return compressedExponentialSchedule({ epochs, initial: config.lr });
-    case 'cosine':
-      return cosineSchedule({ epochs, initial: config.lr });
-    default:
-      return exponentialSchedule({ initial: config.lr });
-  }
+  return scheduleKind(config).build(config.scheduleEpochs ?? config.epochs, config.lr);
 }
 
 /**
- * A run's schedule in a few words, for tables and reports: `exponential` (the paper's protocol), `compressed 200→N`
- * or `cosine over N` (protocol changes, stated next to the numbers they produced).
+ * A run's schedule in a few words, for tables: `exponential` (the paper's protocol), `compressed 200→N` or
+ * `cosine over N` (protocol changes, stated next to the numbers they produced).
  */
 export function scheduleLabel(config: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs' | 'epochs'>): string {
-  const epochs = config.scheduleEpochs ?? config.epochs;
-  switch (config.schedule ?? 'exponential') {
-    case 'compressed':
-      return `compressed 200→${epochs}`;
-    case 'cosine':
-      return `cosine over ${epochs}`;
-    default:
-      return 'exponential';
-  }
+  return scheduleKind(config).label(config.scheduleEpochs ?? config.epochs);
 }
 
-/** Whether a schedule spans the run's first `--epochs` (and so stores them as `scheduleEpochs`). */
-function spansEpochs(schedule: ScheduleName): boolean {
-  return schedule === 'compressed' || schedule === 'cosine';
+/**
+ * The protocol change of a run's schedule in a sentence, for the report (e.g. "the paper's 200-epoch lr decay
+ * compressed into 40"); null for the paper's own schedule.
+ */
+export function scheduleProtocolChange(config: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs' | 'epochs'>): string | null {
+  return scheduleKind(config).protocolChange(config.scheduleEpochs ?? config.epochs);
 }
 
 /**
@@ -137,7 +161,7 @@ function spansEpochs(schedule: ScheduleName): boolean {
 export function settleSchedule(config: ExperimentConfig, stored: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs'> | undefined | null): void {
   if (stored === undefined || stored === null) {
     config.schedule ??= 'exponential';
-    if (spansEpochs(config.schedule)) config.scheduleEpochs = config.epochs;
+    if (SCHEDULE_KINDS[config.schedule].spansEpochs) config.scheduleEpochs = config.epochs;
     else delete config.scheduleEpochs;
     return;
   }
@@ -149,7 +173,7 @@ export function settleSchedule(config: ExperimentConfig, stored: Pick<Experiment
     );
   }
   config.schedule = used;
-  if (spansEpochs(used)) config.scheduleEpochs = stored.scheduleEpochs ?? config.epochs;
+  if (scheduleKind({ schedule: used }).spansEpochs) config.scheduleEpochs = stored.scheduleEpochs ?? config.epochs;
   else delete config.scheduleEpochs;
 }
 

@@ -15,6 +15,7 @@ import {
   scheduleLabel,
   settleRetractionSteps,
   scheduleOf,
+  scheduleProtocolChange,
   settleSchedule,
   trainingBatcher,
 } from '../src/experiment';
@@ -164,6 +165,9 @@ describe('--schedule', () => {
     expect(scheduleLabel(config())).toBe('exponential');
     expect(scheduleLabel(config({ schedule: 'compressed' }))).toBe('compressed 200→20');
     expect(scheduleLabel(config({ schedule: 'cosine', scheduleEpochs: 100, epochs: 120 }))).toBe('cosine over 100');
+    expect(scheduleProtocolChange(config())).toBeNull();
+    expect(scheduleProtocolChange(config({ schedule: 'compressed', scheduleEpochs: 40 }))).toBe("the paper's 200-epoch lr decay compressed into 40");
+    expect(scheduleProtocolChange(config({ schedule: 'cosine', scheduleEpochs: 100 }))).toBe("a cosine lr schedule over 100 epochs instead of the paper's decay");
   });
 
   it('a new run stores its schedule (default exponential); a resumed run keeps its own and refuses another', () => {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { type TopLevelSpec, escapeHtml, htmlTable, readJson, renderHtmlReport, vegaLiteToSvg, writeFileAtomic } from '@lipschitz/app-kit';
 import { LipschitzError } from '@lipschitz/core';
 import { type EvaluationEntry, listEvaluations } from '../evaluations';
-import { type ExperimentConfig, PAPER_RESULTS, defaultEpsilons } from '../experiment';
+import { type ExperimentConfig, PAPER_RESULTS, defaultEpsilons, scheduleProtocolChange } from '../experiment';
 import { type ConvSpectrum, spectrumHistogramSpec } from '../spectra';
 import type { AttackFile } from './attack';
 import type { CertifyFile } from './certify';
@@ -134,12 +134,8 @@ export function reportParts(files: RunFiles): ReportPart[] {
 
   const header = ['', 'clean %', `certified % (ε = ${mainEps})`];
   // A protocol change is stated next to the numbers it produced.
-  const protocol =
-    config.schedule === 'compressed'
-      ? `, the paper's 200-epoch lr decay compressed into ${config.scheduleEpochs ?? config.epochs}`
-      : config.schedule === 'cosine'
-        ? `, a cosine lr schedule over ${config.scheduleEpochs ?? config.epochs} epochs instead of the paper's decay`
-        : '';
+  const change = scheduleProtocolChange(config);
+  const protocol = change === null ? '' : `, ${change}`;
   const ours: string[] = [`ours (${trained.length} epoch${trained.length === 1 ? '' : 's'}${protocol})`];
   const sources: string[] = [];
   if (certify) {
