@@ -7,7 +7,7 @@ import { CONV_TYPES, type ConvType } from './conv-types';
 import { flatten } from './flatten';
 import type { LayerModule } from './layer-base';
 import type { ConvLayerOptions } from './conv-options';
-import { type Orthogonalization, resolveOrthogonalization } from './orthogonal-weight';
+import { type Orthogonalization, type OrthogonalizationOptions, resolveOrthogonalization } from './orthogonal-weight';
 import { maxMin } from './max-min';
 import { ossnConv2d } from './ossn-conv2d';
 import { plainConv2d } from './plain-conv2d';
@@ -63,7 +63,7 @@ export interface ModelOptions {
 const ACTIVATIONS: readonly ActivationType[] = ['maxmin', 'relu'];
 
 type ConvFactory = (
-  options: ConvLayerOptions & { orthogonalizer?: OrthogonalizerSpec; reproject?: boolean; orthogonalization?: Orthogonalization; retractionSteps?: number },
+  options: ConvLayerOptions & OrthogonalizationOptions,
 ) => LayerModule;
 
 function convFactory(fn: string, conv: ConvType): ConvFactory {
