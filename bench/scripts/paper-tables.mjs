@@ -105,13 +105,13 @@ lines.push(
   '',
   '## Table 3 analogue (MNIST, ε = 1.58): accuracy under attack %',
   '',
-  '| model | seed | clean % | FGSM % (images) | PGD % (images) | Boundary % (images, median ‖δ‖₂ found) | Pointwise % (images, median ‖δ‖₂) | certified % | broken | paper |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| model | schedule | seed | clean % | FGSM % (images) | PGD % (images) | Boundary % (images, median ‖δ‖₂ found) | Pointwise % (images, median ‖δ‖₂) | certified % | broken | paper |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
 );
 for (const r of rows.filter((r) => r.dataset === 'mnist' && r.conv === 'bcop' && attack(r, 'boundary'))) {
   const b = attack(r, 'boundary');
   lines.push(
-    `| ${r.model} BCOP | ${r.seed} | ${pct(r.clean)} | ${attackCell(attack(r, 'fgsm'))} | ${attackCell(attack(r, 'pgd'))} | ${attackCell(b)}${b?.iterations ? `, ${b.iterations} iterations` : ''} | ${attackCell(attack(r, 'pointwise'))} | ${pct(certifiedAt(r))} | ${broken(r)} | ${PAPER_ATTACKS[key(r)] ?? '—'} |`,
+    `| ${r.model} BCOP | ${r.schedule} | ${r.seed} | ${pct(r.clean)} | ${attackCell(attack(r, 'fgsm'))} | ${attackCell(attack(r, 'pgd'))} | ${attackCell(b)}${b?.iterations ? `, ${b.iterations} iterations` : ''} | ${attackCell(attack(r, 'pointwise'))} | ${pct(certifiedAt(r))} | ${broken(r)} | ${PAPER_ATTACKS[key(r)] ?? '—'} |`,
   );
 }
 lines.push(
