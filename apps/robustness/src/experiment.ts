@@ -161,7 +161,7 @@ export function scheduleProtocolChange(config: Pick<ExperimentConfig, 'schedule'
 export function settleSchedule(config: ExperimentConfig, stored: Pick<ExperimentConfig, 'schedule' | 'scheduleEpochs'> | undefined | null): void {
   if (stored === undefined || stored === null) {
     config.schedule ??= 'exponential';
-    if (SCHEDULE_KINDS[config.schedule].spansEpochs) config.scheduleEpochs = config.epochs;
+    if (scheduleKind(config).spansEpochs) config.scheduleEpochs = config.epochs;
     else delete config.scheduleEpochs;
     return;
   }
@@ -180,8 +180,7 @@ export function settleSchedule(config: ExperimentConfig, stored: Pick<Experiment
 /**
  * Settles `retractionSteps` of a run that `robustness train` resumes, in place: the run keeps what its config.json
  * records (missing: the layers' default, `PROJECTED_RETRACTION_STEPS`), so `--resume` needs no `--retraction-steps`; a
-count that differs from it is refused
- * (the parameters would follow another retraction from the resumed epoch on).
+ * count that differs from it is refused (the parameters would follow another retraction from the resumed epoch on).
  * @throws LipschitzError `INVALID_ARGUMENT` naming the count the run was trained with.
  */
 export function settleRetractionSteps(config: ExperimentConfig, stored: Pick<ExperimentConfig, 'retractionSteps'>, requested: boolean): void {
