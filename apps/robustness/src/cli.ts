@@ -12,7 +12,8 @@ import { exportCommand } from './commands/export';
 import { reportCommand } from './commands/report';
 import { spectraFigureCommand } from './commands/spectra-figure';
 import { trainCommand } from './commands/train';
-import { ATTACKS, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_DECISION_ATTACK_IMAGES } from './evaluations';
+import { ATTACKS, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_DECISION_ATTACK_IMAGES, isDecisionAttack } from './evaluations';
+import { DECISION_ATTACK_PART_IMAGES } from './decision-attack-progress';
 import { ZOO_PREFIX, resolveZooModel } from './zoo';
 import {
   ACTIVATIONS,
@@ -207,15 +208,32 @@ program
   .option('--iterations <n>', `Boundary iterations (default ${BOUNDARY_DEFAULT_ITERATIONS}, foolbox 2.x's)`)
   .option('--max-queries <n>', 'Pointwise: cap on the model queries per image (default: none, as foolbox 2.x)')
   .option('--test-limit <n>', `attack the first N test images (default: the run's test set; boundary and pointwise: the first ${STANDARD_DECISION_ATTACK_IMAGES}, as the reference)`)
-  .option('--force', 'replace an evaluation with the same settings')
+  .option(
+    '--part-images <n>',
+    `boundary and pointwise: images per checkpointed part (default ${DECISION_ATTACK_PART_IMAGES}); an interrupted attack resumes from DIR/attack-<name>.json.progress when run again; the result does not depend on it`,
+  )
+  .option('--force', 'replace an evaluation with the same settings (and discard an unfinished one)')
   .addOption(backendOption())
   .action(
-    (flags: { run: string; attack: string; eps: string; steps: string; restarts: string; iterations?: string; maxQueries?: string; testLimit?: string; force?: boolean; backend: string }) =>
+    (flags: {
+      run: string;
+      attack: string;
+      eps: string;
+      steps: string;
+      restarts: string;
+      iterations?: string;
+      maxQueries?: string;
+      testLimit?: string;
+      partImages?: string;
+      force?: boolean;
+      backend: string;
+    }) =>
       runAction(NAME, async () => {
         const [epsilon] = parseNumberList('--eps', flags.eps);
         const attack = parseChoice('--attack', flags.attack, ATTACKS);
         if (flags.iterations !== undefined && attack !== 'boundary') throw new LipschitzError('INVALID_ARGUMENT', `--iterations is an option of --attack boundary, not ${attack}.`);
         if (flags.maxQueries !== undefined && attack !== 'pointwise') throw new LipschitzError('INVALID_ARGUMENT', `--max-queries is an option of --attack pointwise, not ${attack}.`);
+        if (flags.partImages !== undefined && !isDecisionAttack(attack)) throw new LipschitzError('INVALID_ARGUMENT', `--part-images is an option of --attack boundary and pointwise, not ${attack}.`);
         await attackCommand({
           run: flags.run,
           attack,
@@ -225,6 +243,7 @@ program
           iterations: flags.iterations === undefined ? undefined : parsePositiveInt('--iterations', flags.iterations),
           maxQueries: flags.maxQueries === undefined ? undefined : parsePositiveInt('--max-queries', flags.maxQueries),
           testLimit: flags.testLimit ? parsePositiveInt('--test-limit', flags.testLimit) : undefined,
+          partImages: flags.partImages === undefined ? undefined : parsePositiveInt('--part-images', flags.partImages),
           backend: backendOf(flags.backend),
           force: Boolean(flags.force),
         });

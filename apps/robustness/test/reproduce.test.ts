@@ -2,7 +2,8 @@
  * What is tested (issue 18), through the built CLI:
  * - the decision attacks, `attack --attack boundary|pointwise`: their settings-named files, the median ℓ2
  *   perturbation (an upper bound, never below a certified radius: no certified example broken), --force, flags
- *   that belong to another attack refused;
+ *   that belong to another attack refused; checkpointed parts: killed after a part, the same command resumes to the
+ *   uninterrupted result, a progress file of other settings or a broken one refused, --force discards it;
  * - the compressed schedule, `train --schedule compressed`: the learning rate of every epoch, stored in config.json,
  *   kept by `--resume` (which extends the run at the same rate), a conflicting `--schedule` refused;
  * - CIFAR-10 from a folder or a .tar.gz of class-named image folders: a generated fixture of 32×32 JPEG files
@@ -25,7 +26,7 @@ import { loadCifar10 } from '../src/experiment';
 import type { ZooIndex } from '../src/zoo';
 import type { ExportedModel } from '@lipschitz/core';
 import { networkLipschitzUpperBound } from '@lipschitz/model-format';
-import { buildCli, runCli } from './cli-bundle';
+import { buildCli, runCli, startCli } from './cli-bundle';
 
 const work = mkdtempSync(join(tmpdir(), 'robustness-reproduce-'));
 const appDir = join(import.meta.dirname, '..');
@@ -84,6 +85,67 @@ describe('robustness attack --attack boundary|pointwise', () => {
     expect({ ...readJson<AttackFile>(path), seconds: 0 }).toEqual({ ...file, seconds: 0 });
   }, 240_000);
 
+  it('Boundary in checkpointed parts: killed mid-attack, the same command resumes from the progress file to the uninterrupted result', async () => {
+    const args = (dir: string) => ['attack', '--run', dir, '--attack', 'boundary', '--eps', '1.58', '--iterations', '150', '--test-limit', '8', '--part-images', '2'];
+    const straight = join(work, 'mnist-straight');
+    cpSync(run, straight, { recursive: true });
+    const uninterrupted = runCli(cli, args(straight));
+    expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
+    const name = 'attack-boundary-it150-n8.json';
+    const progressPath = join(run, `${name}.progress`);
+    const child = startCli(cli, args(run));
+    // Kill as soon as the first part's progress is on disk (mid-attack).
+    await new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const timer = setInterval(() => {
+        if (existsSync(progressPath)) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        } else if (Date.now() - started > 120_000 || child.exitCode !== null) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          reject(new Error('the attack never wrote its progress file'));
+        }
+      }, 10);
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(existsSync(join(run, name))).toBe(false);
+    const progress = readJson<{ format: string; done: number; perturbationNorms: unknown[]; queries: number[]; seconds: number; settings: { checkpoint?: string } }>(progressPath);
+    expect(progress.format).toBe('lipschitz-attack-progress/1');
+    expect([2, 4, 6]).toContain(progress.done);
+    expect(progress.perturbationNorms).toHaveLength(progress.done);
+    // A progress file of another model (the run trained further) or a broken one is refused, and left as it is.
+    const original = readFileSync(progressPath, 'utf8');
+    writeFileSync(progressPath, JSON.stringify({ ...progress, settings: { ...progress.settings, checkpoint: 'best-of-another-model' } }));
+    oneLineError(runCli(cli, args(run)), /holds an unfinished attack with other settings .*pass --force to discard it/);
+    writeFileSync(progressPath, original.slice(0, 40));
+    oneLineError(runCli(cli, args(run)), /is not valid JSON/);
+    writeFileSync(progressPath, JSON.stringify({ ...progress, queries: [] }));
+    oneLineError(runCli(cli, args(run)), /is not a lipschitz-attack-progress\/1 file of this attack; delete it or pass --force/);
+    // The finished images are taken from the progress file, not attacked again: marked ones show in the result.
+    const marked = join(work, 'mnist-marked');
+    cpSync(run, marked, { recursive: true });
+    writeFileSync(join(marked, `${name}.progress`), JSON.stringify({ ...progress, queries: new Array(progress.done).fill(1e9), seconds: 1e6 }));
+    expect(runCli(cli, args(marked)).code).toBe(0);
+    const markedFile = readJson<AttackFile>(join(marked, name));
+    expect(markedFile.meanQueries).toBeGreaterThan((1e9 * progress.done) / 8);
+    expect(markedFile.seconds).toBeGreaterThan(1e6);
+    writeFileSync(progressPath, original);
+    const resumed = runCli(cli, args(run));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(existsSync(progressPath)).toBe(false);
+    const file = readJson<AttackFile>(join(run, name));
+    expect(file.seconds).toBeGreaterThanOrEqual(progress.seconds);
+    expect({ ...file, seconds: 0 }).toEqual({ ...readJson<AttackFile>(join(straight, name)), seconds: 0 });
+    expect(existsSync(join(straight, `${name}.progress`))).toBe(false);
+    // --force discards an unfinished attack and starts again.
+    writeFileSync(progressPath, JSON.stringify({ ...progress, settings: { ...progress.settings, checkpoint: 'other' } }));
+    expect(runCli(cli, [...args(run), '--force']).code).toBe(0);
+    expect(existsSync(progressPath)).toBe(false);
+    expect({ ...readJson<AttackFile>(join(run, name)), seconds: 0 }).toEqual({ ...file, seconds: 0 });
+  }, 300_000);
+
   it('Pointwise: a settings-named file (query cap in the name) with the median perturbation; the report lists both', () => {
     const result = runCli(cli, ['attack', '--run', run, '--attack', 'pointwise', '--eps', '1.58', '--max-queries', '200', '--test-limit', '4']);
     expect(result.code, result.stderr).toBe(0);
@@ -104,7 +166,8 @@ describe('robustness attack --attack boundary|pointwise', () => {
     oneLineError(runCli(cli, ['attack', '--run', run, '--attack', 'pgd', '--eps', '1.58', '--iterations', '5']), /--iterations is an option of --attack boundary, not pgd/, 2);
     oneLineError(runCli(cli, ['attack', '--run', run, '--attack', 'boundary', '--eps', '1.58', '--max-queries', '5']), /--max-queries is an option of --attack pointwise, not boundary/, 2);
     oneLineError(runCli(cli, ['attack', '--run', run, '--attack', 'hopskip', '--eps', '1.58']), /--attack must be one of pgd, fgsm, boundary, pointwise, got "hopskip"/, 2);
-    expect(runCli(cli, ['attack', '--help']).stdout).toMatch(/--iterations <n>[\s\S]*--max-queries <n>/);
+    oneLineError(runCli(cli, ['attack', '--run', run, '--attack', 'fgsm', '--eps', '1.58', '--part-images', '5']), /--part-images is an option of --attack boundary and pointwise, not fgsm/, 2);
+    expect(runCli(cli, ['attack', '--help']).stdout).toMatch(/--iterations <n>[\s\S]*--max-queries <n>[\s\S]*--part-images <n>/);
   });
 });
 

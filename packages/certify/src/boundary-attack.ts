@@ -220,7 +220,7 @@ export function boundaryAttack(predict: Predict, images: tf.Tensor, labels: tf.T
     predict,
     images,
     labels,
-    { epsilon: o.epsilon, seed: o.seed ?? 0, range: o.range ?? [0, 1], batchSize: o.batchSize ?? 500, certifiedRadii: o.certifiedRadii, onProgress: o.onProgress },
+    { epsilon: o.epsilon, seed: o.seed ?? 0, range: o.range ?? [0, 1], batchSize: o.batchSize ?? 500, certifiedRadii: o.certifiedRadii, onProgress: o.onProgress, imageOffset: o.imageOffset ?? 0 },
     (ctx) => boundarySearch(ctx, s),
   );
 }

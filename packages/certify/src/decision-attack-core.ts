@@ -24,6 +24,12 @@ export interface DecisionAttackCommonOptions {
   certifiedRadii?: ArrayLike<number>;
   /** Called as searches finish: (finished images, all images). */
   onProgress?: (finishedImages: number, totalImages: number) => void;
+  /**
+   * Index of `images[0]` in a larger set attacked in parts (default 0): the per-image random streams are drawn as
+   * if the `imageOffset` earlier images had come first, so attacking images `[k, k + m)` with `imageOffset: k` makes
+   * the same draws for them as one call on the whole set — what lets a long attack be checkpointed part by part.
+   */
+  imageOffset?: number;
 }
 
 /** What a search is given. @internal */
@@ -48,6 +54,7 @@ export interface DecisionAttackSettings {
   batchSize: number;
   certifiedRadii?: ArrayLike<number>;
   onProgress?: (finishedImages: number, totalImages: number) => void;
+  imageOffset: number;
 }
 
 /** Result of a decision-based attack: {@link AttackResult} plus the queries it spent. */
@@ -76,6 +83,9 @@ function checkSettings(fn: string, s: DecisionAttackSettings, n: number): void {
   assertPositiveNumber(fn, 'epsilon', s.epsilon);
   if (!Number.isInteger(s.seed)) throw new LipschitzError('INVALID_ARGUMENT', `${fn}: seed must be an integer, got ${s.seed}.`);
   assertPositiveInteger(fn, 'batchSize', s.batchSize);
+  if (!(Number.isInteger(s.imageOffset) && s.imageOffset >= 0)) {
+    throw new LipschitzError('INVALID_ARGUMENT', `${fn}: imageOffset must be a non-negative integer (the index of the first image in the whole set), got ${s.imageOffset}.`);
+  }
   checkRangeAndRadii(fn, s.range, s.certifiedRadii, n);
 }
 
@@ -139,6 +149,8 @@ export async function runDecisionAttack(
   const queries = new Float64Array(n);
   const searches: { index: number; search: DecisionSearch; pending: Float64Array[] }[] = [];
   const base = new SeededRandom(settings.seed);
+  // The streams of the images before this part: image i's generator is seeded by the (i + 1)-th draw of `base`.
+  for (let skipped = 0; skipped < settings.imageOffset; skipped++) base.seed();
   let finished = 0;
   for (let i = 0; i < n; i++) {
     const random = new SeededRandom(base.seed());

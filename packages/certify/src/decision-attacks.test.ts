@@ -4,7 +4,7 @@
  * adversarial ℓ2 distance is min_{j≠y} (z_y − z_j)/‖w_y − w_j‖ exactly (float64 on the host). Each attack must
  * never report a distance below it (a found point is truly misclassified) and must get within a stated factor
  * of it; the brokenCertified count (0 with the true radii, > 0 with inflated ones), clean misclassifications,
- * determinism under a seed, range and option validation, leaks.
+ * determinism under a seed, attacking in parts (imageOffset) equal to one call, range and option validation, leaks.
  */
 import { SeededRandom } from '@lipschitz/core';
 import { describeBackends, expectNoLeaks } from '@lipschitz/test-utils';
@@ -124,6 +124,32 @@ describeBackends('decision attacks', () => {
     expect(Array.from(a.perturbationNorms)).toEqual(Array.from(b.perturbationNorms));
     x.dispose();
     y.dispose();
+  });
+
+  it('attacking in parts with imageOffset gives the result of one call (what checkpointed runs rely on)', async () => {
+    const { x, y } = input();
+    const whole = {
+      boundary: await boundaryAttack(predict, x, y, { epsilon: 1, seed: 4, iterations: 120 }),
+      pointwise: await pointwiseAttack(predict, x, y, { epsilon: 1, seed: 4, maxQueries: 200 }),
+    };
+    const head = { x: tf.slice(x, [0, 0], [2, D]), y: tf.slice(y, [0], [2]) };
+    const tail = { x: tf.slice(x, [2, 0], [2, D]), y: tf.slice(y, [2], [2]) };
+    for (const attack of ['boundary', 'pointwise'] as const) {
+      const run = (part: typeof head, imageOffset?: number) =>
+        attack === 'boundary'
+          ? boundaryAttack(predict, part.x, part.y, { epsilon: 1, seed: 4, iterations: 120, imageOffset })
+          : pointwiseAttack(predict, part.x, part.y, { epsilon: 1, seed: 4, maxQueries: 200, imageOffset });
+      const first = await run(head);
+      const second = await run(tail, 2);
+      expect([...first.perturbationNorms, ...second.perturbationNorms]).toEqual(Array.from(whole[attack].perturbationNorms));
+      expect([...first.queries, ...second.queries]).toEqual(Array.from(whole[attack].queries));
+      // without the offset the second part replays the first images' streams: a different search
+      const unshifted = await run(tail);
+      expect(Array.from(unshifted.perturbationNorms)).not.toEqual(Array.from(second.perturbationNorms));
+    }
+    await expect(boundaryAttack(predict, x, y, { epsilon: 1, imageOffset: -1 })).rejects.toThrow(/imageOffset/);
+    await expect(pointwiseAttack(predict, x, y, { epsilon: 1, imageOffset: 0.5 })).rejects.toThrow(/imageOffset/);
+    for (const t of [x, y, head.x, head.y, tail.x, tail.y]) t.dispose();
   });
 
   it('refuses images outside the range and bad options', async () => {

@@ -162,7 +162,7 @@ export function pointwiseAttack(predict: Predict, images: tf.Tensor, labels: tf.
     predict,
     images,
     labels,
-    { epsilon: o.epsilon, seed: o.seed ?? 0, range: o.range ?? [0, 1], batchSize: o.batchSize ?? 500, certifiedRadii: o.certifiedRadii, onProgress: o.onProgress },
+    { epsilon: o.epsilon, seed: o.seed ?? 0, range: o.range ?? [0, 1], batchSize: o.batchSize ?? 500, certifiedRadii: o.certifiedRadii, onProgress: o.onProgress, imageOffset: o.imageOffset ?? 0 },
     (ctx) => pointwiseSearch(ctx, s),
   );
 }

@@ -4,6 +4,7 @@ import type { BackendName } from '@lipschitz/backends';
 import { type AttackResult, type DecisionAttackResult, boundaryAttack, certifyModel, fgsmAttack, pgdAttack, pointwiseAttack } from '@lipschitz/certify';
 import { LipschitzError } from '@lipschitz/core';
 import { type AttackName, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_DECISION_ATTACK_IMAGES, assertNewEvaluation, attackFileName, isDecisionAttack } from '../evaluations';
+import { DECISION_ATTACK_PART_IMAGES, type DecisionAttackPart, attackInParts, progressPathOf, removeProgress } from '../decision-attack-progress';
 import { inputShapeOf } from '../experiment';
 import { withRunOnTestSet } from '../run';
 
@@ -24,6 +25,8 @@ export interface AttackCommandOptions {
    * {@link STANDARD_DECISION_ATTACK_IMAGES} for Boundary and Pointwise (the reference's choice).
    */
   testLimit?: number;
+  /** Boundary / Pointwise: images per checkpointed part (default {@link DECISION_ATTACK_PART_IMAGES}); the result does not depend on it. */
+  partImages?: number;
   backend: BackendName;
   /** Replace an evaluation with the same settings (default: refuse). */
   force?: boolean;
@@ -63,6 +66,7 @@ export interface AttackFile {
   attackedCorrect?: number;
   /** Decision attacks only: mean model queries per attacked image. */
   meanQueries?: number;
+  /** Wall seconds, summed over the invocations of a decision attack resumed from its progress file. */
   seconds: number;
 }
 
@@ -104,8 +108,10 @@ function assertNoBrokenCertificate(attack: AttackName, result: AttackResult): vo
  * uniform random start), FGSM, or the decision-based Boundary (Brendel et al. 2018) and Pointwise (Schott et al.
  * 2019) attacks of `@lipschitz/certify` with foolbox 2.x's default budgets (Boundary: 5000 iterations of 25
  * candidates; Pointwise: 10 salt-and-pepper repetitions, 10 bisection steps, no query cap), which the reference runs
- * on the first 100 test images. The decision attacks also report the median ℓ2 perturbation they found. Fails
- * (non-zero exit) if any certified example is broken, after writing the file.
+ * on the first 100 test images. The decision attacks also report the median ℓ2 perturbation they found; they run in
+ * parts of {@link DECISION_ATTACK_PART_IMAGES} images, checkpointed in `DIR/attack-<name>.json.progress` after each
+ * part, and the same command resumes an interrupted attack from there (`--force` starts it again). Fails (non-zero
+ * exit) if any certified example is broken, after writing the file.
  */
 export async function attackCommand(options: AttackCommandOptions): Promise<AttackFile> {
   const { run, attack, epsilon, steps, restarts, backend, force = false, quiet = false } = options;
@@ -126,6 +132,8 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
     };
     const path = join(run, attackFileName(config.dataset, runCount, settings));
     assertNewEvaluation('attack', path, force);
+    const progressPath = progressPathOf(path);
+    let earlierSeconds = 0;
     const certificate = await certifyModel(model, images, labels, {
       epsilons: [epsilon.value],
       inputShape: inputShapeOf(config.dataset),
@@ -139,11 +147,30 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
     else {
       const bar = quiet ? null : new ProgressBar(attack, count);
       const onProgress = (finished: number, total: number) => bar?.update(finished, `images done (ε=${epsilon.text})`, total);
+      const attackPart: DecisionAttackPart = (partImages, partLabels, radii, imageOffset, partProgress) =>
+        attack === 'boundary'
+          ? boundaryAttack(predict, partImages, partLabels, { epsilon: epsilon.value, iterations, certifiedRadii: radii, imageOffset, onProgress: partProgress })
+          : pointwiseAttack(predict, partImages, partLabels, {
+              epsilon: epsilon.value,
+              ...(maxQueries !== undefined ? { maxQueries } : {}),
+              certifiedRadii: radii,
+              imageOffset,
+              onProgress: partProgress,
+            });
       try {
-        result =
-          attack === 'boundary'
-            ? await boundaryAttack(predict, images, labels, { epsilon: epsilon.value, iterations, certifiedRadii, onProgress })
-            : await pointwiseAttack(predict, images, labels, { epsilon: epsilon.value, ...(maxQueries !== undefined ? { maxQueries } : {}), certifiedRadii, onProgress });
+        const parts = await attackInParts({
+          progressPath,
+          settings: { attack, epsilon: epsilon.value, iterations, maxQueries: attack === 'pointwise' ? (maxQueries ?? null) : undefined, count, checkpoint, seed: 0 },
+          force,
+          images,
+          labels,
+          certifiedRadii,
+          partImages: options.partImages,
+          attackPart,
+          onProgress,
+        });
+        result = parts.result;
+        earlierSeconds = parts.earlierSeconds;
       } finally {
         bar?.stop();
       }
@@ -172,9 +199,10 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
             meanQueries: queries && queries.length > 0 ? queries.reduce((s, q) => s + q, 0) / queries.length : 0,
           }
         : {}),
-      seconds: (performance.now() - started) / 1000,
+      seconds: earlierSeconds + (performance.now() - started) / 1000,
     };
     await writeJsonAtomic(path, file);
+    if (decision) removeProgress(progressPath);
     if (!quiet) {
       const medianText = median ? `, median ‖δ‖₂ ${median.median === null ? '∞ (found for fewer than half)' : median.median.toFixed(4)} (found ${median.found}/${median.attacked})` : '';
       process.stdout.write(
