@@ -212,7 +212,7 @@ program
     '--part-images <n>',
     `boundary and pointwise: images per checkpointed part (default ${DECISION_ATTACK_PART_IMAGES}); an interrupted attack resumes from DIR/attack-<name>.json.progress when run again; the result does not depend on it`,
   )
-  .option('--force', 'replace an evaluation with the same settings (and discard an unfinished one)')
+  .option('--force', 'replace an evaluation with the same settings (an unfinished decision attack of the same settings is still resumed; one of other settings is discarded)')
   .addOption(backendOption())
   .action(
     (flags: {

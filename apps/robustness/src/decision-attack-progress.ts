@@ -63,7 +63,12 @@ function sameSettings(a: DecisionAttackProgressSettings, b: DecisionAttackProgre
 }
 
 async function readProgress(path: string, settings: DecisionAttackProgressSettings): Promise<DecisionAttackProgress> {
-  const p = await readJson<DecisionAttackProgress>(path, 'attack progress file');
+  let p: DecisionAttackProgress;
+  try {
+    p = await readJson<DecisionAttackProgress>(path, 'attack progress file');
+  } catch (cause) {
+    throw new LipschitzError('CORRUPT_DATA', `${(cause as Error).message} Delete it or pass --force to start the attack again.`, { cause });
+  }
   const arrays = p && [p.broken, p.perturbationNorms, p.queries];
   const whole =
     p !== null &&
@@ -90,7 +95,10 @@ async function readProgress(path: string, settings: DecisionAttackProgressSettin
 
 /**
  * Runs a decision attack over `images` in parts of `partImages`, writing a progress file after each part and
- * resuming from it when one with the same settings exists (`force` discards it): the checkpointing that lets a
+ * resuming from it when one with the same settings exists — also under `force`, since starting again would compute
+ * the same thing (`robustness experiment` reruns an interrupted attack step with `--force`); a progress file of other
+ * settings or a broken one is refused (`ALREADY_EXISTS` / `CORRUPT_DATA`), or discarded under `force`. That is the
+ * checkpointing that lets a
  * five-hour Boundary run span interrupted sessions. Each part is attacked with `imageOffset` set to its first index,
  * so the result is the one a single call would give (the same random draws; the model's forward passes see other
  * batch compositions). Returns the merged result over all images and the seconds the earlier invocations spent.
@@ -112,10 +120,17 @@ export async function attackInParts(options: {
   const partImages = options.partImages ?? DECISION_ATTACK_PART_IMAGES;
   const n = settings.count;
   if (images.shape[0] !== n) throw new LipschitzError('SHAPE_MISMATCH', `attackInParts: ${images.shape[0]} images for a count of ${n}.`);
-  if (options.force && existsSync(progressPath)) rmSync(progressPath);
-  const progress: DecisionAttackProgress = existsSync(progressPath)
-    ? await readProgress(progressPath, settings)
-    : { format: 'lipschitz-attack-progress/1', settings, done: 0, broken: [], perturbationNorms: [], queries: [], brokenCertifiedIndices: [], seconds: 0 };
+  let progress: DecisionAttackProgress = { format: 'lipschitz-attack-progress/1', settings, done: 0, broken: [], perturbationNorms: [], queries: [], brokenCertifiedIndices: [], seconds: 0 };
+  if (existsSync(progressPath)) {
+    try {
+      progress = await readProgress(progressPath, settings);
+    } catch (error) {
+      // A progress file of other settings or a broken one: refused, or discarded under --force. One of the same
+      // settings is resumed even under --force: starting again would compute the same thing.
+      if (!options.force) throw error;
+      rmSync(progressPath);
+    }
+  }
   const earlierSeconds = progress.seconds;
   const started = performance.now();
   onProgress?.(progress.done, n);

@@ -120,14 +120,15 @@ describe('robustness attack --attack boundary|pointwise', () => {
     writeFileSync(progressPath, JSON.stringify({ ...progress, settings: { ...progress.settings, checkpoint: 'best-of-another-model' } }));
     oneLineError(runCli(cli, args(run)), /holds an unfinished attack with other settings .*pass --force to discard it/);
     writeFileSync(progressPath, original.slice(0, 40));
-    oneLineError(runCli(cli, args(run)), /is not valid JSON/);
+    oneLineError(runCli(cli, args(run)), /is not valid JSON .*Delete it or pass --force to start the attack again\./);
     writeFileSync(progressPath, JSON.stringify({ ...progress, queries: [] }));
     oneLineError(runCli(cli, args(run)), /is not a lipschitz-attack-progress\/1 file of this attack; delete it or pass --force/);
     // The finished images are taken from the progress file, not attacked again: marked ones show in the result.
     const marked = join(work, 'mnist-marked');
     cpSync(run, marked, { recursive: true });
     writeFileSync(join(marked, `${name}.progress`), JSON.stringify({ ...progress, queries: new Array(progress.done).fill(1e9), seconds: 1e6 }));
-    expect(runCli(cli, args(marked)).code).toBe(0);
+    // (also under --force, as `robustness experiment` reruns an interrupted attack step)
+    expect(runCli(cli, [...args(marked), '--force']).code).toBe(0);
     const markedFile = readJson<AttackFile>(join(marked, name));
     expect(markedFile.meanQueries).toBeGreaterThan((1e9 * progress.done) / 8);
     expect(markedFile.seconds).toBeGreaterThan(1e6);
@@ -139,7 +140,7 @@ describe('robustness attack --attack boundary|pointwise', () => {
     expect(file.seconds).toBeGreaterThanOrEqual(progress.seconds);
     expect({ ...file, seconds: 0 }).toEqual({ ...readJson<AttackFile>(join(straight, name)), seconds: 0 });
     expect(existsSync(join(straight, `${name}.progress`))).toBe(false);
-    // --force discards an unfinished attack and starts again.
+    // --force discards an unfinished attack of other settings and starts again.
     writeFileSync(progressPath, JSON.stringify({ ...progress, settings: { ...progress.settings, checkpoint: 'other' } }));
     expect(runCli(cli, [...args(run), '--force']).code).toBe(0);
     expect(existsSync(progressPath)).toBe(false);

@@ -110,7 +110,8 @@ function assertNoBrokenCertificate(attack: AttackName, result: AttackResult): vo
  * candidates; Pointwise: 10 salt-and-pepper repetitions, 10 bisection steps, no query cap), which the reference runs
  * on the first 100 test images. The decision attacks also report the median ℓ2 perturbation they found; they run in
  * parts of {@link DECISION_ATTACK_PART_IMAGES} images, checkpointed in `DIR/attack-<name>.json.progress` after each
- * part, and the same command resumes an interrupted attack from there (`--force` starts it again). Fails (non-zero
+ * part, and the same command resumes an interrupted attack from there (also with `--force`, which replaces a finished
+ * file and discards only a progress file of other settings). Fails (non-zero
  * exit) if any certified example is broken, after writing the file.
  */
 export async function attackCommand(options: AttackCommandOptions): Promise<AttackFile> {
