@@ -6,7 +6,6 @@ import {
   type DecisionAttackResult,
   type DecisionSearch,
   type DecisionSearchContext,
-  clampInPlace,
   runDecisionAttack,
 } from './decision-attack-core';
 import { blendedUniformNoiseStart } from './blended-noise-start';
@@ -49,36 +48,59 @@ function norm(v: Float64Array): number {
 }
 
 /**
- * One candidate of the boundary attack (Brendel et al. 2018, §3; foolbox 2's `generate_candidate_default`):
- * an orthogonal step of relative size `spherical` on the sphere around the original, then a step of relative
- * size `source` towards the original, both clamped into the range.
+ * What the candidates of one iteration share: `x0 − perturbed`, its norm, and scratch buffers (the candidates
+ * themselves are fresh arrays: the driver keeps the closest misclassified one).
  */
-function candidatePair(ctx: DecisionSearchContext, perturbed: Float64Array, spherical: number, source: number): [Float64Array, Float64Array] {
-  const x0 = ctx.original;
-  const [lo, hi] = ctx.range;
+interface CandidateScratch {
+  unnormalized: Float64Array;
+  sourceNorm: number;
+  perturbation: Float64Array;
+  towards: Float64Array;
+}
+
+function scratchFor(x0: Float64Array, perturbed: Float64Array): CandidateScratch {
   const d = x0.length;
   const unnormalized = new Float64Array(d);
   for (let i = 0; i < d; i++) unnormalized[i] = x0[i] - perturbed[i];
-  const sourceNorm = norm(unnormalized);
-  const perturbation = new Float64Array(d);
+  return { unnormalized, sourceNorm: norm(unnormalized), perturbation: new Float64Array(d), towards: new Float64Array(d) };
+}
+
+/**
+ * One candidate of the boundary attack (Brendel et al. 2018, §3; foolbox 2's `generate_candidate_default`):
+ * an orthogonal step of relative size `spherical` on the sphere around the original, then a step of relative
+ * size `source` towards the original, both clamped into the range. The arithmetic is done in the same order as
+ * the straightforward version (one fresh array per intermediate), so the results are the same bits.
+ */
+function candidatePair(ctx: DecisionSearchContext, shared: CandidateScratch, spherical: number, source: number): [Float64Array, Float64Array] {
+  const x0 = ctx.original;
+  const [lo, hi] = ctx.range;
+  const d = x0.length;
+  const { unnormalized, sourceNorm, perturbation, towards } = shared;
   let dot = 0;
   for (let i = 0; i < d; i++) {
     perturbation[i] = ctx.random.normal();
     dot += (perturbation[i] * unnormalized[i]) / sourceNorm;
   }
-  for (let i = 0; i < d; i++) perturbation[i] -= (dot * unnormalized[i]) / sourceNorm;
-  const scale = (spherical * sourceNorm) / norm(perturbation);
+  let squared = 0;
+  for (let i = 0; i < d; i++) {
+    perturbation[i] -= (dot * unnormalized[i]) / sourceNorm;
+    squared += perturbation[i] * perturbation[i];
+  }
+  const scale = (spherical * sourceNorm) / Math.sqrt(squared);
   const shrink = 1 / Math.sqrt(spherical * spherical + 1);
   const sphericalCandidate = new Float64Array(d);
-  for (let i = 0; i < d; i++) sphericalCandidate[i] = x0[i] + shrink * (perturbation[i] * scale - unnormalized[i]);
-  clampInPlace(sphericalCandidate, lo, hi);
-  const towards = new Float64Array(d);
-  for (let i = 0; i < d; i++) towards[i] = x0[i] - sphericalCandidate[i];
-  const towardsNorm = norm(towards);
+  let towardsSquared = 0;
+  for (let i = 0; i < d; i++) {
+    const v = Math.min(hi, Math.max(lo, x0[i] + shrink * (perturbation[i] * scale - unnormalized[i])));
+    sphericalCandidate[i] = v;
+    towards[i] = x0[i] - v;
+    towardsSquared += towards[i] * towards[i];
+  }
+  const towardsNorm = Math.sqrt(towardsSquared);
   const length = towardsNorm > 0 ? Math.max(0, source * sourceNorm + (towardsNorm - sourceNorm)) / towardsNorm : 0;
   const candidate = new Float64Array(d);
-  for (let i = 0; i < d; i++) candidate[i] = sphericalCandidate[i] + length * towards[i];
-  return [clampInPlace(candidate, lo, hi), sphericalCandidate];
+  for (let i = 0; i < d; i++) candidate[i] = Math.min(hi, Math.max(lo, sphericalCandidate[i] + length * towards[i]));
+  return [candidate, sphericalCandidate];
 }
 
 /** The boundary attack's search for one image (foolbox 2.x semantics with batch size 1). @internal */
@@ -112,7 +134,8 @@ export function* boundarySearch(ctx: DecisionSearchContext, s: BoundarySettings)
     }
     const doSpherical = step % 10 === 0 || resetted;
     const pairs: [Float64Array, Float64Array][] = [];
-    for (let k = 0; k < s.maxDirections; k++) pairs.push(candidatePair(ctx, perturbed, spherical, source));
+    const shared = scratchFor(ctx.original, perturbed);
+    for (let k = 0; k < s.maxDirections; k++) pairs.push(candidatePair(ctx, shared, spherical, source));
     let found: Float64Array | null = null;
     if (doSpherical) {
       const sphericalFlags = yield pairs.map((p) => p[1]);
