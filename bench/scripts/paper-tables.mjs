@@ -125,9 +125,9 @@ lines.push(
 );
 const cifar = rows.filter((r) => r.dataset === 'cifar10');
 if (cifar.length > 0) {
-  lines.push('## CIFAR-10 (JPEG q75 copy), ε = 36/255', '', '| model | seed | epochs (best) | training time | clean % | certified % | PGD % | FGSM % | broken | paper (official CIFAR-10) |', '|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('## CIFAR-10 (JPEG q75 copy), ε = 36/255', '', '| model | schedule | seed | epochs (best) | training time | clean % | certified % | PGD % | FGSM % | broken | paper (official CIFAR-10) |', '|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of cifar) {
-    lines.push(`| ${r.model} ${r.conv} | ${r.seed} | ${epochs(r)} | ${minutes(r.trainingSeconds)} | ${pct(r.clean)} | ${pct(certifiedAt(r))} | ${attackCell(attack(r, 'pgd'))} | ${attackCell(attack(r, 'fgsm'))} | ${broken(r)} | ${PAPER[key(r)] ?? '—'}; ${PAPER_ATTACKS[key(r)] ?? ''} |`);
+    lines.push(`| ${r.model} ${r.conv} | ${r.schedule} | ${r.seed} | ${epochs(r)} | ${minutes(r.trainingSeconds)} | ${pct(r.clean)} | ${pct(certifiedAt(r))} | ${attackCell(attack(r, 'pgd'))} | ${attackCell(attack(r, 'fgsm'))} | ${broken(r)} | ${PAPER[key(r)] ?? '—'}; ${PAPER_ATTACKS[key(r)] ?? ''} |`);
   }
   lines.push('');
 }
