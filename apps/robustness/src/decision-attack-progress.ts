@@ -80,6 +80,10 @@ async function readProgress(path: string, settings: DecisionAttackProgressSettin
     typeof p.seconds === 'number' &&
     Array.isArray(p.brokenCertifiedIndices) &&
     (arrays as unknown[]).every((a) => Array.isArray(a) && a.length === p.done) &&
+    p.broken.every((b) => b === 0 || b === 1) &&
+    p.perturbationNorms.every((v) => v === null || (typeof v === 'number' && v >= 0)) &&
+    p.queries.every((q) => Number.isInteger(q) && q >= 0) &&
+    p.brokenCertifiedIndices.every((i) => Number.isInteger(i) && i >= 0 && i < p.done) &&
     typeof p.settings === 'object';
   if (!whole) {
     throw new LipschitzError('CORRUPT_DATA', `attack progress file ${path} is not a lipschitz-attack-progress/1 file of this attack; delete it or pass --force to start the attack again.`);
@@ -98,8 +102,7 @@ async function readProgress(path: string, settings: DecisionAttackProgressSettin
  * resuming from it when one with the same settings exists — also under `force`, since starting again would compute
  * the same thing (`robustness experiment` reruns an interrupted attack step with `--force`); a progress file of other
  * settings or a broken one is refused (`ALREADY_EXISTS` / `CORRUPT_DATA`), or discarded under `force`. That is the
- * checkpointing that lets a
- * five-hour Boundary run span interrupted sessions. Each part is attacked with `imageOffset` set to its first index,
+ * checkpointing that lets a five-hour Boundary run span interrupted sessions. Each part is attacked with `imageOffset` set to its first index,
  * so the result is the one a single call would give (the same random draws; the model's forward passes see other
  * batch compositions). Returns the merged result over all images and the seconds the earlier invocations spent.
  * `images`, `labels` and `certifiedRadii` are borrowed; the progress file is removed by {@link removeProgress} once

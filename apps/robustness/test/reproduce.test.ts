@@ -121,8 +121,10 @@ describe('robustness attack --attack boundary|pointwise', () => {
     oneLineError(runCli(cli, args(run)), /holds an unfinished attack with other settings .*pass --force to discard it/);
     writeFileSync(progressPath, original.slice(0, 40));
     oneLineError(runCli(cli, args(run)), /is not valid JSON .*Delete it or pass --force to start the attack again\./);
-    writeFileSync(progressPath, JSON.stringify({ ...progress, queries: [] }));
-    oneLineError(runCli(cli, args(run)), /is not a lipschitz-attack-progress\/1 file of this attack; delete it or pass --force/);
+    for (const broken of [{ queries: [] }, { perturbationNorms: progress.perturbationNorms.map(() => 'far') }, { brokenCertifiedIndices: [progress.done] }]) {
+      writeFileSync(progressPath, JSON.stringify({ ...progress, ...broken }));
+      oneLineError(runCli(cli, args(run)), /is not a lipschitz-attack-progress\/1 file of this attack; delete it or pass --force/);
+    }
     // The finished images are taken from the progress file, not attacked again: marked ones show in the result.
     const marked = join(work, 'mnist-marked');
     cpSync(run, marked, { recursive: true });
