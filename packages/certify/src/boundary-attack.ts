@@ -68,8 +68,8 @@ function scratchFor(x0: Float64Array, perturbed: Float64Array): CandidateScratch
 /**
  * One candidate of the boundary attack (Brendel et al. 2018, §3; foolbox 2's `generate_candidate_default`):
  * an orthogonal step of relative size `spherical` on the sphere around the original, then a step of relative
- * size `source` towards the original, both clamped into the range. The arithmetic is done in the same order as
- * the straightforward version (one fresh array per intermediate), so the results are the same bits.
+ * size `source` towards the original, both clamped into the range. The loops are fused, but every value goes through
+ * the same operations in the same order as one loop per step would (so earlier attack files reproduce bit for bit).
  */
 function candidatePair(ctx: DecisionSearchContext, shared: CandidateScratch, spherical: number, source: number): [Float64Array, Float64Array] {
   const x0 = ctx.original;
