@@ -47,6 +47,9 @@ function norm(v: Float64Array): number {
   return Math.sqrt(s);
 }
 
+/** What candidate generation reads of a search's context: the clean image, the range and the image's generator. @internal */
+export type CandidateContext = Pick<DecisionSearchContext, 'original' | 'range' | 'random'>;
+
 /**
  * What the candidates of one iteration share: `x0 − perturbed`, its norm, and scratch buffers (the candidates
  * themselves are fresh arrays: the driver keeps the closest misclassified one).
@@ -71,7 +74,7 @@ function scratchFor(x0: Float64Array, perturbed: Float64Array): CandidateScratch
  * size `source` towards the original, both clamped into the range. The loops are fused, but every value goes through
  * the same operations in the same order as one loop per step would (so earlier attack files reproduce bit for bit).
  */
-function candidatePair(ctx: DecisionSearchContext, shared: CandidateScratch, spherical: number, source: number): [Float64Array, Float64Array] {
+function candidatePair(ctx: CandidateContext, shared: CandidateScratch, spherical: number, source: number): [Float64Array, Float64Array] {
   const x0 = ctx.original;
   const [lo, hi] = ctx.range;
   const d = x0.length;
@@ -101,6 +104,26 @@ function candidatePair(ctx: DecisionSearchContext, shared: CandidateScratch, sph
   const candidate = new Float64Array(d);
   for (let i = 0; i < d; i++) candidate[i] = Math.min(hi, Math.max(lo, sphericalCandidate[i] + length * towards[i]));
   return [candidate, sphericalCandidate];
+}
+
+/**
+ * The `count` candidates of one boundary-attack iteration from the current adversarial `perturbed`: each pair is
+ * `[candidate, sphericalCandidate]` (the spherical step alone, then the step of relative size `source` towards
+ * the original), drawn in order from `ctx.random` — `count · d` normals, d = the image size. The iteration's
+ * `x0 − perturbed` and its norm are computed once and shared; the values are the bits the straightforward
+ * one-array-per-intermediate version gives (`packages/certify/test/boundary-candidates.test.ts`). @internal
+ */
+export function boundaryCandidates(
+  ctx: CandidateContext,
+  perturbed: Float64Array,
+  spherical: number,
+  source: number,
+  count: number,
+): [Float64Array, Float64Array][] {
+  const shared = scratchFor(ctx.original, perturbed);
+  const pairs: [Float64Array, Float64Array][] = [];
+  for (let k = 0; k < count; k++) pairs.push(candidatePair(ctx, shared, spherical, source));
+  return pairs;
 }
 
 /** The boundary attack's search for one image (foolbox 2.x semantics with batch size 1). @internal */
@@ -133,9 +156,7 @@ export function* boundarySearch(ctx: DecisionSearchContext, s: BoundarySettings)
       resetted = false;
     }
     const doSpherical = step % 10 === 0 || resetted;
-    const pairs: [Float64Array, Float64Array][] = [];
-    const shared = scratchFor(ctx.original, perturbed);
-    for (let k = 0; k < s.maxDirections; k++) pairs.push(candidatePair(ctx, shared, spherical, source));
+    const pairs = boundaryCandidates(ctx, perturbed, spherical, source, s.maxDirections);
     let found: Float64Array | null = null;
     if (doSpherical) {
       const sphericalFlags = yield pairs.map((p) => p[1]);
