@@ -32,9 +32,18 @@ function loadRows() {
     if (!existsSync(path)) continue;
     const summary = JSON.parse(readFileSync(path, 'utf8'));
     if (summary.format !== 'lipschitz-experiment-summary/1') continue;
-    for (const row of summary.rows) rows.push({ ...row, table, attacks: attacksOf(join(ROOT, table, 'runs', row.id), row.attacks) });
+    for (const row of summary.rows) rows.push({ ...row, schedule: protocolOf(row), table, attacks: attacksOf(join(ROOT, table, 'runs', row.id), row.attacks) });
   }
   return rows;
+}
+
+/** The row's schedule, and the retraction's Newton–Schulz steps where the row set them (the default is 2). */
+function protocolOf(row) {
+  const flags = row.trainFlags ?? [];
+  const at = flags.indexOf('--retraction-steps');
+  if (at < 0) return row.schedule;
+  const steps = Number(flags[at + 1]);
+  return `${row.schedule}, ${steps} retraction step${steps === 1 ? '' : 's'}`;
 }
 
 /** The attack files of a run folder (also those run after the table's summary was written). */
