@@ -87,8 +87,9 @@ try {
   }
   // Small networks weigh about 1 MB; MNIST-Large ~11 MB (its 3136×512 dense layer): the zoo's limits (test/reproduce.test.ts).
   const bytes = statSync(exported).size;
-  const limit = (name.includes('-large-') ? 12 : 1.2) * 1024 * 1024;
-  if (bytes >= limit) fail(`${file} weighs ${bytes} bytes; the zoo keeps ${name.includes('-large-') ? 'Large models under 12 MiB' : 'files under 1.2 MiB'}.`);
+  // Small networks ~0.9–1.1 MiB; MNIST-Large (its 3136×512 dense layer) ~10 MiB; FC-3 (2.9 M dense weights) ~15 MiB.
+  const [limitMiB, kind] = name.includes('-large-') ? [12, 'Large models'] : name.includes('-fc3-') ? [16, 'FC-3 models'] : [1.2, 'other files'];
+  if (bytes >= limitMiB * 1024 * 1024) fail(`${file} weighs ${bytes} bytes; the zoo keeps ${kind} under ${limitMiB} MiB.`);
   const metadata = JSON.parse(readFileSync(exported, 'utf8')).metadata ?? {};
   // A CIFAR-10 model is certified on the copy given with --data-dir (MNIST ships with the library).
   const dataFlags = metadata.dataset && metadata.dataset !== 'mnist' ? ['--dataset', metadata.dataset, ...(values['data-dir'] ? ['--data-dir', values['data-dir']] : [])] : [];
