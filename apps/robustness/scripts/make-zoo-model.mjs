@@ -85,9 +85,9 @@ try {
     robustness(['export', '--run', run, '--out', exported]);
     commands.push(shown(['export', '--run', values.run ?? 'RUN', '--out', `apps/robustness/models/${file}`]));
   }
-  // Small networks weigh about 1 MB; MNIST-Large ~11 MB (its 3136×512 dense layer): the zoo's limits (test/reproduce.test.ts).
   const bytes = statSync(exported).size;
-  // Small networks ~0.9–1.1 MiB; MNIST-Large (its 3136×512 dense layer) ~10 MiB; FC-3 (2.9 M dense weights) ~15 MiB.
+  // The zoo's limits (test/reproduce.test.ts): Small networks ~0.9–1.1 MiB; MNIST-Large (its 3136×512 dense layer)
+  // ~10 MiB; FC-3 (2.9 M dense weights) ~15 MiB.
   const [limitMiB, kind] = name.includes('-large-') ? [12, 'Large models'] : name.includes('-fc3-') ? [16, 'FC-3 models'] : [1.2, 'other files'];
   if (bytes >= limitMiB * 1024 * 1024) fail(`${file} weighs ${bytes} bytes; the zoo keeps ${kind} under ${limitMiB} MiB.`);
   const metadata = JSON.parse(readFileSync(exported, 'utf8')).metadata ?? {};
