@@ -109,9 +109,10 @@ function candidatePair(ctx: CandidateContext, shared: CandidateScratch, spherica
 /**
  * The `count` candidates of one boundary-attack iteration (Brendel et al. 2018, §3) from the current adversarial
  * `perturbed`: each pair is `[candidate, sphericalCandidate]` (the spherical step alone, then the step of relative
- * size `source` towards the original), drawn in order from `ctx.random` — `count · d` normals, d = the image size. The iteration's
- * `x0 − perturbed` and its norm are computed once and shared; the values are the bits the straightforward
- * one-array-per-intermediate version gives (`packages/certify/test/boundary-candidates.test.ts`). @internal
+ * size `source` towards the original), drawn in order from `ctx.random` — `count · d` normals, d = the image size.
+ * The iteration's `x0 − perturbed` and its norm are computed once and shared; the values are the bits the
+ * straightforward one-array-per-intermediate version gives (`packages/certify/test/boundary-candidates.test.ts`).
+ * @internal
  */
 export function boundaryCandidates(
   ctx: CandidateContext,

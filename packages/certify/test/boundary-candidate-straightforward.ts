@@ -1,14 +1,10 @@
 import type { CandidateContext } from '../src/boundary-attack';
+import { clampInPlace } from '../src/decision-attack-core';
 
 function norm(v: Float64Array): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i] * v[i];
   return Math.sqrt(s);
-}
-
-function clamp(v: Float64Array, lo: number, hi: number): Float64Array {
-  for (let i = 0; i < v.length; i++) v[i] = Math.min(hi, Math.max(lo, v[i]));
-  return v;
 }
 
 /**
@@ -35,14 +31,14 @@ export function straightforwardCandidatePair(ctx: CandidateContext, perturbed: F
   const shrink = 1 / Math.sqrt(spherical * spherical + 1);
   const sphericalCandidate = new Float64Array(d);
   for (let i = 0; i < d; i++) sphericalCandidate[i] = x0[i] + shrink * (perturbation[i] * scale - unnormalized[i]);
-  clamp(sphericalCandidate, lo, hi);
+  clampInPlace(sphericalCandidate, lo, hi);
   const towards = new Float64Array(d);
   for (let i = 0; i < d; i++) towards[i] = x0[i] - sphericalCandidate[i];
   const towardsNorm = norm(towards);
   const length = towardsNorm > 0 ? Math.max(0, source * sourceNorm + (towardsNorm - sourceNorm)) / towardsNorm : 0;
   const candidate = new Float64Array(d);
   for (let i = 0; i < d; i++) candidate[i] = sphericalCandidate[i] + length * towards[i];
-  return [clamp(candidate, lo, hi), sphericalCandidate];
+  return [clampInPlace(candidate, lo, hi), sphericalCandidate];
 }
 
 /** `count` straightforward candidates in a row (the draws of one iteration). */
@@ -50,4 +46,9 @@ export function straightforwardCandidates(ctx: CandidateContext, perturbed: Floa
   const pairs: [Float64Array, Float64Array][] = [];
   for (let k = 0; k < count; k++) pairs.push(straightforwardCandidatePair(ctx, perturbed, spherical, source));
   return pairs;
+}
+
+/** The 64-bit patterns of every value of every pair, in order, for an exact (bitwise) comparison of two generations. */
+export function candidateBits(pairs: [Float64Array, Float64Array][]): bigint[] {
+  return pairs.flatMap(([c, s]) => [...new BigUint64Array(c.buffer.slice(0)), ...new BigUint64Array(s.buffer.slice(0))]);
 }

@@ -1,12 +1,7 @@
 import { SeededRandom } from '@lipschitz/core';
 import { describe, expect, it } from 'vitest';
 import { boundaryCandidates } from '../src/boundary-attack';
-import { straightforwardCandidates } from './boundary-candidate-straightforward';
-
-/** The 64-bit patterns of every value of every pair, for an exact (bitwise) comparison. */
-function bits(pairs: [Float64Array, Float64Array][]): bigint[] {
-  return pairs.flatMap(([c, s]) => [...new BigUint64Array(c.buffer.slice(0)), ...new BigUint64Array(s.buffer.slice(0))]);
-}
+import { candidateBits as bits, straightforwardCandidates } from './boundary-candidate-straightforward';
 
 /** An image in [0, 1] and an adversarial `perturbed` at relative distance `spread` (some entries leave the range). */
 function scene(d: number, seed: number, spread: number): { x0: Float64Array; perturbed: Float64Array } {
