@@ -14,10 +14,10 @@ const { values } = parseArgs({ options: { out: { type: 'string', default: join(R
 
 /** The paper's numbers (reference-bcop.md §9: mean ± std over 5 seeds where it gives one, 200 epochs, official data). */
 const PAPER = {
-  'mnist/small/bcop': { clean: 97.54, cleanSd: 0.06, certified: 45.84, certifiedSd: 0.9 },
-  'mnist/small/rko': { clean: 97.28, certified: 43.58 },
-  'mnist/small/ossn': { clean: 96.86, certified: 42.95 },
-  'mnist/small/svcm': { clean: 97.24, certified: 28.94 },
+  'mnist/small/bcop': { cleanAllowance: 0.3, clean: 97.54, cleanSd: 0.06, certified: 45.84, certifiedSd: 0.9 },
+  'mnist/small/rko': { cleanAllowance: 0.3, clean: 97.28, certified: 43.58 },
+  'mnist/small/ossn': { cleanAllowance: 0.3, clean: 96.86, certified: 42.95 },
+  'mnist/small/svcm': { cleanAllowance: 0.3, clean: 97.24, certified: 28.94 },
   'mnist/large/bcop': { clean: 98.77, cleanSd: 0.05, certified: 56.66, certifiedSd: 0.23 },
   'mnist/fc3/bcop': { clean: 98.71, certified: 54.46 },
   'cifar10/small/bcop': { clean: 64.53, cleanSd: 0.3, certified: 50.01, certifiedSd: 0.21 },
@@ -25,14 +25,15 @@ const PAPER = {
 const withSd = (x, sd) => (sd === undefined ? x.toFixed(2) : `${x.toFixed(2)} ± ${sd.toFixed(2)}`);
 const paperCell = (k) => (PAPER[k] ? `${withSd(PAPER[k].clean, PAPER[k].cleanSd)} / ${withSd(PAPER[k].certified, PAPER[k].certifiedSd)}` : '—');
 /**
- * Issue 18's target for a row: clean ≥ the paper's mean clean − 0.3 and certified ≥ its mean certified accuracy
- * (both in %, against the mean over the row's seeds): "met", or how many points each part is short.
+ * Issue 18's target for a row: clean ≥ the paper's mean clean (− 0.3 for the Small rows, `cleanAllowance`; the
+ * issue sets the Large target at the paper's 98.77 / 56.66 itself) and certified ≥ its mean certified accuracy (both in
+ * %, against the mean over the row's seeds): "met", or how many points each part is short.
  */
 function targetCell(k, clean, certified) {
   const paper = PAPER[k];
   if (!paper) return '—';
   const short = [];
-  const cleanGap = paper.clean - 0.3 - clean;
+  const cleanGap = paper.clean - (paper.cleanAllowance ?? 0) - clean;
   const certifiedGap = paper.certified - certified;
   if (cleanGap > 1e-9) short.push(`clean ${cleanGap.toFixed(2)} short`);
   if (certifiedGap > 1e-9) short.push(`certified ${certifiedGap.toFixed(2)} short`);
@@ -134,8 +135,9 @@ lines.push(
   '',
   'Seeds separated by `;` are the seeds in order; clean and certified are their mean ± sample std. "broken": certified',
   'test points an attack broke (must be 0). L: the exact bound of the certified network (float64 norms). target: issue',
-  '18\'s, clean ≥ the paper\'s mean − 0.3 and certified ≥ its mean (the means over the row\'s seeds; the issue also asks for',
-  'at most one hour of training per Small row on an idle machine — the time column says what each took).',
+  '18\'s, clean ≥ the paper\'s mean (− 0.3 on MNIST Small) and certified ≥ its mean, for the means over the row\'s seeds',
+  '(the issue also asks for at most one hour of training per Small row on an idle machine: the time column says what',
+  'each took).',
   '',
   '## Table 3 analogue (MNIST, ε = 1.58): accuracy under attack %',
   '',
