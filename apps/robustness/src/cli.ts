@@ -14,6 +14,7 @@ import { spectraFigureCommand } from './commands/spectra-figure';
 import { trainCommand } from './commands/train';
 import { ATTACKS, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_DECISION_ATTACK_IMAGES, isDecisionAttack } from './evaluations';
 import { DECISION_ATTACK_PART_IMAGES } from './decision-attack-progress';
+import { RUN_CHECKPOINTS, type RunCheckpoint } from './run';
 import { ZOO_PREFIX, resolveZooModel } from './zoo';
 import {
   ACTIVATIONS,
@@ -45,6 +46,12 @@ const backendOption = () => new Option('--backend <name>', `tfjs backend: ${BACK
 
 function backendOf(text: string): BackendName {
   return parseChoice('--backend', text, BACKENDS) as BackendName;
+}
+
+const CHECKPOINT_HELP = `which checkpoint of the run: ${RUN_CHECKPOINTS.join('|')} (default best: the epoch with the best test accuracy, the reference's rule; latest: the end of training, no test-set selection; its results go to files named -latest)`;
+
+function checkpointOf(text: string | undefined): RunCheckpoint {
+  return text === undefined ? 'best' : (parseChoice('--checkpoint', text, RUN_CHECKPOINTS) as RunCheckpoint);
 }
 
 interface TrainFlags {
@@ -152,8 +159,9 @@ program
 
 program
   .command('certify')
-  .description('certified accuracy of the best checkpoint (writes DIR/certify.json; other --eps/--test-limit: DIR/certify-<settings>.json), or of an exported lipschitz-model/1 file (writes FILE.certify.json beside it, or --out)')
+  .description('certified accuracy of the best checkpoint (writes DIR/certify.json; other --eps/--test-limit/--checkpoint: DIR/certify-<settings>.json), or of an exported lipschitz-model/1 file (writes FILE.certify.json beside it, or --out)')
   .option('--run <dir>', 'run directory')
+  .option('--checkpoint <which>', CHECKPOINT_HELP)
   .option('--model <file>', 'a lipschitz-model/1 file (from robustness export or another tool) instead of --run, or zoo:NAME for a model shipped with the CLI (apps/robustness/models/)')
   .option('--eps <list>', 'comma-separated ℓ2 radii (default: the paper’s, 1.58,0.3 on MNIST)')
   .option('--test-limit <n>', 'certify the first N test images (default: the run’s test set)')
@@ -163,14 +171,16 @@ program
   .option('--data-dir <dir>', 'with --model: where the test set is (CIFAR-10: binary files, or a folder or .tar/.tar.gz of class-named image folders; Fashion-MNIST: its files)')
   .addOption(backendOption())
   .action(
-    (flags: { run?: string; model?: string; eps?: string; testLimit?: string; out?: string; force?: boolean; dataset?: string; dataDir?: string; backend: string }) =>
+    (flags: { run?: string; model?: string; checkpoint?: string; eps?: string; testLimit?: string; out?: string; force?: boolean; dataset?: string; dataDir?: string; backend: string }) =>
       runAction(NAME, async () => {
         const backend = backendOf(flags.backend);
         const testLimit = flags.testLimit ? parsePositiveInt('--test-limit', flags.testLimit) : undefined;
         if ((flags.run === undefined) === (flags.model === undefined)) {
           throw new LipschitzError('INVALID_ARGUMENT', 'certify needs exactly one of --run DIR and --model FILE.json.');
         }
+        const checkpoint = checkpointOf(flags.checkpoint);
         if (flags.model !== undefined) {
+          if (flags.checkpoint !== undefined) throw new LipschitzError('INVALID_ARGUMENT', '--checkpoint is an option of --run; an exported --model file holds one checkpoint (its metadata.checkpoint says which).');
           const dataset = flags.dataset === undefined ? undefined : (parseChoice('--dataset', flags.dataset, DATASETS) as (typeof DATASETS)[number]);
           const epsilons = flags.eps ? parseNumberList('--eps', flags.eps) : undefined;
           // zoo:NAME is a file shipped with the CLI; its result goes to ./NAME.certify.json, never into the zoo folder.
@@ -182,7 +192,7 @@ program
         }
         const run = flags.run as string;
         const epsilons = flags.eps ? parseNumberList('--eps', flags.eps) : await epsilonsOfRun(run);
-        await certifyCommand({ run, epsilons, testLimit, backend, force: Boolean(flags.force) });
+        await certifyCommand({ run, epsilons, testLimit, backend, force: Boolean(flags.force), checkpoint });
       }),
   );
 
@@ -202,6 +212,7 @@ program
   )
   .requiredOption('--run <dir>', 'run directory')
   .requiredOption('--attack <name>', `${ATTACKS.join('|')}`)
+  .option('--checkpoint <which>', CHECKPOINT_HELP)
   .requiredOption('--eps <x>', 'ℓ2 radius')
   .option('--steps <n>', 'PGD steps', '200')
   .option('--restarts <n>', 'PGD random restarts', '0')
@@ -227,6 +238,7 @@ program
       partImages?: string;
       force?: boolean;
       backend: string;
+      checkpoint?: string;
     }) =>
       runAction(NAME, async () => {
         const [epsilon] = parseNumberList('--eps', flags.eps);
@@ -246,19 +258,23 @@ program
           partImages: flags.partImages === undefined ? undefined : parsePositiveInt('--part-images', flags.partImages),
           backend: backendOf(flags.backend),
           force: Boolean(flags.force),
+          checkpoint: checkpointOf(flags.checkpoint),
         });
       }),
   );
 
 program
   .command('export')
-  .description('write the best checkpoint as a lipschitz-model/1 JSON file')
+  .description('write the best checkpoint (or --checkpoint latest) as a lipschitz-model/1 JSON file')
   .requiredOption('--run <dir>', 'run directory')
   .requiredOption('--out <file>', 'output JSON file (never one of the run\'s own files)')
+  .option('--checkpoint <which>', CHECKPOINT_HELP)
   .option('--force', 'replace an existing --out file')
   .addOption(backendOption())
-  .action((flags: { run: string; out: string; backend: string; force?: boolean }) =>
-    runAction(NAME, () => exportCommand({ run: flags.run, out: flags.out, backend: backendOf(flags.backend), force: Boolean(flags.force) })),
+  .action((flags: { run: string; out: string; backend: string; force?: boolean; checkpoint?: string }) =>
+    runAction(NAME, () =>
+      exportCommand({ run: flags.run, out: flags.out, backend: backendOf(flags.backend), force: Boolean(flags.force), checkpoint: checkpointOf(flags.checkpoint) }),
+    ),
   );
 
 program

@@ -2,11 +2,13 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LipschitzError } from '@lipschitz/core';
 import { type DatasetName, defaultEpsilons } from './experiment';
+import type { RunCheckpoint } from './run';
 
 /**
  * Where `certify` and `attack` write their results. Every evaluation is kept: the run's standard one goes to
  * the plain name (`certify.json`, `attack-pgd.json`, `attack-fgsm.json`); any other setting to a name that
- * spells it out (`certify-n500-eps0.5_1_2.json`, `attack-pgd-eps0.3-steps20-n100.json`). The same setting
+ * spells it out (`certify-n500-eps0.5_1_2.json`, `attack-pgd-eps0.3-steps20-n100.json`; `-latest` for the latest
+ * checkpoint). The same setting
  * again is refused unless `force` (a finished evaluation is never replaced unless told).
  *
  * Standard settings: certify — the dataset's paper radii (1.58, 0.3 on MNIST) on the run's test set (the
@@ -44,6 +46,8 @@ export interface CertifySettings {
   /** The radii as the user wrote them. */
   epsilons: readonly string[];
   count: number;
+  /** The checkpoint evaluated: `best` (the standard) or `latest` (named `-latest`). */
+  checkpoint?: RunCheckpoint;
 }
 
 /** The settings of an `attack` evaluation. */
@@ -57,6 +61,8 @@ export interface AttackSettings {
   iterations?: number;
   /** Pointwise: the cap on queries per image (standard: none, as foolbox). */
   maxQueries?: number;
+  /** The checkpoint attacked: `best` (the standard) or `latest` (named `-latest`). */
+  checkpoint?: RunCheckpoint;
 }
 
 /** The file name (in the run directory) of a `certify` evaluation; `runCount` is the run's test-set size. */
@@ -65,6 +71,7 @@ export function certifyFileName(dataset: DatasetName, runCount: number, settings
   const parts: string[] = [];
   if (settings.count !== runCount) parts.push(`n${settings.count}`);
   if (settings.epsilons.join(',') !== standard.join(',')) parts.push(`eps${settings.epsilons.map(slug).join('_')}`);
+  if (settings.checkpoint === 'latest') parts.push('latest');
   return parts.length === 0 ? 'certify.json' : `certify-${parts.join('-')}.json`;
 }
 
@@ -78,6 +85,7 @@ export function attackFileName(dataset: DatasetName, runCount: number, settings:
   if (settings.attack === 'pointwise' && settings.maxQueries !== undefined) parts.push(`q${settings.maxQueries}`);
   const standardCount = isDecisionAttack(settings.attack) ? STANDARD_DECISION_ATTACK_IMAGES : STANDARD_ATTACK_IMAGES;
   if (settings.count !== Math.min(standardCount, runCount)) parts.push(`n${settings.count}`);
+  if (settings.checkpoint === 'latest') parts.push('latest');
   return `attack-${settings.attack}${parts.map((p) => `-${p}`).join('')}.json`;
 }
 

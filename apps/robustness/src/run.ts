@@ -48,6 +48,14 @@ export function assertWritableOutput(file: string, { force, run, option }: { for
   }
 }
 
+/**
+ * The checkpoints of a run that `certify`, `attack` and `export` can open (`--checkpoint`): `best`, the epoch with the
+ * best test accuracy (the reference's selection, reference-bcop.md §8: it looks at the test set), and `latest`, the
+ * end of training (of a finished run: its last epoch, evaluated in `summary.json`'s `last`; no test-set selection).
+ */
+export const RUN_CHECKPOINTS = ['best', 'latest'] as const;
+export type RunCheckpoint = (typeof RUN_CHECKPOINTS)[number];
+
 /** A finished (or interrupted) training run, opened for certification, attacks, export or a report. */
 export interface OpenedRun {
   dir: string;
@@ -55,14 +63,18 @@ export interface OpenedRun {
   config: ExperimentConfig;
   model: Sequential;
   /** Which checkpoint the model holds. */
-  checkpoint: 'best' | 'latest';
+  checkpoint: RunCheckpoint;
+  /** The training step at which that checkpoint was saved (`summary.json`'s `best.step` / `last.step`); null if unrecorded. */
+  step: number | null;
 }
 
 /**
- * Opens `DIR`, rebuilds the model from `config.json` and loads the best checkpoint (the reference keeps
- * the checkpoint with the best test accuracy), or the latest when no evaluation ran.
+ * Opens `DIR`, rebuilds the model from `config.json` and loads a checkpoint: by default (and for `best`) the best one
+ * (the reference keeps the checkpoint with the best test accuracy), or the latest when no evaluation ran; for `latest`,
+ * the latest one (the end of training).
+ * @throws LipschitzError `NOT_FOUND` when the run has no such checkpoint.
  */
-export async function openRun(dir: string): Promise<OpenedRun> {
+export async function openRun(dir: string, which: RunCheckpoint = 'best'): Promise<OpenedRun> {
   if (!existsSync(dir)) {
     throw new LipschitzError('NOT_FOUND', `run directory ${dir} does not exist. Train one first: robustness train --out ${dir}`);
   }
@@ -75,9 +87,9 @@ export async function openRun(dir: string): Promise<OpenedRun> {
   if (!config || typeof config !== 'object' || typeof config.model !== 'string') {
     throw new LipschitzError('CORRUPT_DATA', `${join(dir, 'config.json')} has no "experiment" section; was it written by robustness train?`);
   }
-  let checkpoint: 'best' | 'latest' = 'best';
-  let saved = await store.loadCheckpoint('best');
-  if (!saved) {
+  let checkpoint: RunCheckpoint = which;
+  let saved = await store.loadCheckpoint(which);
+  if (!saved && which === 'best') {
     checkpoint = 'latest';
     saved = await store.loadCheckpoint('latest');
   }
@@ -89,7 +101,8 @@ export async function openRun(dir: string): Promise<OpenedRun> {
     model.dispose();
     throw error;
   }
-  return { dir, store, config, model, checkpoint };
+  const step = typeof saved.manifest.meta.step === 'number' ? saved.manifest.meta.step : null;
+  return { dir, store, config, model, checkpoint, step };
 }
 
 /** The first test images of a run's dataset, as tensors (disposed by {@link withRunOnTestSet}). */
@@ -102,21 +115,23 @@ export interface RunTestSet {
 }
 
 /**
- * Prepares the backend, opens the run (best checkpoint, kernels frozen) and its first `testLimit` test
- * images, runs `body`, and disposes the model and the tensors whatever happens. The shared scaffold of
- * `certify` and `attack`.
+ * Prepares the backend, opens the run (`checkpoint`, default the best; kernels frozen) and its first `testLimit`
+ * test images (default: the run's own test set, its `--test-limit`), runs `body`, and disposes the model and the
+ * tensors whatever happens. The shared scaffold of `certify` and `attack`.
  */
 export async function withRunOnTestSet<T>(
   dir: string,
   backend: BackendName,
   testLimit: number | undefined,
   body: (opened: OpenedRun, test: RunTestSet) => Promise<T>,
+  checkpoint: RunCheckpoint = 'best',
 ): Promise<T> {
   await prepareCliBackend(backend);
-  const opened = await openRun(dir);
+  const opened = await openRun(dir, checkpoint);
   try {
     const data = await loadDataset(opened.config, { train: false });
-    const test = testTensors(data.test, testLimit);
+    // Default: the run's own test set (its --test-limit), what `train` evaluated and what the help promises.
+    const test = testTensors(data.test, testLimit ?? opened.config.testLimit);
     const runCount = Math.min(opened.config.testLimit ?? data.test.count, data.test.count);
     try {
       opened.model.freeze();

@@ -233,6 +233,52 @@ describe('robustness CLI: a short real MNIST run', () => {
   });
 });
 
+describe('robustness CLI: --checkpoint latest (the end of training, no test-set selection)', () => {
+  const run = join(work, 'latest');
+
+  it('certify, attack and export open the latest checkpoint on request, name their files -latest and record its step', () => {
+    // Four epochs at a rate of 0.1 on 256 images: the test accuracy of seed 0 peaks at epoch 3 (measured: 59%, then
+    // 36% after epoch 4), so the best and the latest checkpoints differ (a precondition, checked below; training on
+    // wasm is deterministic).
+    const trained = runCli(cli, ['train', '--out', run, '--train-limit', '256', '--test-limit', '100', '--batch-size', '32', '--epochs', '4', '--lr', '0.1', '--seed', '0']);
+    expect(trained.code, trained.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+    expect(summary.best.step, JSON.stringify(summary)).not.toBe(summary.last.step);
+    expect(summary.best.testAccuracy).not.toBe(summary.last.testAccuracy);
+
+    const standard = runCli(cli, ['certify', '--run', run]);
+    expect(standard.code, standard.stderr).toBe(0);
+    const latest = runCli(cli, ['certify', '--run', run, '--checkpoint', 'latest']);
+    expect(latest.code, latest.stderr).toBe(0);
+    expect(latest.stdout).toContain('certify-latest.json');
+    // Each file is its checkpoint's: the same evaluation train logged for that step (one definition of certified).
+    const best = JSON.parse(readFileSync(join(run, 'certify.json'), 'utf8'));
+    const last = JSON.parse(readFileSync(join(run, 'certify-latest.json'), 'utf8'));
+    // Without --test-limit both certify the run's own test set (its --test-limit 100), as train evaluated it.
+    expect(best.count).toBe(100);
+    expect(last.count).toBe(100);
+    expect(best).toMatchObject({ checkpoint: 'best', step: summary.best.step, clean: summary.best.testAccuracy, certified: summary.best.certified });
+    expect(last).toMatchObject({ checkpoint: 'latest', step: summary.last.step, clean: summary.last.testAccuracy, certified: summary.last.certified });
+
+    const fgsm = runCli(cli, ['attack', '--run', run, '--attack', 'fgsm', '--eps', '0.3', '--checkpoint', 'latest']);
+    expect(fgsm.code, fgsm.stderr).toBe(0);
+    const attack = JSON.parse(readFileSync(join(run, 'attack-fgsm-eps0.3-latest.json'), 'utf8'));
+    expect(attack).toMatchObject({ checkpoint: 'latest', step: summary.last.step, clean: summary.last.testAccuracy });
+    expect(existsSync(join(run, 'attack-fgsm-eps0.3.json'))).toBe(false);
+
+    const file = join(work, 'latest-model.json');
+    const exported = runCli(cli, ['export', '--run', run, '--out', file, '--checkpoint', 'latest']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8')).metadata).toMatchObject({ checkpoint: 'latest', checkpointStep: summary.last.step });
+    const fromFile = runCli(cli, ['certify', '--model', file, '--test-limit', '100', '--out', join(work, 'latest-model.certify.json')]);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(work, 'latest-model.certify.json'), 'utf8'))).toMatchObject({ clean: last.clean, certified: last.certified });
+
+    oneLineError(runCli(cli, ['certify', '--run', run, '--checkpoint', 'final']), /--checkpoint must be one of best, latest, got "final"/, 2);
+    oneLineError(runCli(cli, ['certify', '--model', file, '--checkpoint', 'latest']), /--checkpoint is an option of --run/, 2);
+  });
+});
+
 describe('robustness CLI: the unconstrained baseline (--conv plain)', () => {
   const run = join(work, 'plain');
 

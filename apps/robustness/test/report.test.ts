@@ -106,6 +106,12 @@ describe('evaluation files', () => {
     expect(attackFileName('mnist', 10000, { attack: 'boundary', epsilon: '0.3', steps: 1, restarts: 0, count: 1000, iterations: 200 })).toBe('attack-boundary-eps0.3-it200-n1000.json');
     expect(attackFileName('mnist', 10000, { attack: 'pointwise', epsilon: '1.58', steps: 1, restarts: 0, count: 100 })).toBe('attack-pointwise.json');
     expect(attackFileName('mnist', 10000, { attack: 'pointwise', epsilon: '1.58', steps: 1, restarts: 0, count: 10, maxQueries: 500 })).toBe('attack-pointwise-q500-n10.json');
+    // the latest checkpoint (--checkpoint latest) never shares a file with the best one; best is the standard
+    expect(certifyFileName('mnist', 10000, { epsilons: ['1.58', '0.3'], count: 10000, checkpoint: 'best' })).toBe('certify.json');
+    expect(certifyFileName('mnist', 10000, { epsilons: ['1.58', '0.3'], count: 10000, checkpoint: 'latest' })).toBe('certify-latest.json');
+    expect(certifyFileName('mnist', 10000, { epsilons: ['1.58', '0.3'], count: 500, checkpoint: 'latest' })).toBe('certify-n500-latest.json');
+    expect(attackFileName('mnist', 10000, { attack: 'pgd', epsilon: '1.58', steps: 200, restarts: 0, count: 1000, checkpoint: 'latest' })).toBe('attack-pgd-latest.json');
+    expect(attackFileName('mnist', 10000, { attack: 'fgsm', epsilon: '0.3', steps: 1, restarts: 0, count: 1000, checkpoint: 'best' })).toBe('attack-fgsm-eps0.3.json');
   });
 
   it('refuses to replace an evaluation with the same settings unless forced; train --force forgets them', () => {

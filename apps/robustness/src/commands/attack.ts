@@ -6,7 +6,7 @@ import { LipschitzError } from '@lipschitz/core';
 import { type AttackName, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_DECISION_ATTACK_IMAGES, assertNewEvaluation, attackFileName, isDecisionAttack } from '../evaluations';
 import { DECISION_ATTACK_PART_IMAGES, type DecisionAttackPart, attackInParts, progressPathOf, removeProgress } from '../decision-attack-progress';
 import { inputShapeOf } from '../experiment';
-import { withRunOnTestSet } from '../run';
+import { type RunCheckpoint, withRunOnTestSet } from '../run';
 
 export interface AttackCommandOptions {
   run: string;
@@ -31,6 +31,8 @@ export interface AttackCommandOptions {
   /** Replace an evaluation with the same settings (default: refuse). */
   force?: boolean;
   quiet?: boolean;
+  /** The checkpoint to attack (default `best`; `latest` writes `attack-<name>[-<settings>]-latest.json`). */
+  checkpoint?: RunCheckpoint;
 }
 
 /** The file `robustness attack` writes: DIR/attack-<name>.json for the standard settings, else a name with the settings (`attackFileName`). */
@@ -47,6 +49,8 @@ export interface AttackFile {
   count: number;
   /** Which checkpoint was attacked. */
   checkpoint?: string;
+  /** The training step of that checkpoint (`summary.json`'s `best.step` or `last.step`). */
+  step?: number | null;
   clean: number;
   robustAccuracy: number;
   certified: number;
@@ -103,7 +107,7 @@ function assertNoBrokenCertificate(attack: AttackName, result: AttackResult): vo
 }
 
 /**
- * `robustness attack --run DIR --attack pgd|fgsm|boundary|pointwise --eps X` on the best checkpoint with cached
+ * `robustness attack --run DIR --attack pgd|fgsm|boundary|pointwise --eps X` on the best checkpoint (or `--checkpoint latest`) with cached
  * kernels: the reference's L2 PGD (CW margin loss, 200 steps of 0.01 along the normalized gradient, projection,
  * uniform random start), FGSM, or the decision-based Boundary (Brendel et al. 2018) and Pointwise (Schott et al.
  * 2019) attacks of `@lipschitz/certify` with foolbox 2.x's default budgets (Boundary: 5000 iterations of 25
@@ -115,13 +119,13 @@ function assertNoBrokenCertificate(attack: AttackName, result: AttackResult): vo
  * exit) if any certified example is broken, after writing the file.
  */
 export async function attackCommand(options: AttackCommandOptions): Promise<AttackFile> {
-  const { run, attack, epsilon, steps, restarts, backend, force = false, quiet = false } = options;
+  const { run, attack, epsilon, steps, restarts, backend, force = false, quiet = false, checkpoint: which = 'best' } = options;
   const decision = isDecisionAttack(attack);
   const testLimit = options.testLimit ?? (decision ? STANDARD_DECISION_ATTACK_IMAGES : undefined);
   const iterations = attack === 'boundary' ? (options.iterations ?? BOUNDARY_DEFAULT_ITERATIONS) : undefined;
   const maxQueries = attack === 'pointwise' ? options.maxQueries : undefined;
   const started = performance.now();
-  return withRunOnTestSet(run, backend, testLimit, async ({ model, config, checkpoint }, { images, labels, count, runCount }) => {
+  return withRunOnTestSet(run, backend, testLimit, async ({ model, config, checkpoint, step }, { images, labels, count, runCount }) => {
     const settings = {
       attack,
       epsilon: epsilon.text,
@@ -130,6 +134,7 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
       count,
       ...(iterations !== undefined ? { iterations } : {}),
       ...(maxQueries !== undefined ? { maxQueries } : {}),
+      checkpoint: which,
     };
     const path = join(run, attackFileName(config.dataset, runCount, settings));
     assertNewEvaluation('attack', path, force);
@@ -187,6 +192,7 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
       ...(attack === 'pointwise' ? { maxQueries: maxQueries ?? null } : {}),
       count,
       checkpoint,
+      step,
       clean: certificate.clean,
       robustAccuracy: result.robustAccuracy,
       certified: certificate.certified[String(epsilon.value)],
@@ -213,5 +219,5 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
     }
     assertNoBrokenCertificate(attack, result);
     return file;
-  });
+  }, which);
 }

@@ -9,7 +9,7 @@ import { exportedForward, validateExportedModel } from '@lipschitz/model-format'
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNewEvaluation, certifyFileName } from '../evaluations';
 import { type DatasetName, DATASETS, inputShapeOf, loadDataset } from '../experiment';
-import { withRunOnTestSet } from '../run';
+import { type RunCheckpoint, withRunOnTestSet } from '../run';
 import { type ConvSpectrum, spectraOfBound } from '../spectra';
 import { testTensors } from '../test-set';
 
@@ -21,6 +21,8 @@ export interface CertifyCommandOptions {
   /** Replace an evaluation with the same settings (default: refuse). */
   force?: boolean;
   quiet?: boolean;
+  /** The checkpoint to certify (default `best`; `latest` writes `certify[-<settings>]-latest.json`). */
+  checkpoint?: RunCheckpoint;
 }
 
 /** Options of {@link certifyModelFileCommand} (`robustness certify --model FILE.json`). */
@@ -53,6 +55,8 @@ export interface CertifyFile {
   epsilons?: string[];
   /** Which checkpoint of the run was certified (`exported` for `--model`). */
   checkpoint: string;
+  /** `--run`: the training step of that checkpoint (`summary.json`'s `best.step` or `last.step`). */
+  step?: number | null;
   /** The certified `lipschitz-model/1` file (only for `--model`). */
   model?: string;
   exactProduct: number;
@@ -114,28 +118,29 @@ function printSummary(file: CertifyFile, epsilons: { text: string }[], count: nu
 }
 
 /**
- * `robustness certify --run DIR`: certified accuracy of the best checkpoint at each ε (an example counts
+ * `robustness certify --run DIR`: certified accuracy of the best checkpoint (or `checkpoint: 'latest'`, the end of
+ * training) at each ε (an example counts
  * only if correct and its margin exceeds √2·ε·L + √2·(E(0) + E(ε)), L the sound bound of the exact
  * network and E the proven float32 error bound of `@lipschitz/certify`), written to DIR/certify.json for
  * the run's standard settings, else to a file named after the settings (`certifyFileName`); an evaluation
  * with the same settings is replaced only with `force`. Each layer's spectrum is computed once (the bound and
  * the report's spectra share it).
  */
-export async function certifyCommand({ run, epsilons, testLimit, backend, force = false, quiet = false }: CertifyCommandOptions): Promise<CertifyFile> {
+export async function certifyCommand({ run, epsilons, testLimit, backend, force = false, quiet = false, checkpoint = 'best' }: CertifyCommandOptions): Promise<CertifyFile> {
   const started = performance.now();
   return withRunOnTestSet(run, backend, testLimit, async (opened, { images, labels, count, runCount }) => {
     const { model, config } = opened;
-    const path = join(run, certifyFileName(config.dataset, runCount, { epsilons: epsilons.map((e) => e.text), count }));
+    const path = join(run, certifyFileName(config.dataset, runCount, { epsilons: epsilons.map((e) => e.text), count, checkpoint }));
     assertNewEvaluation('certify', path, force);
     const inputShape = inputShapeOf(config.dataset);
     const report = await certifyModel(model, images, labels, { epsilons: epsilons.map((e) => e.value), inputShape, batchSize: 500, singularValues: true });
     const maxEps = config.dataset === 'cifar10' ? 0.5 : 3;
     const parts = await certifyFile(report, (x) => model.apply(x), images, count, epsilons, maxEps);
-    const file: CertifyFile = { ...parts, epsilons: epsilons.map((e) => e.text), checkpoint: opened.checkpoint, seconds: (performance.now() - started) / 1000 };
+    const file: CertifyFile = { ...parts, epsilons: epsilons.map((e) => e.text), checkpoint: opened.checkpoint, step: opened.step, seconds: (performance.now() - started) / 1000 };
     await writeJsonAtomic(path, file);
     if (!quiet) printSummary(file, epsilons, count, path);
     return file;
-  });
+  }, checkpoint);
 }
 
 /** Where `certify --model FILE` writes by default: `FILE.certify.json` (the `.json` of FILE dropped) beside it. */
