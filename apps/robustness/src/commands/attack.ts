@@ -107,16 +107,16 @@ function assertNoBrokenCertificate(attack: AttackName, result: AttackResult): vo
 }
 
 /**
- * `robustness attack --run DIR --attack pgd|fgsm|boundary|pointwise --eps X` on the best checkpoint (or `--checkpoint latest`) with cached
- * kernels: the reference's L2 PGD (CW margin loss, 200 steps of 0.01 along the normalized gradient, projection,
- * uniform random start), FGSM, or the decision-based Boundary (Brendel et al. 2018) and Pointwise (Schott et al.
- * 2019) attacks of `@lipschitz/certify` with foolbox 2.x's default budgets (Boundary: 5000 iterations of 25
- * candidates; Pointwise: 10 salt-and-pepper repetitions, 10 bisection steps, no query cap), which the reference runs
+ * `robustness attack --run DIR --attack pgd|fgsm|boundary|pointwise --eps X` on the best checkpoint (or the latest:
+ * `checkpoint`) with cached kernels: the reference's L2 PGD (CW margin loss, 200 steps of 0.01 along the normalized
+ * gradient, projection, uniform random start), FGSM, or the decision-based Boundary (Brendel et al. 2018) and Pointwise
+ * (Schott et al. 2019) attacks of `@lipschitz/certify` with foolbox 2.x's default budgets (Boundary: 5000 iterations of
+ * 25 candidates; Pointwise: 10 salt-and-pepper repetitions, 10 bisection steps, no query cap), which the reference runs
  * on the first 100 test images. The decision attacks also report the median ℓ2 perturbation they found; they run in
  * parts of {@link DECISION_ATTACK_PART_IMAGES} images, checkpointed in `DIR/attack-<name>.json.progress` after each
  * part, and the same command resumes an interrupted attack from there (also with `--force`, which replaces a finished
- * file and discards only a progress file of other settings). Fails (non-zero
- * exit) if any certified example is broken, after writing the file.
+ * file and discards only a progress file of other settings). Fails (non-zero exit) if any certified example is broken,
+ * after writing the file.
  */
 export async function attackCommand(options: AttackCommandOptions): Promise<AttackFile> {
   const { run, attack, epsilon, steps, restarts, backend, force = false, quiet = false, checkpoint: which = 'best' } = options;

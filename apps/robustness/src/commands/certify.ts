@@ -119,12 +119,11 @@ function printSummary(file: CertifyFile, epsilons: { text: string }[], count: nu
 
 /**
  * `robustness certify --run DIR`: certified accuracy of the best checkpoint (or `checkpoint: 'latest'`, the end of
- * training) at each ε (an example counts
- * only if correct and its margin exceeds √2·ε·L + √2·(E(0) + E(ε)), L the sound bound of the exact
- * network and E the proven float32 error bound of `@lipschitz/certify`), written to DIR/certify.json for
- * the run's standard settings, else to a file named after the settings (`certifyFileName`); an evaluation
- * with the same settings is replaced only with `force`. Each layer's spectrum is computed once (the bound and
- * the report's spectra share it).
+ * training) at each ε (an example counts only if correct and its margin exceeds √2·ε·L + √2·(E(0) + E(ε)), L the sound
+ * bound of the exact network and E the proven float32 error bound of `@lipschitz/certify`), written to DIR/certify.json
+ * for the run's standard settings, else to a file named after the settings (`certifyFileName`); an evaluation with the
+ * same settings is replaced only with `force`. Each layer's spectrum is computed once (the bound and the report's
+ * spectra share it).
  */
 export async function certifyCommand({ run, epsilons, testLimit, backend, force = false, quiet = false, checkpoint = 'best' }: CertifyCommandOptions): Promise<CertifyFile> {
   const started = performance.now();
