@@ -12,7 +12,7 @@ import { exportCommand } from './commands/export';
 import { reportCommand } from './commands/report';
 import { spectraFigureCommand } from './commands/spectra-figure';
 import { trainCommand } from './commands/train';
-import { ATTACKS, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_DECISION_ATTACK_IMAGES, isDecisionAttack } from './evaluations';
+import { ATTACKS, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_ATTACK_IMAGES, STANDARD_DECISION_ATTACK_IMAGES, isDecisionAttack } from './evaluations';
 import { DECISION_ATTACK_PART_IMAGES } from './decision-attack-progress';
 import { RUN_CHECKPOINTS, type RunCheckpoint } from './run';
 import { ZOO_PREFIX, resolveZooModel } from './zoo';
@@ -218,7 +218,7 @@ program
   .option('--restarts <n>', 'PGD random restarts', '0')
   .option('--iterations <n>', `Boundary iterations (default ${BOUNDARY_DEFAULT_ITERATIONS}, foolbox 2.x's)`)
   .option('--max-queries <n>', 'Pointwise: cap on the model queries per image (default: none, as foolbox 2.x)')
-  .option('--test-limit <n>', `attack the first N test images (default: the run's test set; boundary and pointwise: the first ${STANDARD_DECISION_ATTACK_IMAGES}, as the reference)`)
+  .option('--test-limit <n>', `attack the first N test images (default: the standard evaluation's, the first ${STANDARD_ATTACK_IMAGES} of the run's test set for pgd and fgsm, the first ${STANDARD_DECISION_ATTACK_IMAGES} for boundary and pointwise, as the reference)`)
   .option(
     '--part-images <n>',
     `boundary and pointwise: images per checkpointed part (default ${DECISION_ATTACK_PART_IMAGES}); an interrupted attack resumes from DIR/attack-<name>.json.progress when run again; the result does not depend on it`,

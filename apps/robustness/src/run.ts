@@ -114,25 +114,37 @@ export interface RunTestSet {
   runCount: number;
 }
 
+/** Which test images and which checkpoint {@link withRunOnTestSet} opens. */
+export interface RunTestSetOptions {
+  /** The first N test images (an explicit `--test-limit`). */
+  testLimit?: number;
+  /**
+   * Without `testLimit`: the first min(standardCount, the run's test set) images, the command's standard evaluation
+   * (`attack`: 1,000 for PGD and FGSM, 100 for the decision attacks). Without either: the run's own test set (its
+   * `--test-limit`, else all), what `train` evaluated.
+   */
+  standardCount?: number;
+  /** Default `best`. */
+  checkpoint?: RunCheckpoint;
+}
+
 /**
- * Prepares the backend, opens the run (`checkpoint`, default the best; kernels frozen) and its first `testLimit`
- * test images (default: the run's own test set, its `--test-limit`), runs `body`, and disposes the model and the
- * tensors whatever happens. The shared scaffold of `certify` and `attack`.
+ * Prepares the backend, opens the run (`checkpoint`, default the best; kernels frozen) and its first test images
+ * ({@link RunTestSetOptions}), runs `body`, and disposes the model and the tensors whatever happens. The shared
+ * scaffold of `certify` and `attack`.
  */
 export async function withRunOnTestSet<T>(
   dir: string,
   backend: BackendName,
-  testLimit: number | undefined,
+  { testLimit, standardCount, checkpoint = 'best' }: RunTestSetOptions,
   body: (opened: OpenedRun, test: RunTestSet) => Promise<T>,
-  checkpoint: RunCheckpoint = 'best',
 ): Promise<T> {
   await prepareCliBackend(backend);
   const opened = await openRun(dir, checkpoint);
   try {
     const data = await loadDataset(opened.config, { train: false });
-    // Default: the run's own test set (its --test-limit), what `train` evaluated and what the help promises.
-    const test = testTensors(data.test, testLimit ?? opened.config.testLimit);
     const runCount = Math.min(opened.config.testLimit ?? data.test.count, data.test.count);
+    const test = testTensors(data.test, testLimit ?? Math.min(standardCount ?? runCount, runCount));
     try {
       opened.model.freeze();
       return await body(opened, { ...test, runCount });

@@ -163,6 +163,11 @@ describe('robustness attack --attack boundary|pointwise', () => {
     expect(html).toContain('Boundary (decision-based), ε = 1.58, 30 iterations');
     expect(html).toContain('Pointwise (decision-based), ε = 1.58, at most 200 queries per image');
     expect(html).toMatch(/median ‖δ‖₂ found/);
+    // Without --test-limit: the standard images, capped by the run's own test set (40 here, not the standard 100), so
+    // the file needs no n-suffix.
+    const bare = runCli(cli, ['attack', '--run', run, '--attack', 'pointwise', '--eps', '1.58', '--max-queries', '20']);
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(readJson<AttackFile>(join(run, 'attack-pointwise-q20.json'))).toMatchObject({ count: 40, maxQueries: 20, brokenCertified: 0 });
   }, 240_000);
 
   it('refuses the options of another attack and an unknown attack (usage errors)', () => {

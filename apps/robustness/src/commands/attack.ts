@@ -3,7 +3,7 @@ import { ProgressBar, writeJsonAtomic } from '@lipschitz/app-kit';
 import type { BackendName } from '@lipschitz/backends';
 import { type AttackResult, type DecisionAttackResult, boundaryAttack, certifyModel, fgsmAttack, pgdAttack, pointwiseAttack } from '@lipschitz/certify';
 import { LipschitzError } from '@lipschitz/core';
-import { type AttackName, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_DECISION_ATTACK_IMAGES, assertNewEvaluation, attackFileName, isDecisionAttack } from '../evaluations';
+import { type AttackName, BOUNDARY_DEFAULT_ITERATIONS, STANDARD_ATTACK_IMAGES, STANDARD_DECISION_ATTACK_IMAGES, assertNewEvaluation, attackFileName, isDecisionAttack } from '../evaluations';
 import { DECISION_ATTACK_PART_IMAGES, type DecisionAttackPart, attackInParts, progressPathOf, removeProgress } from '../decision-attack-progress';
 import { inputShapeOf } from '../experiment';
 import { type RunCheckpoint, withRunOnTestSet } from '../run';
@@ -21,8 +21,9 @@ export interface AttackCommandOptions {
   /** Pointwise: cap on the queries per image (default: none, as foolbox 2.x). */
   maxQueries?: number;
   /**
-   * Attack the first N test images. Default: the run's test set for PGD and FGSM, the first
-   * {@link STANDARD_DECISION_ATTACK_IMAGES} for Boundary and Pointwise (the reference's choice).
+   * Attack the first N test images. Default: the standard evaluation's, the first {@link STANDARD_ATTACK_IMAGES} of the
+   * run's test set for PGD and FGSM and the first {@link STANDARD_DECISION_ATTACK_IMAGES} for Boundary and Pointwise
+   * (the reference's choice), fewer when the run's test set is smaller.
    */
   testLimit?: number;
   /** Boundary / Pointwise: images per checkpointed part (default {@link DECISION_ATTACK_PART_IMAGES}); the result does not depend on it. */
@@ -121,11 +122,12 @@ function assertNoBrokenCertificate(attack: AttackName, result: AttackResult): vo
 export async function attackCommand(options: AttackCommandOptions): Promise<AttackFile> {
   const { run, attack, epsilon, steps, restarts, backend, force = false, quiet = false, checkpoint: which = 'best' } = options;
   const decision = isDecisionAttack(attack);
-  const testLimit = options.testLimit ?? (decision ? STANDARD_DECISION_ATTACK_IMAGES : undefined);
+  const standardCount = decision ? STANDARD_DECISION_ATTACK_IMAGES : STANDARD_ATTACK_IMAGES;
   const iterations = attack === 'boundary' ? (options.iterations ?? BOUNDARY_DEFAULT_ITERATIONS) : undefined;
   const maxQueries = attack === 'pointwise' ? options.maxQueries : undefined;
   const started = performance.now();
-  return withRunOnTestSet(run, backend, testLimit, async ({ model, config, checkpoint, step }, { images, labels, count, runCount }) => {
+  const testSet = { testLimit: options.testLimit, standardCount, checkpoint: which };
+  return withRunOnTestSet(run, backend, testSet, async ({ model, config, checkpoint, step }, { images, labels, count, runCount }) => {
     const settings = {
       attack,
       epsilon: epsilon.text,
@@ -219,5 +221,5 @@ export async function attackCommand(options: AttackCommandOptions): Promise<Atta
     }
     assertNoBrokenCertificate(attack, result);
     return file;
-  }, which);
+  });
 }

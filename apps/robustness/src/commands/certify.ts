@@ -127,7 +127,7 @@ function printSummary(file: CertifyFile, epsilons: { text: string }[], count: nu
  */
 export async function certifyCommand({ run, epsilons, testLimit, backend, force = false, quiet = false, checkpoint = 'best' }: CertifyCommandOptions): Promise<CertifyFile> {
   const started = performance.now();
-  return withRunOnTestSet(run, backend, testLimit, async (opened, { images, labels, count, runCount }) => {
+  return withRunOnTestSet(run, backend, { testLimit, checkpoint }, async (opened, { images, labels, count, runCount }) => {
     const { model, config } = opened;
     const path = join(run, certifyFileName(config.dataset, runCount, { epsilons: epsilons.map((e) => e.text), count, checkpoint }));
     assertNewEvaluation('certify', path, force);
@@ -139,7 +139,7 @@ export async function certifyCommand({ run, epsilons, testLimit, backend, force 
     await writeJsonAtomic(path, file);
     if (!quiet) printSummary(file, epsilons, count, path);
     return file;
-  }, checkpoint);
+  });
 }
 
 /** Where `certify --model FILE` writes by default: `FILE.certify.json` (the `.json` of FILE dropped) beside it. */
