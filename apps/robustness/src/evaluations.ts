@@ -8,8 +8,7 @@ import type { RunCheckpoint } from './run';
  * Where `certify` and `attack` write their results. Every evaluation is kept: the run's standard one goes to
  * the plain name (`certify.json`, `attack-pgd.json`, `attack-fgsm.json`); any other setting to a name that
  * spells it out (`certify-n500-eps0.5_1_2.json`, `attack-pgd-eps0.3-steps20-n100.json`; `-latest` for the latest
- * checkpoint). The same setting
- * again is refused unless `force` (a finished evaluation is never replaced unless told).
+ * checkpoint). The same setting again is refused unless `force` (a finished evaluation is never replaced unless told).
  *
  * Standard settings: certify — the dataset's paper radii (1.58, 0.3 on MNIST) on the run's test set (the
  * images `train` evaluated: `--test-limit` of the run, else the whole test set); attack — ε the first paper
