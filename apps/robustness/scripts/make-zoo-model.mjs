@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { zooSizeLimit } from './zoo-limits.mjs';
 
 const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MODELS = join(APP_DIR, 'models');
@@ -86,9 +87,7 @@ try {
     commands.push(shown(['export', '--run', values.run ?? 'RUN', '--out', `apps/robustness/models/${file}`]));
   }
   const bytes = statSync(exported).size;
-  // The zoo's limits (test/reproduce.test.ts): Small networks ~0.9–1.1 MiB; MNIST-Large (its 3136×512 dense layer)
-  // ~10 MiB; FC-3 (2.9 M dense weights) ~15 MiB.
-  const [limitMiB, kind] = name.includes('-large-') ? [12, 'Large models'] : name.includes('-fc3-') ? [16, 'FC-3 models'] : [1.2, 'other files'];
+  const { limitMiB, kind } = zooSizeLimit(name);
   if (bytes >= limitMiB * 1024 * 1024) fail(`${file} weighs ${bytes} bytes; the zoo keeps ${kind} under ${limitMiB} MiB.`);
   const metadata = JSON.parse(readFileSync(exported, 'utf8')).metadata ?? {};
   // A CIFAR-10 model is certified on the copy given with --data-dir (MNIST ships with the library).

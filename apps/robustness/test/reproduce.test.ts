@@ -26,6 +26,7 @@ import { loadCifar10 } from '../src/experiment';
 import type { ZooIndex } from '../src/zoo';
 import type { ExportedModel } from '@lipschitz/core';
 import { networkLipschitzUpperBound } from '@lipschitz/model-format';
+import { zooSizeLimit } from '../scripts/zoo-limits.mjs';
 import { buildCli, runCli, startCli } from './cli-bundle';
 
 const work = mkdtempSync(join(tmpdir(), 'robustness-reproduce-'));
@@ -351,13 +352,12 @@ describe('robustness certify --model zoo:NAME', () => {
 
   it('ships at least one model, each a lipschitz-model/1 file of the size the index states (Small under 1.2 MiB, Large 12, FC-3 16)', () => {
     expect(Object.keys(index.models).length).toBeGreaterThan(0);
+    // The limits make-zoo-model.mjs enforces (scripts/zoo-limits.mjs), as the README states them.
+    expect(['mnist-small-bcop', 'mnist-large-bcop', 'mnist-fc3-bcop-cosine'].map((name) => zooSizeLimit(name).limitMiB)).toEqual([1.2, 12, 16]);
     for (const [name, entry] of Object.entries(index.models)) {
       const path = join(appDir, 'models', entry.file);
       expect(statSync(path).size, name).toBe(entry.bytes);
-      // Small networks weigh 0.9–1.1 MiB; MNIST-Large (its 3136×512 dense layer) ~10 MiB; FC-3 (2.9 M dense weights)
-      // ~15 MiB (README, "Model zoo").
-      const limitMiB = name.includes('-large-') ? 12 : name.includes('-fc3-') ? 16 : 1.2;
-      expect(entry.bytes, name).toBeLessThan(limitMiB * 1024 * 1024);
+      expect(entry.bytes, name).toBeLessThan(zooSizeLimit(name).limitMiB * 1024 * 1024);
       expect(readJson<{ format: string }>(path).format).toBe('lipschitz-model/1');
     }
   });
